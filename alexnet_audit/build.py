@@ -1,0 +1,108 @@
+"""Spec → shape plan (closed form) → real `nn.Module` whose submodules carry the spec's names."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .errors import AuditError
+from .init import FRAMEWORK_DEFAULTS, LayerInit, apply_init
+from .layers import Conv, Linear, ParamCount, Shape
+from .spec import Layer, Spec
+
+# Refuse before allocating: the analysis runs one fp32 sample; these keep it within ~3 GB.
+MAX_PARAMS = 400_000_000
+MAX_ACTIVATIONS = 300_000_000
+
+
+@dataclass(frozen=True)
+class PlannedLayer:
+    layer: Layer
+    in_shape: Shape
+    out_shape: Shape
+    params: ParamCount
+    macs: int  # closed form, in the MAC convention (see analysis.CONVENTION)
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def kind(self) -> str:
+        return self.layer.spec.kind
+
+
+def plan(spec: Spec) -> tuple[PlannedLayer, ...]:
+    """Every layer's shapes and closed-form counts, without building anything.
+
+    Raises AuditError at the first impossible layer (kernel larger than its input, a size that
+    reaches zero, a linear layer that does not match what flatten gives, too large to analyse).
+    """
+    shape: Shape = tuple(spec.doc.input)
+    out: list[PlannedLayer] = []
+    activations = math.prod(shape)
+    total_params = 0
+    for layer in spec.layers:
+        path = spec.layer_path(layer)
+        try:
+            nxt = layer.spec.out_shape(shape)
+            if min(nxt) < 1:
+                raise AuditError(f"output size reaches {list(nxt)}")
+            params = layer.spec.params(shape)
+        except AuditError as exc:
+            raise spec.error(f"layer {layer.name!r} ({layer.spec.kind}) with input {list(shape)}: {exc.message}", *path) from None
+        activations += math.prod(nxt)
+        total_params += params.trainable + params.non_trainable
+        if activations > MAX_ACTIVATIONS or total_params > MAX_PARAMS:
+            raise spec.error(
+                f"too large to analyse here: by layer {layer.name!r} it holds {total_params:,} parameters and "
+                f"{activations:,} activation values per sample (limits {MAX_PARAMS:,} and {MAX_ACTIVATIONS:,})",
+                *path,
+            )
+        out.append(PlannedLayer(layer, shape, nxt, params, layer.spec.macs(shape, nxt)))
+        shape = nxt
+    if shape != (spec.doc.num_classes,):
+        raise spec.error(
+            f"the network ends with shape {list(shape)} but num_classes is {spec.doc.num_classes}", "num_classes"
+        )
+    return tuple(out)
+
+
+class SpecNet(nn.Sequential):
+    """The built network: an ordered chain of named layers (model.conv1, model.fc6, ...)."""
+
+    def __init__(self, spec_id: str, layers: "OrderedDict[str, nn.Module]") -> None:
+        super().__init__(layers)
+        self.spec_id = spec_id
+
+
+def _init_for(layer: Layer, spec: Spec) -> LayerInit:
+    own = getattr(layer.spec, "init", None)
+    return own or spec.doc.init or FRAMEWORK_DEFAULTS[spec.doc.source.framework]
+
+
+def _weighted(module: nn.Module) -> nn.Module:
+    return module.inner if hasattr(module, "inner") else module
+
+
+def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
+    """The real network: runs forward and backward. `seed` makes the initial weights repeatable."""
+    planned = plan(spec)
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        modules: OrderedDict[str, nn.Module] = OrderedDict()
+        for p in planned:
+            module = p.layer.spec.module(p.in_shape)
+            if isinstance(p.layer.spec, (Conv, Linear)):
+                init = _init_for(p.layer, spec)
+                target = _weighted(module)
+                apply_init(target.weight, init.weight)
+                if target.bias is not None:
+                    apply_init(target.bias, init.bias)
+            modules[p.name] = module
+    return SpecNet(spec.id, modules)
