@@ -36,11 +36,13 @@ class PlannedLayer:
         return self.layer.spec.kind
 
 
-def plan(spec: Spec) -> tuple[PlannedLayer, ...]:
+def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
     """Every layer's shapes and closed-form counts, without building anything.
 
     Raises AuditError at the first impossible layer (kernel larger than its input, a size that
     reaches zero, a linear layer that does not match what flatten gives, too large to analyse).
+    With `prefix_only`, returns the layers before the first impossible one instead: diagnoses
+    use it to read what a variant reading of a spec gives up to a claim's target.
     """
     shape: Shape = tuple(spec.doc.input)
     out: list[PlannedLayer] = []
@@ -54,6 +56,8 @@ def plan(spec: Spec) -> tuple[PlannedLayer, ...]:
                 raise AuditError(f"output size reaches {list(nxt)}")
             params = layer.spec.params(shape)
         except AuditError as exc:
+            if prefix_only:
+                return tuple(out)
             raise spec.error(f"layer {layer.name!r} ({layer.spec.kind}) with input {list(shape)}: {exc.message}", *path) from None
         activations += math.prod(nxt)
         total_params += params.trainable + params.non_trainable
@@ -65,7 +69,7 @@ def plan(spec: Spec) -> tuple[PlannedLayer, ...]:
             )
         out.append(PlannedLayer(layer, shape, nxt, params, layer.spec.macs(shape, nxt)))
         shape = nxt
-    if shape != (spec.doc.num_classes,):
+    if shape != (spec.doc.num_classes,) and not prefix_only:
         raise spec.error(
             f"the network ends with shape {list(shape)} but num_classes is {spec.doc.num_classes}", "num_classes"
         )

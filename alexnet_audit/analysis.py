@@ -1,0 +1,265 @@
+"""Measure a built spec: shapes, parameters and MACs, by three independent counts.
+
+fvcore's `FlopCountAnalysis` (TorchScript tracing) gives the MACs; the closed form of each layer
+kind (layers.py) and PyTorch's `FlopCounterMode` check it on every conv and linear layer, so a
+counter that breaks (fvcore relies on deprecated tracing) shows as a disagreement instead of a
+wrong number. Everything lands in frozen result objects that renderers format.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+import torch
+from fvcore.nn import FlopCountAnalysis
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .build import PlannedLayer, SpecNet, build_model, plan
+from .layers import COUNTED, EXCLUDED, Shape
+from .spec import Spec
+
+
+@dataclass(frozen=True)
+class Convention:
+    """What "MACs" means in this tool's figures; peers differ exactly here."""
+
+    name: str
+    counted: str
+    excluded: str
+    flops: str
+
+
+CONVENTION = Convention(
+    name="fvcore MACs",
+    counted="conv and linear multiply-accumulates (bias adds not counted); BatchNorm in eval mode "
+    "(2 per element); adaptive average pooling (1 per input element)",
+    excluded="activations (ReLU, tanh, sigmoid, softmax), max and average pooling, dropout, flatten, padding",
+    flops="FLOPs = 2 x MACs (one multiply and one add per MAC)",
+)
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What the built model holds at one position, read from the module itself (not the spec)."""
+
+    name: str
+    category: str  # conv, linear, maxpool, avgpool, adaptive_avgpool, lrn, batchnorm, relu, ...
+    kernel: int | None = None
+    stride: int | None = None
+    p: float | None = None
+    groups: int | None = None
+
+
+_CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
+    (nn.Conv2d, "conv"), (nn.Linear, "linear"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
+    (nn.AdaptiveAvgPool2d, "adaptive_avgpool"), (nn.LocalResponseNorm, "lrn"),
+    (nn.modules.batchnorm._BatchNorm, "batchnorm"), (nn.ReLU, "relu"), (nn.Tanh, "tanh"),
+    (nn.Sigmoid, "sigmoid"), (nn.Softmax, "softmax"), (nn.Dropout, "dropout"), (nn.Flatten, "flatten"),
+)
+
+
+def module_info(name: str, module: nn.Module) -> ModuleInfo:
+    for sub in module.modules():
+        for cls, category in _CATEGORIES:
+            if isinstance(sub, cls):
+                k = getattr(sub, "kernel_size", None)
+                s = getattr(sub, "stride", None)
+                return ModuleInfo(
+                    name,
+                    category,
+                    kernel=(k if isinstance(k, int) else k[0]) if k is not None else None,
+                    stride=(s if isinstance(s, int) else s[0]) if s is not None else None,
+                    p=getattr(sub, "p", None),
+                    groups=getattr(sub, "groups", None),
+                )
+    return ModuleInfo(name, type(module).__name__.lower())
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    name: str
+    kind: str
+    stage: str | None
+    input_shape: Shape
+    output_shape: Shape
+    params: int  # trainable
+    non_trainable_params: int  # BatchNorm running statistics (Keras's summary() counts them)
+    bias_params: int
+    macs: int  # fvcore
+    macs_closed_form: int
+    macs_flop_counter: int | None  # FlopCounterMode FLOPs / 2, on conv and linear layers
+    receptive_field: int
+    effective_stride: int
+    uncounted_ops: tuple[str, ...]  # ops in this layer that the convention does not cover
+
+
+@dataclass(frozen=True)
+class StageResult:
+    name: str
+    layers: tuple[str, ...]
+    output_shape: Shape
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: int
+    neurons: int  # conv and linear output activations: the 2012 paper's definition
+    connections: int  # one weight applied to one input: the conv and linear MACs
+    activation_bytes: int  # fp32 outputs of every layer for one sample
+    macs_complete: bool
+
+
+@dataclass(frozen=True)
+class Analysis:
+    spec: Spec
+    layers: tuple[LayerResult, ...]
+    stages: tuple[StageResult, ...]
+    totals: Totals
+    incomplete: tuple[str, ...]  # "lrn1: aten::pow, ..." where the MAC total leaves arithmetic out
+    disagreements: tuple[str, ...]  # counters or shapes that do not agree (never hidden)
+    modules: tuple[ModuleInfo, ...]  # the built model's layers, for structure claims
+
+    def layer(self, name: str) -> LayerResult:
+        return next(layer for layer in self.layers if layer.name == name)
+
+    def stage(self, name: str) -> StageResult | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def target_layers(self, target: str | None) -> tuple[LayerResult, ...]:
+        if target is None:
+            return self.layers
+        stage = self.stage(target)
+        names = stage.layers if stage else (target,)
+        return tuple(layer for layer in self.layers if layer.name in names)
+
+    def output_shape(self, target: str) -> Shape:
+        return self.target_layers(target)[-1].output_shape
+
+
+def receptive_fields(planned: tuple[PlannedLayer, ...]) -> list[tuple[int, int]]:
+    """(receptive field, effective stride) after each layer, along the height axis."""
+    rf, jump, out = 1, 1, []
+    for p in planned:
+        step = p.layer.spec.rf_step(p.in_shape)
+        rf += (step.kernel - 1) * jump
+        jump *= step.stride
+        out.append((rf, jump))
+    return out
+
+
+def _fvcore(model: nn.Module, x: torch.Tensor) -> FlopCountAnalysis:
+    analysis = FlopCountAnalysis(model, x)
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    analysis.tracer_warnings("none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("fvcore").setLevel(logging.ERROR)
+        analysis.total()  # runs the trace once; later queries are cached
+    return analysis
+
+
+def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str, int], dict[str, Shape]]:
+    shapes: dict[str, Shape] = {}
+    hooks = [
+        module.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
+        for name, module in model.named_children()
+    ]
+    try:
+        with FlopCounterMode(display=False) as counter:
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    prefix = type(model).__name__ + "."
+    flops = {
+        key[len(prefix):]: sum(ops.values())
+        for key, ops in counter.get_flop_counts().items()
+        if key.startswith(prefix) and "." not in key[len(prefix):]
+    }
+    return flops, shapes
+
+
+def _param_counts(module: nn.Module) -> tuple[int, int, int]:
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    bias = sum(p.numel() for n, p in module.named_parameters() if n.endswith("bias"))
+    stats = sum(b.numel() for n, b in module.named_buffers() if n.endswith(("running_mean", "running_var")))
+    return trainable, stats, bias
+
+
+def analyse(spec: Spec, model: SpecNet | None = None) -> Analysis:
+    """Measure `spec`. Raises AuditError for an impossible network (before allocating it)."""
+    planned = plan(spec)
+    model = (model or build_model(spec)).eval()
+    x = torch.zeros(1, *spec.doc.input)
+    with torch.no_grad():
+        fv = _fvcore(model, x)
+        by_module = fv.by_module()
+        torch_flops, shapes = _flop_counter_and_shapes(model, x)
+
+    layers: list[LayerResult] = []
+    incomplete: list[str] = []
+    disagreements: list[str] = []
+    for p, (rf, jump) in zip(planned, receptive_fields(planned)):
+        module = getattr(model, p.name)
+        trainable, stats, bias = _param_counts(module)
+        macs = int(by_module.get(p.name, 0))
+        unsupported = fv.unsupported_ops(p.name) if p.layer.spec.mac_rule != EXCLUDED else Counter()
+        uncounted = tuple(sorted(unsupported))
+        if uncounted:
+            incomplete.append(f"{p.name}: {', '.join(uncounted)}")
+        flop_counter = torch_flops.get(p.name, 0) // 2 if p.kind in ("conv", "linear") else None
+        _check(disagreements, p, macs, flop_counter, trainable, stats, shapes.get(p.name))
+        layers.append(
+            LayerResult(
+                p.name, p.kind, p.layer.stage, p.in_shape, p.out_shape, trainable, stats, bias,
+                macs, p.macs, flop_counter, rf, jump, uncounted,
+            )
+        )
+    stages = tuple(
+        StageResult(
+            name,
+            names,
+            next(lr.output_shape for lr in reversed(layers) if lr.name in names),
+            sum(lr.params for lr in layers if lr.name in names),
+            sum(lr.macs for lr in layers if lr.name in names),
+        )
+        for name, names in spec.stages.items()
+    )
+    weighted = [lr for lr in layers if lr.kind in ("conv", "linear")]
+    macs = sum(lr.macs for lr in layers)
+    totals = Totals(
+        params=sum(lr.params + lr.non_trainable_params for lr in layers),
+        trainable_params=sum(lr.params for lr in layers),
+        non_trainable_params=sum(lr.non_trainable_params for lr in layers),
+        macs=macs,
+        flops=2 * macs,
+        neurons=sum(math.prod(lr.output_shape) for lr in weighted),
+        connections=sum(lr.macs for lr in weighted),
+        activation_bytes=4 * sum(math.prod(lr.output_shape) for lr in layers),
+        macs_complete=not incomplete,
+    )
+    modules = tuple(module_info(name, module) for name, module in model.named_children())
+    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules)
+
+
+def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape | None) -> None:
+    if p.layer.spec.mac_rule == COUNTED and macs != p.macs:
+        out.append(f"{p.name}: fvcore counts {macs:,} MACs, the closed form {p.macs:,}")
+    if flop_counter is not None and flop_counter != macs:
+        out.append(f"{p.name}: fvcore counts {macs:,} MACs, FlopCounterMode {flop_counter:,}")
+    if (trainable, stats) != (p.params.trainable, p.params.non_trainable):
+        out.append(f"{p.name}: the model holds {trainable:,} parameters, the closed form says {p.params.trainable:,}")
+    if shape != p.out_shape:
+        out.append(f"{p.name}: a forward pass gives shape {list(shape or ())}, the closed form {list(p.out_shape)}")

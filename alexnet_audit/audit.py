@@ -1,0 +1,90 @@
+"""The library API: audit spec files (load → analyse → judge) and collect what broke.
+
+The CLI and the tests call these functions; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .analysis import Analysis, analyse
+from .claims import ClaimResult, Verdict, judge_all
+from .errors import AuditError
+from .spec import Spec, load_spec
+
+
+@dataclass(frozen=True)
+class SpecAudit:
+    spec: Spec
+    analysis: Analysis
+    claims: tuple[ClaimResult, ...]
+    counterpart: Analysis | None
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for c in self.claims if c.verdict == verdict)
+
+    @property
+    def verdicts(self) -> Counter[str]:
+        return Counter(c.verdict.value for c in self.claims)
+
+
+@dataclass(frozen=True)
+class BrokenSpec:
+    path: str
+    error: AuditError
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    audits: tuple[SpecAudit, ...]
+    broken: tuple[BrokenSpec, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every claim holds; 1: some claim fails; 2: some input was bad."""
+        if self.broken:
+            return 2
+        return 1 if any(a.count(Verdict.FAILS) for a in self.audits) else 0
+
+
+def load_and_analyse(path: str | Path) -> tuple[Spec, Analysis]:
+    spec = load_spec(path)
+    return spec, analyse(spec)
+
+
+def audit_paths(paths: Iterable[str | Path]) -> AuditRun:
+    """Audit every spec; a broken one is listed and the others are still audited."""
+    loaded: dict[str, tuple[Spec, Analysis]] = {}
+    broken: list[BrokenSpec] = []
+    for path in paths:
+        try:
+            spec, analysis = load_and_analyse(path)
+        except AuditError as exc:
+            broken.append(BrokenSpec(str(path), exc.located(file=str(path))))
+            continue
+        if spec.id in loaded:
+            broken.append(BrokenSpec(str(path), spec.error(f"spec id {spec.id!r} is also used by {loaded[spec.id][0].path}", "id")))
+            continue
+        loaded[spec.id] = (spec, analysis)
+    audits = []
+    for spec, analysis in loaded.values():
+        counterpart = _counterpart(spec, loaded)
+        audits.append(SpecAudit(spec, analysis, judge_all(analysis, counterpart), counterpart))
+    return AuditRun(tuple(audits), tuple(broken))
+
+
+def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> Analysis | None:
+    """The same post's other reading: among the specs given, else beside this spec's file."""
+    other = spec.doc.source.counterpart
+    if not other:
+        return None
+    if other in loaded:
+        return loaded[other][1]
+    path = Path(spec.path).parent / f"{other}.yaml"
+    try:
+        return load_and_analyse(path)[1]
+    except AuditError:
+        return None

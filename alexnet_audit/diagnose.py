@@ -1,0 +1,270 @@
+"""Why a figure is wrong: each diagnosis is a computed reading that reproduces the claimed figure.
+
+A diagnosis is offered only when recomputing the network under that reading (bias left out,
+one GPU's half, another input size, other padding semantics, the same post's other reading,
+another tool's counting convention, a slip of one digit) gives the figure the source wrote.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Callable, Iterable, Sequence
+
+from .build import plan
+from .errors import AuditError
+from .figures import Quantity, Row, figure, rows_from_plan
+from .layers import Conv, MaxPool, AvgPool, Shape
+from .spec import Spec
+
+Matches = Callable[[int], bool]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The network and its measured rows, as one reading of a post (its code, or its prose)."""
+
+    spec: Spec
+    rows: list[Row]
+
+
+# ---------------------------------------------------------------- digits
+
+
+def digit_slip(claimed: int, true: int) -> str | None:
+    """A single dropped, added, changed or swapped digit that turns `true` into `claimed`."""
+    a, b = str(abs(true)), str(abs(claimed))
+    if a == b:
+        return None
+    if len(b) == len(a) - 1 and any(a[:i] + a[i + 1:] == b for i in range(len(a))):
+        i = next(i for i in range(len(a)) if a[:i] + a[i + 1:] == b)
+        return f"a digit dropped: {true:,} written as {claimed:,} (the '{a[i]}' at position {i + 1} is missing)"
+    if len(b) == len(a) + 1 and any(b[:i] + b[i + 1:] == a for i in range(len(b))):
+        return f"a digit added: {true:,} written as {claimed:,}"
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            i = diff[0]
+            return f"one digit wrong: {true:,} written as {claimed:,} ('{a[i]}' became '{b[i]}')"
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            return f"two digits swapped: {true:,} written as {claimed:,}"
+    return None
+
+
+def shape_slip(claimed: Shape, true: Shape) -> str | None:
+    if len(claimed) != len(true):
+        return None
+    slips = [(c, t, digit_slip(c, t)) for c, t in zip(claimed, true) if c != t]
+    if len(slips) == 1 and slips[0][2]:
+        return slips[0][2]
+    return None
+
+
+# ---------------------------------------------------------------- variant readings of a spec
+
+
+def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None, overrides: dict[str, object] | None = None) -> list[Row]:
+    """Closed-form rows of the spec read differently; stops before a layer the reading breaks."""
+    doc = spec.doc.model_copy(update={"input": input_shape}) if input_shape else spec.doc
+    layers = tuple(replace(layer, spec=overrides[layer.name]) if overrides and layer.name in overrides else layer for layer in spec.layers)
+    try:
+        return rows_from_plan(plan(replace(spec, doc=doc, layers=layers), prefix_only=True))
+    except AuditError:
+        return []
+
+
+def _figure_or_none(rows: Sequence[Row], spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:
+    names = spec.stages.get(target, (target,)) if target else None
+    if not rows or (names and not all(any(r.name == n for r in rows) for n in names)):
+        return None
+    if target is None and len(rows) != len(spec.layers):
+        return None
+    return figure(rows, spec.stages, target, quantity)
+
+
+INPUT_ALTERNATIVES = {224: 227, 227: 224, 28: 32, 32: 28}
+
+
+def input_size_readings(spec: Spec) -> Iterable[tuple[str, list[Row]]]:
+    c, h, w = spec.doc.input
+    if h == w and h in INPUT_ALTERNATIVES:
+        alt = INPUT_ALTERNATIVES[h]
+        yield f"a {alt}x{alt} input instead of the {h}x{h} this spec has", variant_rows(spec, input_shape=(c, alt, alt))
+
+
+def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
+    if not isinstance(layer_spec, (Conv, MaxPool, AvgPool)):
+        return []
+    pad = layer_spec.padding
+    options: list[object] = {"same": ["valid"], "valid": ["same"]}.get(pad, ["valid", "same"]) if isinstance(pad, str) else (["same", "valid"] if pad else ["same"])
+    return [(str(o), layer_spec.model_copy(update={"padding": o})) for o in options]
+
+
+def padding_readings(spec: Spec, target: str | None) -> Iterable[tuple[str, list[Row]]]:
+    names = [layer.name for layer in spec.layers]
+    last = names.index(spec.stages.get(target, (target,))[-1]) if target else len(names) - 1
+    for layer in spec.layers[: last + 1]:
+        for option, swapped in _padding_swaps(layer.spec):
+            was = layer.spec.padding  # type: ignore[attr-defined]
+            yield f"{layer.name} padded {option!r} instead of {was!r} (TensorFlow SAME/VALID vs an explicit pad)", variant_rows(spec, overrides={layer.name: swapped})
+
+
+def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, list[Row]]]:
+    names = spec.stages.get(target, (target,)) if target else tuple(layer.name for layer in spec.layers)
+    grouped = {layer.name: layer.spec.model_copy(update={"groups": 1}) for layer in spec.layers
+               if layer.name in names and isinstance(layer.spec, Conv) and layer.spec.groups > 1}
+    if grouped:
+        yield f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)", variant_rows(spec, overrides=grouped)
+
+
+# ---------------------------------------------------------------- peers' counting conventions
+
+
+def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> list[tuple[str, int]]:
+    """What other tools report for the same layers, each by its own documented convention."""
+    chosen = [r for r in rows if target is None or r.name in spec.stages.get(target, (target,))]
+    weighted = [r for r in chosen if r.kind in ("conv", "linear")]
+    core = sum(r.macs for r in weighted)
+    bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
+    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind == "relu")
+    pools = _pool_inputs(rows, chosen)
+    bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
+    return [
+        ("torchinfo's Mult-Adds (conv/linear MACs plus one add per bias output)", core + bias_adds),
+        ("ptflops's MACs (adds bias, one op per ReLU output and per pooled input element)", core + bias_adds + relu + pools + bn),
+        ("FlopCounterMode/calflops FLOPs (2 x conv and linear MACs)", 2 * core),
+        ("fvcore's count without BatchNorm and pooling (conv and linear MACs only)", core),
+    ]
+
+
+def _pool_inputs(rows: Sequence[Row], chosen: Sequence[Row]) -> int:
+    total = 0
+    for i, r in enumerate(rows):
+        if r in chosen and r.kind in ("maxpool", "avgpool", "adaptive_avgpool") and i > 0:
+            total += math.prod(rows[i - 1].output_shape)
+    return total
+
+
+# ---------------------------------------------------------------- the numeric pipeline
+
+
+def numeric_diagnoses(
+    *,
+    claimed: Fraction,
+    measured: int,
+    quantity: Quantity,
+    target: str | None,
+    matches: Matches,
+    reading: Reading,
+    counterpart: Reading | None,
+) -> list[Diagnosis]:
+    """Every computed reading that reproduces `claimed`, most specific first."""
+    out: list[Diagnosis] = []
+    spec, rows = reading.spec, reading.rows
+    if claimed.denominator == 1 and (slip := digit_slip(int(claimed), measured)):
+        out.append(Diagnosis("digit_slip", slip))
+
+    def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
+        if isinstance(value, int) and value != measured and matches(value):
+            out.append(Diagnosis(code, f"{label} gives {value:,}"))
+
+    if quantity in ("params", "params_no_bias"):
+        reading_gives("bias_left_out", "leaving out the bias terms", figure(rows, spec.stages, target, "params_no_bias"))
+        reading_gives("bias_counted", "counting the bias terms", figure(rows, spec.stages, target, "params"))
+        reading_gives("keras_bn_statistics", "counting BatchNorm's running mean and variance as Keras's summary() does",
+                      figure(rows, spec.stages, target, "params_with_stats"))
+    if quantity == "flops":
+        reading_gives("macs_as_flops", "the figure is MACs quoted as FLOPs: the MAC count", figure(rows, spec.stages, target, "macs"))
+    if quantity == "macs":
+        reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"))
+    if quantity in ("params", "macs", "flops", "neurons", "connections") and measured % 2 == 0:
+        reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", measured // 2)
+    if quantity in ("macs", "flops", "connections"):
+        scale = 2 if quantity == "flops" else 1
+        for label, value in peer_mac_figures(rows, spec, target):
+            reading_gives("peer_convention", f"{label}{' doubled to FLOPs' if scale == 2 and 'FLOPs' not in label else ''}",
+                          value * (scale if "FLOPs" not in label else 1))
+            if scale == 2 and "FLOPs" not in label:
+                reading_gives("peer_convention", f"{label}, quoted as FLOPs", value)
+    for code, readings in (("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(spec)),
+                           ("padding", padding_readings(spec, target))):
+        for label, alt_rows in readings:
+            reading_gives(code, label, _figure_or_none(alt_rows, spec, target, quantity))
+    if counterpart is not None:
+        value = _figure_or_none(counterpart.rows, counterpart.spec, target, quantity)
+        reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
+                      f"{counterpart.spec.id}) describes a different network: it", value)
+    return _dedupe(out)
+
+
+def shape_diagnoses(
+    *,
+    claimed: Shape,
+    measured: Shape,
+    target: str,
+    reading: Reading,
+    counterpart: Reading | None,
+    earlier: Sequence[tuple[str, str, Shape]],
+) -> list[Diagnosis]:
+    """Readings that reproduce a claimed (C, H, W) output shape."""
+    out: list[Diagnosis] = []
+    spec = reading.spec
+    if slip := shape_slip(claimed, measured):
+        out.append(Diagnosis("digit_slip", slip))
+
+    def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
+        if isinstance(value, tuple) and value != measured and value == claimed:
+            out.append(Diagnosis(code, f"{label} gives {_fmt(value)}"))
+
+    if len(measured) == 3 and measured[0] % 2 == 0:
+        reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", (measured[0] // 2,) + measured[1:])
+    for code, readings in (("input_size", input_size_readings(spec)), ("padding", padding_readings(spec, target))):
+        for label, alt_rows in readings:
+            reading_gives(code, label, _figure_or_none(alt_rows, spec, target, "shape"))
+    if counterpart is not None:
+        reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
+                      f"{counterpart.spec.id}) describes a different network: it",
+                      _figure_or_none(counterpart.rows, counterpart.spec, target, "shape"))
+    for claim_id, earlier_target, earlier_shape in earlier:
+        carried = carry_forward(spec, earlier_target, earlier_shape, target)
+        if carried is not None and carried == claimed:
+            out.append(Diagnosis("carried_forward", f"an error carried forward: starting from claim {claim_id}'s "
+                                 f"{_fmt(earlier_shape)} after {earlier_target}, the layers up to {target} give {_fmt(carried)}"))
+    return _dedupe(out)
+
+
+def carry_forward(spec: Spec, start: str, start_shape: Shape, target: str) -> Shape | None:
+    """The shape `target` would output if `start` had output `start_shape`."""
+    names = [layer.name for layer in spec.layers]
+    first = names.index(spec.stages.get(start, (start,))[-1]) + 1
+    last = names.index(spec.stages.get(target, (target,))[-1])
+    if first > last:
+        return None
+    shape = start_shape
+    try:
+        for layer in spec.layers[first: last + 1]:
+            shape = layer.spec.out_shape(shape)
+    except AuditError:
+        return None
+    return shape
+
+
+def _fmt(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape[1:] + shape[:1]) if len(shape) == 3 else "x".join(map(str, shape))
+
+
+def _dedupe(items: list[Diagnosis]) -> list[Diagnosis]:
+    seen: set[str] = set()
+    out = []
+    for d in items:
+        if d.message not in seen:
+            seen.add(d.message)
+            out.append(d)
+    return out

@@ -1,0 +1,73 @@
+"""One way to read a figure (shape, params, MACs, ...) for a target, from a measured analysis
+or from a closed-form plan of a variant spec (used by diagnoses that try other readings)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from .analysis import Analysis
+from .build import PlannedLayer
+from .layers import Shape
+
+Quantity = Literal["shape", "params", "params_no_bias", "params_with_stats", "macs", "flops", "neurons", "connections"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """What every figure is computed from: one layer's shapes and counts."""
+
+    name: str
+    kind: str
+    stage: str | None
+    output_shape: Shape
+    params: int
+    non_trainable_params: int
+    bias_params: int
+    macs: int
+
+
+def select(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str | None) -> list[Row]:
+    if target is None:
+        return list(rows)
+    names = stages.get(target, (target,))
+    return [r for r in rows if r.name in names]
+
+
+def figure(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str | None, quantity: Quantity) -> int | Shape:
+    chosen = select(rows, stages, target)
+    weighted = [r for r in chosen if r.kind in ("conv", "linear")]
+    if quantity == "shape":
+        return chosen[-1].output_shape
+    if quantity == "params":
+        return sum(r.params for r in chosen)
+    if quantity == "params_no_bias":
+        return sum(r.params - r.bias_params for r in chosen)
+    if quantity == "params_with_stats":
+        return sum(r.params + r.non_trainable_params for r in chosen)
+    if quantity == "macs":
+        return sum(r.macs for r in chosen)
+    if quantity == "flops":
+        return 2 * sum(r.macs for r in chosen)
+    if quantity == "connections":
+        return sum(r.macs for r in weighted)
+    if quantity == "neurons":
+        return sum(math.prod(r.output_shape) for r in weighted) if weighted else math.prod(chosen[-1].output_shape)
+    raise ValueError(quantity)
+
+
+def rows_from_plan(planned: Sequence[PlannedLayer]) -> list[Row]:
+    rows = []
+    for p in planned:
+        has_bias = p.kind in ("conv", "linear") and p.layer.spec.bias
+        bias = (p.out_shape[0] if has_bias else 0)
+        rows.append(Row(p.name, p.kind, p.layer.stage, p.out_shape, p.params.trainable, p.params.non_trainable, bias, p.macs))
+    return rows
+
+
+def rows_from_analysis(analysis: Analysis) -> list[Row]:
+    return [
+        Row(lr.name, lr.kind, lr.stage, lr.output_shape, lr.params, lr.non_trainable_params, lr.bias_params, lr.macs)
+        for lr in analysis.layers
+    ]

@@ -1,0 +1,33 @@
+"""Number and shape formatting shared by the renderers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..layers import Shape
+
+
+def shape_hwc(shape: Shape) -> str:
+    """Feature maps as the posts write them (H x W x C); vectors as their length."""
+    if len(shape) == 3:
+        return f"{shape[1]}x{shape[2]}x{shape[0]}"
+    return "x".join(str(d) for d in shape)
+
+
+def human(n: int) -> str:
+    for unit, size in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(n)
+
+
+def figure_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {figure_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(figure_text(v) for v in value) or "none"
+    return str(value)
