@@ -22,14 +22,14 @@ err = Console(stderr=True)
 
 def _report_broken(run: AuditRun) -> None:
     for broken in run.broken:
-        err.print(f"error: {broken.error}", markup=False, highlight=False)
+        err.print(f"error: {broken.error}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        err.print(f"error: {path}: cannot write: {exc.strerror}", markup=False)
+        err.print(f"error: {path}: cannot write: {exc.strerror}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -73,5 +73,5 @@ def main() -> None:  # pragma: no cover - console entry for `python -m alexnet_a
     try:
         app()
     except AuditError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise SystemExit(2) from None

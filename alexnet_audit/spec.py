@@ -391,6 +391,8 @@ def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...]
         message = "required field is missing"
     elif err["type"] == "extra_forbidden":
         message = "unknown field"
+    elif err["type"] == "value_error":
+        message = str(err.get("ctx", {}).get("error", message))
     return AuditError(message, file=file, line=line, field=format_path(path) or None)
 
 
