@@ -53,6 +53,8 @@ class ModuleInfo:
     stride: int | None = None
     p: float | None = None
     groups: int | None = None
+    out_channels: int | None = None
+    padding: tuple[int, int] | None = None  # (top, bottom) of the height axis
 
 
 _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
@@ -61,6 +63,17 @@ _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
     (nn.modules.batchnorm._BatchNorm, "batchnorm"), (nn.ReLU, "relu"), (nn.Tanh, "tanh"),
     (nn.Sigmoid, "sigmoid"), (nn.Softmax, "softmax"), (nn.Dropout, "dropout"), (nn.Flatten, "flatten"),
 )
+
+
+def _padding(module: nn.Module, sub: nn.Module) -> tuple[int, int] | None:
+    pads = getattr(module, "pads", None)  # layers.Padded / CountExcludingAvgPool: (l, r, t, b)
+    if pads is not None:
+        return (pads[2], pads[3])
+    pad = getattr(sub, "padding", None)
+    if pad is None or isinstance(pad, str):
+        return None
+    p = pad if isinstance(pad, int) else pad[0]
+    return (p, p)
 
 
 def module_info(name: str, module: nn.Module) -> ModuleInfo:
@@ -76,6 +89,8 @@ def module_info(name: str, module: nn.Module) -> ModuleInfo:
                     stride=(s if isinstance(s, int) else s[0]) if s is not None else None,
                     p=getattr(sub, "p", None),
                     groups=getattr(sub, "groups", None),
+                    out_channels=getattr(sub, "out_channels", None),
+                    padding=_padding(module, sub),
                 )
     return ModuleInfo(name, type(module).__name__.lower())
 

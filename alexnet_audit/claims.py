@@ -11,11 +11,11 @@ from typing import Any, Callable
 
 from .analysis import Analysis, ModuleInfo
 from .arith import parse_figure, parse_formula
-from .diagnose import Diagnosis, Reading, numeric_diagnoses, shape_diagnoses, digit_slip
+from .diagnose import Diagnosis, Reading, digit_slip, numeric_diagnoses, shape_diagnoses, shape_slip
 from .figures import Quantity, figure, rows_from_analysis
 from .layers import Shape
 from .spec import (
-    AllHave, ArithmeticClaim, ComputeClaim, CountClaim, FollowedBy, LayerCountClaim, NoActivation,
+    AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas, NoActivation,
     Overlapping, ParamsClaim, ShapeClaim, SpeedupClaim, StructureClaim, TrainingClaim, UnverifiableClaim,
 )
 
@@ -76,9 +76,19 @@ class _Claimed:
     value: Fraction
     tolerance: Fraction
     lhs: Fraction | None  # when the source wrote a formula
+    bound: str = "exact"
 
     def matches(self, v: int | Fraction) -> bool:
+        if self.bound == "at_most":
+            return Fraction(v) <= self.value + self.tolerance
+        if self.bound == "at_least":
+            return Fraction(v) >= self.value - self.tolerance
         return abs(Fraction(v) - self.value) <= self.tolerance
+
+    def describe(self) -> str:
+        bound = {"exact": "", "at_most": "at most ", "at_least": "at least "}[self.bound]
+        tol = f" (within {_fmt_num(self.tolerance)})" if self.tolerance else ""
+        return f"{bound}{_fmt_num(self.value)}{tol}"
 
 
 def _claimed(claim: Any) -> _Claimed:
@@ -87,7 +97,7 @@ def _claimed(claim: Any) -> _Claimed:
         formula = parse_formula(text)
         value = formula.stated if formula.stated is not None else formula.lhs
         tol = Fraction(claim.tolerance) * abs(value) if getattr(claim, "tolerance", None) else Fraction(0)
-        return _Claimed(value, tol, formula.lhs)
+        return _Claimed(value, tol, formula.lhs, getattr(claim, "bound", "exact"))
     fig = parse_figure(text)
     if getattr(claim, "tolerance", None):
         tol = Fraction(claim.tolerance) * abs(fig.value)
@@ -95,7 +105,7 @@ def _claimed(claim: Any) -> _Claimed:
         tol = fig.half_unit
     else:
         tol = Fraction(0)
-    return _Claimed(fig.value, tol, None)
+    return _Claimed(fig.value, tol, None, getattr(claim, "bound", "exact"))
 
 
 def _fmt_num(v: Fraction | int) -> str:
@@ -117,8 +127,7 @@ def _judge_number(claim: Any, ctx: Context, quantity: Quantity) -> ClaimResult:
         diagnoses.append(Diagnosis("arithmetic_slip", f"the source's own formula evaluates to {_fmt_num(c.lhs)}, "
                                    f"not the {_fmt_num(c.value)} it states" + (f" ({slip})" if slip else "") + right))
     holds = arithmetic_ok and c.matches(measured)
-    tol = f" (within {_fmt_num(c.tolerance)})" if c.tolerance else ""
-    detail = f"{quantity.replace('_', ' ')}: claimed {_fmt_num(c.value)}{tol}, measured {measured:,}"
+    detail = f"{quantity.replace('_', ' ')}: claimed {c.describe()}, measured {measured:,}"
     if holds:
         return _result(claim, measured, Verdict.HOLDS, detail)
     if not c.matches(measured):
@@ -128,7 +137,17 @@ def _judge_number(claim: Any, ctx: Context, quantity: Quantity) -> ClaimResult:
 
 
 def _judge_params(claim: ParamsClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
-    return _judge_number(claim, ctx, "params" if claim.bias == "included" else "params_no_bias")
+    quantity: Quantity = "params" if claim.bias == "included" else "params_no_bias"
+    if not claim.share:
+        return _judge_number(claim, ctx, quantity)
+    c = _claimed(claim)
+    rows, spec = ctx.reading.rows, ctx.reading.spec
+    part, whole = figure(rows, spec.stages, claim.target, quantity), figure(rows, spec.stages, None, quantity)
+    assert isinstance(part, int) and isinstance(whole, int)
+    share = Fraction(part, whole)
+    detail = (f"share of all parameters: claimed {c.describe()}, measured {part:,} of {whole:,} = "
+              f"{float(share):.2%}")
+    return _result(claim, f"{float(share):.2%}", Verdict.HOLDS if c.matches(share) else Verdict.FAILS, detail)
 
 
 def _judge_compute(claim: ComputeClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
@@ -173,6 +192,19 @@ def _shape_text(shape: Shape, layout: str) -> str:
     if len(shape) == 3 and layout == "hwc":
         return f"{shape[1]}x{shape[2]}x{shape[0]}"
     return "x".join(map(str, shape))
+
+
+def _judge_input(claim: InputClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    dims = _parse_shape(claim.claimed)
+    built = tuple(ctx.analysis.spec.doc.input)
+    compared = built[1:] if claim.layout == "hw" else built
+    claimed = dims if claim.layout in ("hw", "chw") else _to_chw(dims, "hwc")
+    shown = _shape_text(compared, claim.layout)
+    detail = f"input: claimed {claim.claimed}, the network is built for {shown} ({claim.layout.upper()})"
+    if claimed == compared:
+        return _result(claim, shown, Verdict.HOLDS, detail)
+    diagnoses = [Diagnosis("digit_slip", slip)] if (slip := shape_slip(claimed, compared)) else []
+    return _result(claim, shown, Verdict.FAILS, detail, diagnoses)
 
 
 def _judge_shape(claim: ShapeClaim, ctx: Context, earlier: list[ClaimResult]) -> ClaimResult:
@@ -292,6 +324,25 @@ def _judge_structure(claim: StructureClaim, ctx: Context, _: list[ClaimResult]) 
         ok = bool(found) and all(m.stride is not None and m.kernel is not None and m.stride < m.kernel for m in found)
         detail = "overlapping windows need stride < kernel: " + ("; ".join(seen) if found else f"no {check.overlapping} layer")
         return _result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    if isinstance(check, Contains):
+        found = [m.name for m in modules if _is(m.category, check.contains)]
+        ok = bool(found) == check.present
+        detail = f"{check.contains} layers in the built model: {', '.join(found) or 'none'}"
+        return _result(claim, found, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    if isinstance(check, LayerHas):
+        module = modules[_anchor(ctx, check.layer)]
+        wanted = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride), ("out_channels", check.out_channels),
+                                    ("padding", check.padding), ("groups", check.groups)) if v is not None}
+        if isinstance(wanted.get("padding"), int):
+            wanted["padding"] = (wanted["padding"], wanted["padding"])
+        seen = {k: getattr(module, k) for k in wanted}
+        bad = [k for k in wanted if seen[k] != wanted[k]]
+        detail = f"{module.name}: " + ", ".join(f"{k} {_attr(seen[k])}" + (f" (claimed {_attr(wanted[k])})" if k in bad else "")
+                                                for k in wanted)
+        diagnoses = []
+        if "out_channels" in bad and seen["out_channels"] and wanted["out_channels"] * 2 == seen["out_channels"]:
+            diagnoses.append(Diagnosis("half_channels", f"one GPU's share: half of {module.name}'s {seen['out_channels']} channels is {wanted['out_channels']}"))
+        return _result(claim, {k: _attr(v) for k, v in seen.items()}, Verdict.FAILS if bad else Verdict.HOLDS, detail, diagnoses)
     assert isinstance(check, NoActivation)
     with_act = {m.name for i, m in enumerate(modules) if m.category in _WEIGHTED
                 and any(f.category in _ACTIVATIONS for f in _followers(modules, i))}
@@ -300,6 +351,12 @@ def _judge_structure(claim: StructureClaim, ctx: Context, _: list[ClaimResult]) 
     detail = (f"a non-linearity {'follows' if check.present else 'does not follow'} "
               f"{', '.join(wanted)}" + (f": not so for {', '.join(wrong)}" if wrong else ""))
     return _result(claim, sorted(with_act & set(wanted)), Verdict.FAILS if wrong else Verdict.HOLDS, detail)
+
+
+def _attr(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+        return value[0]
+    return list(value) if isinstance(value, tuple) else value
 
 
 # ---------------------------------------------------------------- arithmetic written out
@@ -362,6 +419,7 @@ def _judge_unverifiable(claim: UnverifiableClaim, ctx: Context, _: list[ClaimRes
 
 
 _JUDGES: dict[type, Callable[[Any, Context, list[ClaimResult]], ClaimResult]] = {
+    InputClaim: _judge_input,
     ShapeClaim: _judge_shape,
     ParamsClaim: _judge_params,
     ComputeClaim: _judge_compute,

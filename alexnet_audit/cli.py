@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,7 +17,8 @@ from .render.terminal import compare_table, inspect_view
 from .spec import spec_json_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Audit written descriptions of classic CNNs.")
-out = Console()
+# A table with a column per spec needs room; logs and pipes get a wide page instead of 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 

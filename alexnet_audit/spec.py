@@ -89,6 +89,7 @@ class _Numeric(_Claim):
     target: Name | None = None  # a layer or stage; None: the whole network
     approx: bool = False
     tolerance: float | None = Field(default=None, gt=0, lt=1)  # relative; implies approx
+    bound: Literal["exact", "at_most", "at_least"] = "exact"  # "about 1M or less": at_most
 
     @model_validator(mode="after")
     def _parse(self) -> "_Numeric":
@@ -104,6 +105,14 @@ class _Numeric(_Claim):
         return self
 
 
+class InputClaim(_Claim):
+    """The input size a source states, against the input the network is built for."""
+
+    kind: Literal["input_shape"]
+    claimed: Union[str, list[int]]
+    layout: Literal["hwc", "chw", "hw"] = "hwc"
+
+
 class ShapeClaim(_Claim):
     kind: Literal["output_shape"]
     target: Name
@@ -114,6 +123,7 @@ class ShapeClaim(_Claim):
 class ParamsClaim(_Numeric):
     kind: Literal["params"]
     bias: Literal["included", "excluded"] = "included"
+    share: bool = False  # the claim is the target's share of all parameters ("under 1%")
 
 
 class ComputeClaim(_Numeric):
@@ -166,7 +176,25 @@ class NoActivation(_Model):
     present: bool = True
 
 
-StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation]
+class Contains(_Model):
+    """The network holds at least one layer of a kind."""
+
+    contains: Literal["lrn", "batchnorm", "dropout", "maxpool", "avgpool", "pool", "relu", "tanh", "sigmoid", "softmax"]
+    present: bool = True
+
+
+class LayerHas(_Model):
+    """One layer's hyper-parameters, as read off the built module."""
+
+    layer: Name
+    kernel: int | None = None
+    stride: int | None = None
+    out_channels: int | None = None
+    padding: Union[int, tuple[int, int], None] = None  # (top, bottom) where asymmetric
+    groups: int | None = None
+
+
+StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas]
 
 
 class StructureClaim(_Claim):
@@ -233,7 +261,7 @@ class UnverifiableClaim(_Claim):
 
 Claim = Annotated[
     Union[
-        ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
+        InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
         ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim,
     ],
     Field(discriminator="kind"),
@@ -453,6 +481,8 @@ def _claim_names(claim: Any) -> list[tuple[tuple[str, ...], list[str]]]:
             out.append((("check", "layers"), check.layers))
         elif isinstance(check, NoActivation):
             out.append((("check", "activation_after"), check.activation_after))
+        elif isinstance(check, LayerHas):
+            out.append((("check", "layer"), [check.layer]))
     return out
 
 
