@@ -218,7 +218,7 @@ def _judge_shape(claim: ShapeClaim, ctx: Context, earlier: list[ClaimResult]) ->
         return _result(claim, shown, Verdict.FAILS, f"cannot read {claim.claimed!r} as a shape")
     if claim.layout in ("hw", "c"):
         part = measured[1:] if claim.layout == "hw" else measured[:1]
-        ok = len(measured) == 3 and tuple(dims) == tuple(part)
+        ok = (len(measured) == 3 or claim.layout == "c") and tuple(dims) == tuple(part)
         detail = f"{claim.layout.upper()} of the output: claimed {'x'.join(map(str, dims))}, measured {'x'.join(map(str, part))}"
         return _result(claim, "x".join(map(str, part)), Verdict.HOLDS if ok else Verdict.FAILS, detail)
     if len(measured) == 1:

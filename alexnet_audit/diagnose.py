@@ -20,6 +20,10 @@ from .spec import Spec
 
 Matches = Callable[[int], bool]
 
+# Below this, a one-digit change is too cheap to rank above a computed reading that reproduces
+# the figure (54 -> 55 is a one-digit change, and also exactly what a 227 input gives).
+SMALL = 1000
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -61,9 +65,11 @@ def digit_slip(claimed: int, true: int) -> str | None:
 def shape_slip(claimed: Shape, true: Shape) -> str | None:
     if len(claimed) != len(true):
         return None
-    slips = [(c, t, digit_slip(c, t)) for c, t in zip(claimed, true) if c != t]
-    if len(slips) == 1 and slips[0][2]:
-        return slips[0][2]
+    slips = {(c, t) for c, t in zip(claimed, true) if c != t}
+    # A square map written wrong in both height and width is one slip, not two.
+    if len(slips) == 1:
+        c, t = slips.pop()
+        return digit_slip(c, t)
     return None
 
 
@@ -168,7 +174,8 @@ def numeric_diagnoses(
     """Every computed reading that reproduces `claimed`, most specific first."""
     out: list[Diagnosis] = []
     spec, rows = reading.spec, reading.rows
-    if claimed.denominator == 1 and (slip := digit_slip(int(claimed), measured)):
+    slip = digit_slip(int(claimed), measured) if claimed.denominator == 1 else None
+    if slip and measured >= SMALL:
         out.append(Diagnosis("digit_slip", slip))
 
     def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
@@ -201,6 +208,8 @@ def numeric_diagnoses(
         value = _figure_or_none(counterpart.rows, counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
                       f"{counterpart.spec.id}) describes a different network: it", value)
+    if slip and measured < SMALL:
+        out.append(Diagnosis("digit_slip", slip))
     return _dedupe(out)
 
 
@@ -216,9 +225,6 @@ def shape_diagnoses(
     """Readings that reproduce a claimed (C, H, W) output shape."""
     out: list[Diagnosis] = []
     spec = reading.spec
-    if slip := shape_slip(claimed, measured):
-        out.append(Diagnosis("digit_slip", slip))
-
     def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
         if isinstance(value, tuple) and value != measured and value == claimed:
             out.append(Diagnosis(code, f"{label} gives {_fmt(value)}"))
@@ -237,6 +243,9 @@ def shape_diagnoses(
         if carried is not None and carried == claimed:
             out.append(Diagnosis("carried_forward", f"an error carried forward: starting from claim {claim_id}'s "
                                  f"{_fmt(earlier_shape)} after {earlier_target}, the layers up to {target} give {_fmt(carried)}"))
+    # Sizes are small numbers: a one-digit change explains them only when no computed reading does.
+    if slip := shape_slip(claimed, measured):
+        out.append(Diagnosis("digit_slip", slip))
     return _dedupe(out)
 
 

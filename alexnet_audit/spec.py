@@ -419,6 +419,8 @@ def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...]
         message = "required field is missing"
     elif err["type"] == "extra_forbidden":
         message = "unknown field"
+    elif err["type"] == "string_type" and isinstance(err.get("input"), bool):
+        message += " (YAML reads bare yes/no/on/off/true/false as booleans: quote it)"
     elif err["type"] == "value_error":
         message = str(err.get("ctx", {}).get("error", message))
     return AuditError(message, file=file, line=line, field=format_path(path) or None)

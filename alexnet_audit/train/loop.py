@@ -1,0 +1,222 @@
+"""The training loop: a typed config in, a result record out, short enough to read at once.
+
+The same code runs on CPU and GPU; `Runtime` says what the device gets: on CUDA, bf16 autocast,
+channels_last, fused optimisers, `torch.compile` where the run is long enough to pay for it,
+and the loss read back only every few steps (each read waits for the GPU).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import AuditError
+from .data import DeviceData
+
+Loss = Literal["cross_entropy", "nll_of_softmax"]
+Optimizer = Literal["adam", "sgd"]
+Stop = Literal["steps", "budget", "non-finite", "target"]
+SOFTMAX_CLIP = 1e-7  # Keras clips a softmax output to [eps, 1 - eps] before taking its log
+EVAL_BATCH = 128
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: torch.device
+    bf16: bool
+    channels_last: bool
+    compile: bool
+    sync_every: int  # steps between reading the loss back to the host
+
+    @staticmethod
+    def pick(name: Literal["auto", "cuda", "cpu"]) -> "Runtime":
+        cuda = torch.cuda.is_available()
+        if name == "cuda" and not cuda:
+            raise AuditError("--device cuda: no CUDA device is available here (use --device cpu or auto)")
+        if name == "cpu" or not cuda:
+            return Runtime(torch.device("cpu"), bf16=False, channels_last=False, compile=False, sync_every=1)
+        return Runtime(torch.device("cuda"), bf16=True, channels_last=True, compile=True, sync_every=25)
+
+    def describe(self) -> str:
+        if self.device.type == "cuda":
+            return torch.cuda.get_device_name(self.device)
+        return f"cpu ({torch.get_num_threads()} threads)"
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    steps: int
+    batch_size: int
+    optimizer: Optimizer
+    lr: float
+    momentum: float
+    weight_decay: float
+    loss: Loss
+    seed: int
+    budget_s: float | None = None
+    stop_error: float | None = None  # stop once the mean error of the last `window` batches is at most this
+    window: int = 10
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int
+    steps: int
+    loss: float
+    accuracy: float  # mean over the last `window` batches
+    images_per_s: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    losses: tuple[float, ...]  # one per step
+    accuracies: tuple[float, ...]  # per batch, in training mode
+    seconds: float
+    images_per_s: float  # after the first read-back: compilation and warm-up left out
+    stopped_by: Stop
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+
+def loss_fn(out: torch.Tensor, y: torch.Tensor, kind: Loss) -> torch.Tensor:
+    if kind == "nll_of_softmax":  # the network ends in a softmax: CE on top of it would apply softmax twice
+        return F.nll_loss(out.float().clamp(SOFTMAX_CLIP, 1 - SOFTMAX_CLIP).log(), y)
+    return F.cross_entropy(out.float(), y)
+
+
+def make_optimizer(model: nn.Module, cfg: LoopConfig, rt: Runtime) -> torch.optim.Optimizer:
+    fused = True if rt.device.type == "cuda" else None
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    return torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=fused)
+
+
+def batch_indices(n: int, batch: int, seed: int, device: torch.device) -> Iterator[torch.Tensor]:
+    """Shuffled epochs, drawn on the device; a short last batch is dropped so shapes stay fixed."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    size = min(batch, n)
+    while True:
+        order = torch.randperm(n, generator=g, device=device)
+        for start in range(0, n - size + 1, size):
+            yield order[start:start + size]
+
+
+def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed: float) -> Stop | None:
+    if not all(math.isfinite(v) for v in losses):
+        return "non-finite"
+    recent = accuracies[-cfg.window:]
+    if cfg.stop_error is not None and len(recent) == cfg.window and 1 - sum(recent) / len(recent) <= cfg.stop_error:
+        return "target"
+    if cfg.budget_s is not None and elapsed >= cfg.budget_s:
+        return "budget"
+    return None
+
+
+def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
+               on_progress: Callable[[Progress], None] | None = None) -> LoopResult:
+    """Train `model` (already on the device) in place; stop at `cfg.steps`, the budget, the target or a NaN."""
+    net = torch.compile(model) if rt.compile else model
+    opt = make_optimizer(model, cfg, rt)
+    batches = batch_indices(data.n, cfg.batch_size, cfg.seed, rt.device)
+    loss_buf = torch.zeros(cfg.steps, device=rt.device)
+    hit_buf = torch.zeros(cfg.steps, device=rt.device)
+    losses: list[float] = []
+    accuracies: list[float] = []
+    stopped: Stop = "steps"
+    warm: tuple[int, float] | None = None
+    model.train()
+    with torch.random.fork_rng(devices=[rt.device] if rt.device.type == "cuda" else []):
+        torch.manual_seed(cfg.seed)  # dropout masks
+        start = time.perf_counter()
+        for step in range(cfg.steps):
+            x, y = data.batch(next(batches))
+            with torch.autocast(rt.device.type, dtype=torch.bfloat16, enabled=rt.bf16):
+                out = net(x)
+            loss = loss_fn(out, y, cfg.loss)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_buf[step] = loss.detach()
+            hit_buf[step] = (out.detach().argmax(1) == y).float().mean()
+            if (step + 1) % rt.sync_every and step + 1 < cfg.steps:
+                continue
+            losses += loss_buf[len(losses):step + 1].tolist()
+            accuracies += hit_buf[len(accuracies):step + 1].tolist()
+            elapsed = time.perf_counter() - start
+            warm = warm or (step + 1, elapsed)
+            rate = ((step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed) * x.shape[0]
+            if on_progress:
+                window = accuracies[-cfg.window:]
+                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate, elapsed))
+            reason = _stop(losses, accuracies, cfg, elapsed)
+            if reason:
+                stopped = reason
+                break
+    return LoopResult(tuple(losses), tuple(accuracies), elapsed, rate, stopped)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    correct: int
+    top5: int
+    n: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n
+
+
+def spread(n: int, limit: int, device: torch.device) -> torch.Tensor:
+    """`limit` indices spread evenly over 0..n-1: every class of a class-ordered set is represented."""
+    return torch.linspace(0, n - 1, min(n, limit), device=device).round().long()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: DeviceData, rt: Runtime, limit: int) -> Evaluation:
+    model.eval()
+    idx = spread(data.n, limit, rt.device)
+    correct = torch.zeros((), dtype=torch.int64, device=rt.device)
+    top5 = torch.zeros((), dtype=torch.int64, device=rt.device)
+    for part in idx.split(EVAL_BATCH):
+        x, y = data.batch(part)
+        with torch.autocast(rt.device.type, dtype=torch.bfloat16, enabled=rt.bf16):
+            out = model(x)
+        top = out.float().topk(min(5, out.shape[1]), dim=1).indices
+        correct += (top[:, 0] == y).sum()
+        top5 += (top == y[:, None]).any(1).sum()
+    return Evaluation(int(correct), int(top5), len(idx))
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, data: DeviceData, rt: Runtime, images: int, batch: int) -> int:
+    """Re-estimate BatchNorm statistics as a plain average over `images` training images.
+
+    Keras's momentum 0.99 (PyTorch's 0.01) leaves the running averages near their initial
+    values after a short run, so evaluating with them would measure the averaging lag, not what
+    the network learned. Returns the images used (0: the network has no BatchNorm).
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average
+    model.train()
+    idx = spread(data.n, images, rt.device)
+    for part in idx.split(max(batch, 2)):
+        if len(part) > 1:
+            with torch.autocast(rt.device.type, dtype=torch.bfloat16, enabled=rt.bf16):
+                model(data.batch(part)[0])
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    return len(idx)

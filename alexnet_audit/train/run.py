@@ -1,0 +1,183 @@
+"""Train one spec end to end and return its `TrainingRecord`.
+
+In order: the data on the device; the memorisation check (a fresh copy on one small batch);
+the run itself with the spec's optimiser and settings; BatchNorm statistics re-estimated;
+held-out evaluation; activation probes at initialisation and at the end; the verdict; then
+one ReLU-vs-baseline race per speedup claim. The whole takes about `budget_s`, shared out by
+PHASE_SHARES. Nothing prints: progress goes to the callback, tagged with its phase.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Callable, Literal
+
+import torch
+
+from .. import __version__
+from ..build import SpecNet, build_model
+from ..spec import SpeedupClaim, Spec, Training
+from .data import DeviceData, ImageSet, load_data, to_device
+from .experiment import Race, race
+from .loop import LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
+from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
+from .verdict import Evidence, Judgement, judge, probe
+
+PhaseProgress = Callable[[str, Progress], None]
+
+
+@dataclass(frozen=True)
+class Defaults:
+    steps: int
+    memorise_steps: int
+    experiment_steps: int  # per activation
+    budget_s: float
+    eval_images: int
+    calibration_images: int
+
+
+# A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
+# about a minute for a 227x227 AlexNet on two cores.
+CPU = Defaults(steps=150, memorise_steps=40, experiment_steps=150, budget_s=75.0, eval_images=256, calibration_images=256)
+CUDA = Defaults(steps=1000, memorise_steps=200, experiment_steps=3000, budget_s=50.0, eval_images=10_000,
+                calibration_images=4096)
+MEMORISE_IMAGES = 8
+PROBE_IMAGES = 32
+EXPERIMENT_WINDOW = 10
+# Shares of the budget: memorisation, the run (with its evaluation), the experiments.
+PHASE_SHARES = {"memorise": 0.15, "train": 0.55, "experiments": 0.30}
+DEFAULT_LR = {"adam": 1e-3, "sgd": 1e-2}  # Adam: PyTorch's and Keras's default; SGD: Keras's default
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: str = "digits"
+    steps: int | None = None
+    epochs: int | None = None
+    budget_s: float | None = None
+    device: Literal["auto", "cuda", "cpu"] = "auto"
+    seed: int = 0
+
+
+def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training | None]:
+    """The optimiser and settings the source trained with, defaults where it is silent."""
+    t = spec.doc.training or Training(dataset="none")
+    loss = "nll_of_softmax" if spec.layers[-1].spec.kind == "softmax" else "cross_entropy"
+    cfg = LoopConfig(steps=1, batch_size=t.batch_size, optimizer=t.optimizer, lr=t.lr or DEFAULT_LR[t.optimizer],
+                     momentum=t.momentum or 0.0, weight_decay=t.weight_decay, loss=loss, seed=seed)
+    return cfg, spec.doc.training
+
+
+def steps_per_epoch(images: int, batch: int) -> int:
+    return max(1, images // batch)  # the loop drops a short last batch
+
+
+def _speedups(spec: Spec) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = []
+    for claim in spec.doc.claims:
+        if isinstance(claim, SpeedupClaim) and (claim.baseline, claim.target_error) not in out:
+            out.append((claim.baseline, claim.target_error))
+    return out
+
+
+def _majority_share(labels: torch.Tensor) -> float:
+    return labels.bincount().max().item() / len(labels)
+
+
+def _memorise(build: Callable[[], SpecNet], train: DeviceData, base: LoopConfig, rt: Runtime, defaults: Defaults,
+              budget: float, report: Callable[[Progress], None] | None) -> tuple[int | None, int]:
+    """Fit one batch of MEMORISE_IMAGES; the step it was fitted exactly at (None: never) and the steps run."""
+    batch = train.subset(spread(train.n, MEMORISE_IMAGES, rt.device))
+    model = build()
+    cfg = replace(base, steps=defaults.memorise_steps, batch_size=batch.n, budget_s=budget, stop_error=0.0, window=3)
+    result = train_loop(model, batch, cfg, replace(rt, compile=False), report)
+    recalibrate_batchnorm(model, batch, rt, batch.n, batch.n)
+    fitted = evaluate(model, batch, rt, batch.n).correct == batch.n
+    return (result.steps if fitted else None), result.steps
+
+
+def _experiment(found: Race, baseline: str, target: float, data: str) -> ExperimentRecord:
+    return ExperimentRecord(
+        baseline=baseline, target_error=target, data=data, window=EXPERIMENT_WINDOW,  # type: ignore[arg-type]
+        relu_steps=Race.reached(found.relu), baseline_steps=Race.reached(found.baseline),
+        relu_steps_run=found.relu.steps, baseline_steps_run=found.baseline.steps,
+        ratio=found.ratio, ratio_at_least=found.ratio_at_least,
+    )
+
+
+def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None) -> TrainingRecord:
+    began = time.perf_counter()
+    rt = Runtime.pick(options.device)
+    defaults = CUDA if rt.device.type == "cuda" else CPU
+    budget = options.budget_s if options.budget_s is not None else defaults.budget_s
+    deadline = began + budget
+    images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
+    shape = (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2])
+    train, held = to_device(images, shape, rt.device, rt.channels_last)
+    base, training = source_config(spec, options.seed)
+    per_epoch = steps_per_epoch(train.n, base.batch_size)
+    steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
+    speedups = _speedups(spec)
+    train_share = PHASE_SHARES["train"] + (0 if speedups else PHASE_SHARES["experiments"])
+    memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
+
+    def build() -> SpecNet:
+        return build_model(spec, options.seed).to(rt.device, memory_format=memory_format)
+
+    def report(phase: str) -> Callable[[Progress], None] | None:
+        return (lambda p: on_progress(phase, p)) if on_progress else None
+
+    memorised_at, memorise_steps = _memorise(build, train, base, rt, defaults, PHASE_SHARES["memorise"] * budget,
+                                             report("memorise"))
+    model = build()
+    probe_x = train.batch(spread(train.n, PROBE_IMAGES, rt.device))[0]
+    at_init = probe(model, probe_x)
+    result = train_loop(model, train, replace(base, steps=steps, budget_s=train_share * budget), rt, report("train"))
+    calibrated = recalibrate_batchnorm(model, train, rt, defaults.calibration_images, base.batch_size)
+    held_eval = evaluate(model, held, rt, defaults.eval_images)
+    chance = _majority_share(held.y[spread(held.n, defaults.eval_images, rt.device)])
+    evidence = Evidence(result.losses, result.stopped_by, held_eval, chance, MEMORISE_IMAGES, memorised_at,
+                        memorise_steps, len(probe_x), at_init, probe(model, probe_x))
+    judgement = judge(evidence)
+
+    experiments = []
+    for i, (baseline, target) in enumerate(speedups):
+        each = max(deadline - time.perf_counter(), 1.0) / (2 * (len(speedups) - i))
+        cfg = replace(base, steps=defaults.experiment_steps, stop_error=target, window=EXPERIMENT_WINDOW)
+        found = race(build, baseline, train, cfg, rt, each, on_progress)  # type: ignore[arg-type]
+        experiments.append(_experiment(found, baseline, target, images.name))
+
+    return _record(spec, options, rt, images, held_eval.n, base, training, calibrated, steps, result, judgement,
+                   evidence, experiments, per_epoch, time.perf_counter() - began)
+
+
+def _record(spec: Spec, options: TrainOptions, rt: Runtime, images: ImageSet, held_n: int, base: LoopConfig,
+            training: Training | None, calibrated: int, steps: int, result: LoopResult, judgement: Judgement,
+            evidence: Evidence, experiments: list[ExperimentRecord], per_epoch: int, seconds: float) -> TrainingRecord:
+    last_epoch = result.accuracies[-per_epoch:] or (0.0,)
+    held = evidence.held_out
+    return TrainingRecord(
+        tool=f"alexnet-audit {__version__}", spec=spec.id, date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        torch=torch.__version__,
+        data=DataInfo(name=images.name, source=images.source, classes=len(images.classes), train_images=len(images.y_train),
+                      held_out_images=held_n, held_out=images.held_out, stored_shape=list(images.x_train.shape[1:]),
+                      input=list(spec.doc.input)),
+        settings=Settings(optimizer=base.optimizer, lr=base.lr, momentum=base.momentum, weight_decay=base.weight_decay,
+                          batch_size=base.batch_size, loss=base.loss, from_source=training is not None,
+                          where=training.where if training else None, seed=options.seed, device=rt.describe(),
+                          precision="bf16 autocast" if rt.bf16 else "fp32", channels_last=rt.channels_last,
+                          compiled=rt.compile, batchnorm_recalibrated_on=calibrated),
+        schedule=Schedule(steps=result.steps, requested_steps=steps, epochs=result.steps / per_epoch,
+                          stopped_by=result.stopped_by, seconds=result.seconds, images_per_s=result.images_per_s),
+        metrics=Metrics(train_accuracy=sum(last_epoch) / len(last_epoch), held_out_accuracy=held.accuracy,
+                        held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
+                        chance=evidence.chance),
+        verdict=judgement.verdict, cause=judgement.cause,  # type: ignore[arg-type]
+        checks=[CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in judgement.checks],
+        experiments=experiments,
+        curves=Curves(loss=list(result.losses), train_accuracy=list(result.accuracies)),
+        seconds=seconds,
+    )

@@ -1,0 +1,154 @@
+"""`converges` or `fails to converge`, from evidence a reader can check, and a likely cause.
+
+A run converges when all four checks pass: the loss stays finite; it falls at least
+LOSS_FACTOR-fold from the first to the last tenth of the run; held-out accuracy beats
+always guessing the most frequent class by a margin an exact binomial test calls significant
+(p < ALPHA); and a fresh copy of the network memorises one small batch. A failure is
+explained by the first matching cause: a NaN, exploding or vanishing activations, dead ReLUs,
+a flat loss, no generalisation, or a run too short to tell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from scipy.stats import binom
+from torch import nn
+
+from .loop import Evaluation
+
+LOSS_FACTOR = 2.0
+ALPHA = 1e-3
+EXPLODING_RMS = 1e3  # inputs are normalised to unit scale; a thousandfold growth is not learning
+VANISHING_RMS = 1e-4
+DEAD_FRACTION = 0.9
+FLAT_FACTOR = 1.1
+
+
+@dataclass(frozen=True)
+class LayerProbe:
+    name: str
+    rms: float  # root mean square of the layer's output on the probe batch
+    dead: float | None  # ReLU layers: share of channels/features that never fire on the batch
+
+
+@torch.no_grad()
+def probe(model: nn.Sequential, x: torch.Tensor) -> tuple[LayerProbe, ...]:
+    """Every layer's output scale, and dead ReLUs, on one batch in fp32 and eval mode."""
+    model.eval()
+    out, probes = x.float(), []
+    for name, module in model.named_children():
+        out = module(out)
+        dead = None
+        if isinstance(module, nn.ReLU):
+            fired = (out > 0).flatten(2).any(2) if out.dim() > 2 else out > 0  # (N, channels or features)
+            dead = 1 - fired.any(0).float().mean().item()
+        probes.append(LayerProbe(name, out.float().pow(2).mean().sqrt().item(), dead))
+    return tuple(probes)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    losses: tuple[float, ...]
+    stopped_by: str
+    held_out: Evaluation
+    chance: float  # the most frequent held-out class's share: what always guessing it scores
+    memorise_images: int
+    memorised_at: int | None  # the step at which one batch was memorised; None: never
+    memorise_steps: int
+    probe_images: int
+    at_init: tuple[LayerProbe, ...]
+    at_end: tuple[LayerProbe, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    converges: bool
+    checks: tuple[Check, ...]
+    cause: str | None
+
+    @property
+    def verdict(self) -> str:
+        return "converges" if self.converges else "fails to converge"
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p): the chance of k or more right answers by guessing."""
+    return float(binom.sf(k - 1, n, p))
+
+
+def first_non_finite(losses: tuple[float, ...]) -> int | None:
+    return next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+
+
+def loss_ends(losses: tuple[float, ...]) -> tuple[float, float]:
+    """Mean loss over the first and the last tenth of the run (at least one step each)."""
+    k = max(1, len(losses) // 10)
+    return sum(losses[:k]) / k, sum(losses[-k:]) / k
+
+
+def checks(ev: Evidence) -> tuple[Check, ...]:
+    n = len(ev.losses)
+    bad = first_non_finite(ev.losses)
+    finite = Check("finite", bad is None, f"the loss stays finite for all {n} steps" if bad is None
+                   else f"the loss is {ev.losses[bad]} at step {bad + 1}")
+    if bad is None:
+        start, end = loss_ends(ev.losses)
+        factor = start / end if end > 0 else math.inf
+        falls = Check("loss falls", factor >= LOSS_FACTOR,
+                      f"mean loss {start:.4g} over the first tenth of {n} steps, {end:.4g} over the last: "
+                      f"{factor:.3g}-fold (at least {LOSS_FACTOR:g}-fold needed)")
+    else:
+        falls = Check("loss falls", False, "not measured: the loss is not finite")
+    h = ev.held_out
+    p = binomial_tail(h.correct, h.n, ev.chance)
+    held = Check("held-out above chance", p < ALPHA,
+                 f"held-out accuracy {h.correct}/{h.n} = {h.accuracy:.1%} against {ev.chance:.1%} for always guessing "
+                 f"the most frequent class; exact binomial P(>= {h.correct} right by chance) = {p:.3g} "
+                 f"(significant below {ALPHA:g})")
+    memorise = Check("memorises one batch", ev.memorised_at is not None,
+                     f"a fresh copy fits one batch of {ev.memorise_images} images exactly after {ev.memorised_at} steps"
+                     if ev.memorised_at is not None else
+                     f"a fresh copy does not fit one batch of {ev.memorise_images} images in {ev.memorise_steps} steps")
+    return finite, falls, held, memorise
+
+
+def likely_cause(ev: Evidence, results: tuple[Check, ...]) -> str:
+    bad = first_non_finite(ev.losses)
+    if bad is not None:
+        what = "NaN" if math.isnan(ev.losses[bad]) else "inf"
+        return f"{what} loss at step {bad + 1}"
+    for when, probes in (("at initialisation", ev.at_init), ("after training", ev.at_end)):
+        big = next((p for p in probes if not math.isfinite(p.rms) or p.rms > EXPLODING_RMS), None)
+        if big:
+            return f"exploding activations at layer {big.name} (output RMS {big.rms:.3g} {when}, inputs of RMS about 1)"
+    dead = next((p for p in ev.at_end if p.dead is not None and p.dead >= DEAD_FRACTION), None)
+    if dead:
+        return f"most ReLUs dead: {dead.dead:.0%} of the units after {dead.name} never fire on a batch of {ev.probe_images}"
+    small = next((p for p in ev.at_init if p.rms < VANISHING_RMS), None)
+    if small:
+        return f"vanishing activations: by layer {small.name} the output RMS is {small.rms:.3g} at initialisation"
+    start, end = loss_ends(ev.losses)
+    factor = start / end if end > 0 else math.inf
+    if factor < FLAT_FACTOR:
+        return f"loss flat from the start ({start:.4g} to {end:.4g} over {len(ev.losses)} steps)"
+    falls, held, memorise = results[1].passed, results[2].passed, results[3].passed
+    if falls and memorise and not held:
+        return "fits its training batches but held-out accuracy stays at chance: it does not generalise"
+    return (f"too few steps to tell: {len(ev.losses)} steps (stopped by {ev.stopped_by}) lowered the loss "
+            f"{factor:.3g}-fold; a longer run (--steps, --budget, or a GPU) would")
+
+
+def judge(ev: Evidence) -> Judgement:
+    results = checks(ev)
+    converges = all(c.passed for c in results)
+    return Judgement(converges, results, None if converges else likely_cause(ev, results))
