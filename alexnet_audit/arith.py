@@ -16,6 +16,7 @@ from fractions import Fraction
 MAX_FORMULA_CHARS = 400
 MAX_EXPONENT = 64
 MAX_MAGNITUDE = Fraction(10) ** 30
+MAX_NESTING = 50  # parentheses, signs and exponents nested in one another (keeps the recursion shallow)
 
 
 class ArithError(ValueError):
@@ -43,6 +44,7 @@ def _tokens(text: str) -> list[str]:
 class _Parser:
     def __init__(self, tokens: list[str], text: str) -> None:
         self.toks, self.i, self.text = tokens, 0, text
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -71,9 +73,16 @@ class _Parser:
         return value
 
     def unary(self) -> Fraction:
-        if self.peek() in ("+", "-"):
-            return -self.unary() if self.take() == "-" else self.unary()
-        return self.power()
+        # Every nesting (parenthesis, sign, exponent) passes through here: bound it here.
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ArithError(f"formula nested more than {MAX_NESTING} levels deep")
+        try:
+            if self.peek() in ("+", "-"):
+                return -self.unary() if self.take() == "-" else self.unary()
+            return self.power()
+        finally:
+            self.depth -= 1
 
     def power(self) -> Fraction:
         base = self.atom()

@@ -14,6 +14,7 @@ from .analysis import Analysis, analyse
 from .claims import ClaimResult, Verdict, judge_all
 from .errors import AuditError
 from .spec import Spec, load_spec
+from .train.record import TrainingRecord, load_record
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,12 @@ def load_and_analyse(path: str | Path) -> tuple[Spec, Analysis]:
     return spec, analyse(spec)
 
 
-def audit_paths(paths: Iterable[str | Path]) -> AuditRun:
-    """Audit every spec; a broken one is listed and the others are still audited."""
+def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None) -> AuditRun:
+    """Audit every spec; a broken one is listed and the others are still audited.
+
+    With `training_dir`, a spec's training claims are judged against its recorded run
+    `<training_dir>/<spec-id>.json` where one exists; an unreadable record is listed as broken.
+    """
     loaded: dict[str, tuple[Spec, Analysis]] = {}
     broken: list[BrokenSpec] = []
     for path in paths:
@@ -69,11 +74,25 @@ def audit_paths(paths: Iterable[str | Path]) -> AuditRun:
             broken.append(BrokenSpec(str(path), spec.error(f"spec id {spec.id!r} is also used by {loaded[spec.id][0].path}", "id")))
             continue
         loaded[spec.id] = (spec, analysis)
+    records = _training_records(list(loaded), training_dir, broken) if training_dir else {}
     audits = []
     for spec, analysis in loaded.values():
         counterpart = _counterpart(spec, loaded)
-        audits.append(SpecAudit(spec, analysis, judge_all(analysis, counterpart), counterpart))
+        audits.append(SpecAudit(spec, analysis, judge_all(analysis, counterpart, records), counterpart))
     return AuditRun(tuple(audits), tuple(broken))
+
+
+def _training_records(spec_ids: list[str], training_dir: Path, broken: list[BrokenSpec]) -> dict[str, TrainingRecord]:
+    """The recorded training runs `<training_dir>/<spec-id>.json` that exist; an unreadable one is listed as broken."""
+    records: dict[str, TrainingRecord] = {}
+    for spec_id in spec_ids:
+        path = training_dir / f"{spec_id}.json"
+        if path.is_file():
+            try:
+                records[spec_id] = load_record(path)
+            except AuditError as exc:
+                broken.append(BrokenSpec(str(path), exc))
+    return records
 
 
 def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> Analysis | None:

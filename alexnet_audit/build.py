@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .errors import AuditError
-from .init import FRAMEWORK_DEFAULTS, LayerInit, apply_init
+from .init import FRAMEWORK_DEFAULTS, InitSpec, LayerInit, apply_init, describe
 from .layers import Conv, Linear, ParamCount, Shape
 from .spec import Layer, Spec
 
@@ -105,8 +105,18 @@ def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
             if isinstance(p.layer.spec, (Conv, Linear)):
                 init = _init_for(p.layer, spec)
                 target = _weighted(module)
-                apply_init(target.weight, init.weight)
+                _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
                 if target.bias is not None:
-                    apply_init(target.bias, init.bias)
+                    _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
             modules[p.name] = module
     return SpecNet(spec.id, modules)
+
+
+def _init_tensor(spec: Spec, layer: Layer, which: str, tensor: torch.Tensor, init: InitSpec) -> None:
+    """Apply one initialiser; one PyTorch refuses (uniform with low > high, a fan-based one on a
+    bias vector, non-finite bounds) is the spec's mistake, reported as such."""
+    try:
+        apply_init(tensor, init)
+    except (RuntimeError, ValueError) as exc:
+        where = (*spec.layer_path(layer), "init") if getattr(layer.spec, "init", None) else ("init",)
+        raise spec.error(f"layer {layer.name!r}: cannot initialise its {which} with {describe(init)}: {exc}", *where) from None

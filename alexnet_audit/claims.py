@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .analysis import Analysis, ModuleInfo
 from .arith import parse_figure, parse_formula
@@ -18,6 +18,8 @@ from .spec import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas, NoActivation,
     Overlapping, ParamsClaim, ShapeClaim, SpeedupClaim, StructureClaim, TrainingClaim, UnverifiableClaim,
 )
+from .train.findings import speedup_claim, training_claim
+from .train.record import TrainingRecord
 
 
 class Verdict(str, Enum):
@@ -49,13 +51,17 @@ class Context:
     analysis: Analysis
     reading: Reading
     counterpart: Reading | None
+    training: TrainingRecord | None = None  # this spec's recorded training run, if any
 
 
-def judge_all(analysis: Analysis, counterpart: Analysis | None = None) -> tuple[ClaimResult, ...]:
+def judge_all(analysis: Analysis, counterpart: Analysis | None = None,
+              training: Mapping[str, TrainingRecord] | None = None) -> tuple[ClaimResult, ...]:
+    """`training`: recorded training runs by spec id (reports/training/<id>.json), for the training claims."""
     ctx = Context(
         analysis,
         Reading(analysis.spec, rows_from_analysis(analysis)),
         Reading(counterpart.spec, rows_from_analysis(counterpart)) if counterpart else None,
+        (training or {}).get(analysis.spec.id),
     )
     results: list[ClaimResult] = []
     for claim in analysis.spec.doc.claims:
@@ -402,16 +408,14 @@ def _judge_arithmetic(claim: ArithmeticClaim, ctx: Context, _: list[ClaimResult]
 
 
 def _judge_training(claim: TrainingClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
-    schedule = f"{claim.epochs} epochs" if claim.epochs else "the source's schedule"
-    return _result(claim, None, Verdict.UNVERIFIABLE,
-                   f"needs training on {claim.dataset} for {schedule} and measuring {claim.metric.replace('_', ' ')}; "
-                   f"no training result is recorded for this spec")
+    source = ctx.analysis.spec.doc.training
+    found = training_claim(claim, ctx.training, source.epochs if source else None)
+    return _result(claim, found.measured, Verdict(found.verdict), found.detail)
 
 
 def _judge_speedup(claim: SpeedupClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
-    return _result(claim, None, Verdict.UNVERIFIABLE,
-                   f"needs the same network trained with ReLU and with {claim.baseline} on {claim.dataset} until "
-                   f"{claim.target_error:.0%} training error, counting the steps each takes; no such run is recorded")
+    found = speedup_claim(claim, ctx.training)
+    return _result(claim, found.measured, Verdict(found.verdict), found.detail)
 
 
 def _judge_unverifiable(claim: UnverifiableClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from .analysis import Analysis, LayerResult, ModuleInfo
+from .analysis import Analysis, ModuleInfo
+from .audit import AuditRun
 from .layers import Shape
 
 PAPER_ID = "paper-alexnet-2012"
@@ -202,19 +203,13 @@ def _layer_parts(left: Block, right: Block) -> list[Part]:
     return parts
 
 
-def _presence(block: Block) -> Part:
-    return Part("presence", "", f"{block.label} ({block.name})")
-
-
 def _aligned(left: Block | None, right: Block | None) -> AlignedLayer:
     if left and right:
         return AlignedLayer(left, right, tuple(_layer_parts(left, right)))
-    if left:
-        p = _presence(left)
-        return AlignedLayer(left, None, (Part(p.what, p.right, "absent"),))
-    assert right is not None
-    p = _presence(right)
-    return AlignedLayer(None, right, (Part(p.what, "absent", p.right),))
+    only = left or right
+    assert only is not None
+    here = f"{only.label} ({only.name})"
+    return AlignedLayer(left, right, (Part("presence", here, "absent") if left else Part("presence", "absent", here),))
 
 
 def diff(left: Analysis, right: Analysis) -> SpecDiff:
@@ -234,6 +229,18 @@ def code_vs_prose(one: Analysis, other: Analysis) -> SpecDiff:
     if one.spec.doc.source.variant == "code" and other.spec.doc.source.variant == "prose":
         return diff(other, one)
     return diff(one, other)
+
+
+def counterpart_diffs(run: AuditRun) -> tuple[SpecDiff, ...]:
+    """The code-vs-prose diff of every post with two readings in the run, each pair once."""
+    seen: set[frozenset[str]] = set()
+    out = []
+    for a in sorted(run.audits, key=lambda a: a.spec.id):
+        if a.counterpart is None or frozenset({a.spec.id, a.counterpart.spec.id}) in seen:
+            continue
+        seen.add(frozenset({a.spec.id, a.counterpart.spec.id}))
+        out.append(code_vs_prose(a.analysis, a.counterpart))
+    return tuple(out)
 
 
 def _hwc(shape: Shape) -> str:
@@ -391,3 +398,13 @@ def paper_deviations(spec: Analysis, paper: Analysis) -> tuple[Deviation, ...]:
         p, s = trait(paper, pb), trait(spec, sb)
         out.append(Deviation(feature, p.text, s.text, status(p, s)))
     return tuple(out)
+
+
+def run_deviations(run: AuditRun) -> tuple[tuple[str, tuple[Deviation, ...]], ...]:
+    """Every spec of the run but the paper's, against the paper's network; empty when the run
+    does not include the paper's spec."""
+    paper = next((a.analysis for a in run.audits if a.spec.id == PAPER_ID), None)
+    if paper is None:
+        return ()
+    return tuple((a.spec.id, paper_deviations(a.analysis, paper)) for a in sorted(run.audits, key=lambda a: a.spec.id)
+                 if a.spec.id != PAPER_ID)

@@ -26,6 +26,8 @@ Shape = tuple[int, ...]
 # Upper bounds keep every spec buildable on a laptop; real CNNs stay far below them.
 MAX_KERNEL = 1024
 MAX_CHANNELS = 1 << 17
+# LRN pads its channel axis by the window before averaging: (C + size - 1) x H x W values.
+MAX_LRN_SCRATCH = 300_000_000
 
 PosInt = Annotated[int, Field(ge=1)]
 KernelInt = Annotated[int, Field(ge=1, le=MAX_KERNEL)]
@@ -270,14 +272,21 @@ class LRN(_Layer):
     """Local response normalisation in PyTorch/Caffe terms: b = a / (k + alpha/size * sum a^2)^beta."""
 
     kind: Literal["lrn"]
-    size: PosInt = 5
+    size: KernelInt = 5
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
     mac_rule: ClassVar[str] = UNCOUNTED
 
+    def window(self) -> int:
+        return self.size
+
     def out_shape(self, shape: Shape) -> Shape:
-        need_map("lrn", shape)
+        c, h, w = need_map(self.kind, shape)
+        scratch = (c + self.window() - 1) * h * w
+        if scratch > MAX_LRN_SCRATCH:
+            raise AuditError(f"an LRN window of {self.window()} channels over a {c}x{h}x{w} map needs {scratch:,} "
+                             f"scratch values (limit {MAX_LRN_SCRATCH:,})")
         return shape
 
     def module(self, shape: Shape) -> nn.Module:
@@ -297,8 +306,11 @@ class LRNTF(LRN):
     alpha: float = 1.0
     beta: float = 0.5
 
+    def window(self) -> int:
+        return 2 * self.depth_radius + 1
+
     def module(self, shape: Shape) -> nn.Module:
-        size = 2 * self.depth_radius + 1
+        size = self.window()
         return nn.LocalResponseNorm(size, self.alpha * size, self.beta, self.bias)
 
 

@@ -7,6 +7,7 @@ file into a frozen `Spec` or raises `AuditError` naming file, line and field pat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -105,6 +106,16 @@ class _Numeric(_Claim):
         return self
 
 
+_SHAPE_DIM = re.compile(r"^[0-9]{1,9}$")
+
+
+def _check_shape(claimed: Union[str, list[int]]) -> None:
+    """A shape as written: 1 to 4 whole sizes, "55x55x96" or [55, 55, 96] (what claims.py can read)."""
+    dims = re.split(r"\s*[x×X*]\s*", claimed.strip()) if isinstance(claimed, str) else claimed
+    if not 1 <= len(dims) <= 4 or not all(_SHAPE_DIM.match(str(d)) for d in dims):
+        raise ValueError(f"claimed: cannot read {claimed!r} as a shape (1 to 4 sizes, e.g. 55x55x96 or [55, 55, 96])")
+
+
 class InputClaim(_Claim):
     """The input size a source states, against the input the network is built for."""
 
@@ -112,12 +123,22 @@ class InputClaim(_Claim):
     claimed: Union[str, list[int]]
     layout: Literal["hwc", "chw", "hw"] = "hwc"
 
+    @model_validator(mode="after")
+    def _parse(self) -> "InputClaim":
+        _check_shape(self.claimed)
+        return self
+
 
 class ShapeClaim(_Claim):
     kind: Literal["output_shape"]
     target: Name
     claimed: Union[str, list[int]]  # "55x55x96" or [55, 55, 96]
     layout: Literal["hwc", "chw", "hw", "c"] = "hwc"
+
+    @model_validator(mode="after")
+    def _parse(self) -> "ShapeClaim":
+        _check_shape(self.claimed)
+        return self
 
 
 class ParamsClaim(_Numeric):
@@ -330,6 +351,8 @@ class Spec:
 def format_path(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
+        if not isinstance(part, int) and not str(part).isprintable():
+            part = repr(str(part))  # a key with a newline or control character stays on one line
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -360,8 +383,9 @@ def _index_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Safe YAML to plain data plus a line for every path; any YAML problem is an AuditError."""
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # the reader refuses control characters here already
         node = loader.get_single_node()
         if node is None:
             raise AuditError("the file is empty", file=file)
@@ -372,14 +396,20 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise AuditError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None) from None
+    except yaml.reader.ReaderError as exc:
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise AuditError(f"invalid YAML: unacceptable character {char} at position {exc.position}: {exc.reason}", file=file) from None
     except yaml.YAMLError as exc:
-        raise AuditError(f"invalid YAML: {exc}", file=file) from None
+        raise AuditError("invalid YAML: " + " ".join(str(exc).split()), file=file) from None
     except RecursionError:
         raise AuditError("the YAML nests too deeply", file=file) from None
+    except ValueError as exc:  # e.g. an integer longer than Python's int-from-string limit
+        raise AuditError("invalid YAML value: " + " ".join(str(exc).split()), file=file) from None
     except AuditError as exc:
         raise exc.located(file=file) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines
 
 

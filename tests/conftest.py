@@ -5,9 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from alexnet_audit.audit import AuditRun, audit_paths
+
+# Hypothesis profiles for the fuzz and oracle suites: "ci" (the default) keeps the normal run
+# short; HYPOTHESIS_PROFILE=long explores far more random networks and broken specs.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
+settings.register_profile("long", max_examples=2000, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -26,3 +36,13 @@ def write_spec(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files in tests/golden/ from the current output instead of comparing")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

@@ -1,16 +1,18 @@
 """Bar charts as PNG bytes: per-layer parameters and MACs of one spec, and all specs compared.
 
 Byte-identical on every regeneration with the same matplotlib: no pyplot state (a bare
-`Figure` on the Agg canvas), a fixed font, size and dpi set per figure, and no "Software"
-metadata (it carries matplotlib's version).
+`Figure` on the Agg canvas), matplotlib's default style whatever the user's matplotlibrc, a
+fixed font, size and dpi, and no "Software" metadata (it carries matplotlib's version).
 """
 
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 import matplotlib
+import matplotlib.style
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -21,8 +23,15 @@ from .formatting import human
 DPI = 100
 WIDTH_IN = 10.0
 ROW_IN = 0.28  # height per bar row
-STYLE = {"font.family": "DejaVu Sans", "font.size": 9.0, "axes.titlesize": 10.0}
 COLOURS = ("#4c72b0", "#dd8452")
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """matplotlib's defaults, whatever the user's matplotlibrc says, with a fixed font and sizes."""
+    with matplotlib.style.context("default"), matplotlib.rc_context(
+            {"font.family": "DejaVu Sans", "font.size": 9.0, "axes.titlesize": 10.0}):
+        yield
 
 
 def _png(fig: Figure) -> bytes:
@@ -63,7 +72,7 @@ def _pair(rows: int) -> tuple[Figure, Axes, Axes]:
 def layer_chart(analysis: Analysis) -> bytes:
     """Parameters and MACs of every layer that has either (conv, linear, BatchNorm, ...)."""
     layers = [lr for lr in analysis.layers if lr.params or lr.macs]
-    with matplotlib.rc_context(STYLE):
+    with _style():
         fig, left, right = _pair(len(layers))
         labels = [lr.name for lr in layers]
         _bars(left, labels, [lr.params for lr in layers], "trainable parameters", COLOURS[0])
@@ -74,7 +83,7 @@ def layer_chart(analysis: Analysis) -> bytes:
 
 def comparison_chart(analyses: Sequence[Analysis]) -> bytes:
     """Total parameters and MACs of every spec, one bar each."""
-    with matplotlib.rc_context(STYLE):
+    with _style():
         fig, left, right = _pair(len(analyses))
         labels = [a.spec.id for a in analyses]
         _bars(left, labels, [a.totals.trainable_params for a in analyses], "trainable parameters", COLOURS[0])

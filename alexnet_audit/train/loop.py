@@ -1,8 +1,9 @@
 """The training loop: a typed config in, a result record out, short enough to read at once.
 
 The same code runs on CPU and GPU; `Runtime` says what the device gets: on CUDA, bf16 autocast,
-channels_last, fused optimisers, `torch.compile` where the run is long enough to pay for it,
-and the loss read back only every few steps (each read waits for the GPU).
+channels_last, fused optimisers, each step replayed from a CUDA graph, the loss read back only
+every few steps (each read waits for the GPU), and `torch.compile` where the run is long enough
+to pay for it (run.py decides).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Runtime:
     bf16: bool
     channels_last: bool
     compile: bool
+    graphs: bool  # replay each training step from a CUDA graph
     sync_every: int  # steps between reading the loss back to the host
 
     @staticmethod
@@ -40,8 +42,8 @@ class Runtime:
         if name == "cuda" and not cuda:
             raise AuditError("--device cuda: no CUDA device is available here (use --device cpu or auto)")
         if name == "cpu" or not cuda:
-            return Runtime(torch.device("cpu"), bf16=False, channels_last=False, compile=False, sync_every=1)
-        return Runtime(torch.device("cuda"), bf16=True, channels_last=True, compile=True, sync_every=25)
+            return Runtime(torch.device("cpu"), bf16=False, channels_last=False, compile=False, graphs=False, sync_every=1)
+        return Runtime(torch.device("cuda"), bf16=True, channels_last=True, compile=False, graphs=True, sync_every=25)
 
     def describe(self) -> str:
         if self.device.type == "cuda":
@@ -95,8 +97,8 @@ def loss_fn(out: torch.Tensor, y: torch.Tensor, kind: Loss) -> torch.Tensor:
 
 def make_optimizer(model: nn.Module, cfg: LoopConfig, rt: Runtime) -> torch.optim.Optimizer:
     fused = True if rt.device.type == "cuda" else None
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    if cfg.optimizer == "adam":  # capturable: its step count stays on the GPU, as graph replay needs
+        return torch.optim.Adam(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay, fused=fused, capturable=rt.graphs)
     return torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=fused)
 
 
@@ -108,6 +110,60 @@ def batch_indices(n: int, batch: int, seed: int, device: torch.device) -> Iterat
         order = torch.randperm(n, generator=g, device=device)
         for start in range(0, n - size + 1, size):
             yield order[start:start + size]
+
+
+Step = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def eager_step(net: nn.Module, opt: torch.optim.Optimizer, data: DeviceData, cfg: LoopConfig, rt: Runtime) -> Step:
+    """One optimiser step on the batch at `idx`; returns its loss and accuracy, on the device."""
+    def step(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = data.batch(idx)
+        # No autocast weight cache: a CUDA graph cannot capture one.
+        with torch.autocast(rt.device.type, dtype=torch.bfloat16, enabled=rt.bf16, cache_enabled=False):
+            out = net(x)
+        loss = loss_fn(out, y, cfg.loss)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach(), (out.detach().argmax(1) == y).float().mean()
+
+    return step
+
+
+class GraphedStep:
+    """A step replayed from a CUDA graph: one launch instead of hundreds, which is what small
+    networks at the posts' batch sizes are bound by. The first WARMUP calls run eagerly on a
+    side stream so lazy state (optimiser moments, cuDNN plans, compiled kernels) exists before
+    capture, as PyTorch's whole-network capture recipe requires; they train like any other step.
+    """
+
+    WARMUP = 3
+
+    def __init__(self, step: Step, batch: int, device: torch.device) -> None:
+        self.step = step
+        self.idx = torch.zeros(batch, dtype=torch.int64, device=device)
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.outputs: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.calls = 0
+
+    def __call__(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.idx.copy_(idx)
+        self.calls += 1
+        if self.calls <= self.WARMUP:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                out = self.step(self.idx)
+            torch.cuda.current_stream().wait_stream(side)
+            return out
+        if self.graph is None:
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.outputs = self.step(self.idx)
+        self.graph.replay()
+        assert self.outputs is not None
+        return self.outputs
 
 
 def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed: float) -> Stop | None:
@@ -124,11 +180,14 @@ def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed
 def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
                on_progress: Callable[[Progress], None] | None = None) -> LoopResult:
     """Train `model` (already on the device) in place; stop at `cfg.steps`, the budget, the target or a NaN."""
-    net = torch.compile(model) if rt.compile else model
-    opt = make_optimizer(model, cfg, rt)
+    net = torch.compile(model, dynamic=False) if rt.compile else model
+    step_fn = eager_step(net, make_optimizer(model, cfg, rt), data, cfg, rt)
+    if rt.graphs:
+        step_fn = GraphedStep(step_fn, min(cfg.batch_size, data.n), rt.device)
     batches = batch_indices(data.n, cfg.batch_size, cfg.seed, rt.device)
     loss_buf = torch.zeros(cfg.steps, device=rt.device)
     hit_buf = torch.zeros(cfg.steps, device=rt.device)
+    batch = min(cfg.batch_size, data.n)
     losses: list[float] = []
     accuracies: list[float] = []
     stopped: Stop = "steps"
@@ -138,22 +197,14 @@ def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
         torch.manual_seed(cfg.seed)  # dropout masks
         start = time.perf_counter()
         for step in range(cfg.steps):
-            x, y = data.batch(next(batches))
-            with torch.autocast(rt.device.type, dtype=torch.bfloat16, enabled=rt.bf16):
-                out = net(x)
-            loss = loss_fn(out, y, cfg.loss)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_buf[step] = loss.detach()
-            hit_buf[step] = (out.detach().argmax(1) == y).float().mean()
+            loss_buf[step], hit_buf[step] = step_fn(next(batches))
             if (step + 1) % rt.sync_every and step + 1 < cfg.steps:
                 continue
             losses += loss_buf[len(losses):step + 1].tolist()
             accuracies += hit_buf[len(accuracies):step + 1].tolist()
             elapsed = time.perf_counter() - start
             warm = warm or (step + 1, elapsed)
-            rate = ((step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed) * x.shape[0]
+            rate = ((step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed) * batch
             if on_progress:
                 window = accuracies[-cfg.window:]
                 on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate, elapsed))

@@ -41,15 +41,30 @@ class Defaults:
 
 # A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
 # about a minute for a 227x227 AlexNet on two cores.
-CPU = Defaults(steps=150, memorise_steps=40, experiment_steps=150, budget_s=75.0, eval_images=256, calibration_images=256)
-CUDA = Defaults(steps=1000, memorise_steps=200, experiment_steps=3000, budget_s=50.0, eval_images=10_000,
+CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=75.0, eval_images=256, calibration_images=256)
+CUDA = Defaults(steps=1000, memorise_steps=500, experiment_steps=3000, budget_s=50.0, eval_images=10_000,
                 calibration_images=4096)
 MEMORISE_IMAGES = 8
 PROBE_IMAGES = 32
 EXPERIMENT_WINDOW = 10
-# Shares of the budget: memorisation, the run (with its evaluation), the experiments.
-PHASE_SHARES = {"memorise": 0.15, "train": 0.55, "experiments": 0.30}
+# Shares of the budget: memorisation, the run, its evaluation, the experiments (if any).
+PHASE_SHARES = {"memorise": 0.15, "train": 0.5, "evaluate": 0.1, "experiments": 0.25}
+# torch.compile took 50 s for the 2012 AlexNet on an H100 and then ran 1.75x faster (11,500 against
+# 6,600 images/s at batch 128): it pays only for runs of about two million images or more.
+COMPILE_MIN_IMAGES = 2_000_000
+FORWARD_SPEEDUP = 3  # a forward pass costs about a third of a training step
+MIN_EVAL_IMAGES = 64
 DEFAULT_LR = {"adam": 1e-3, "sgd": 1e-2}  # Adam: PyTorch's and Keras's default; SGD: Keras's default
+# Where a spec states no training, the recipe customary for its framework.
+DEFAULT_TRAINING = {
+    "paper": Training(dataset="none", optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=0.0005, batch_size=128,
+                      where="none stated: the 2012 paper's recipe (section 5)"),
+    "pytorch": Training(dataset="none", optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=0.0001, batch_size=32,
+                        where="none stated: torchvision's reference recipe for AlexNet"),
+    "keras": Training(dataset="none", optimizer="adam", batch_size=32,
+                      where="none stated: Keras's compile(optimizer='adam') and fit() defaults"),
+    "tf1": Training(dataset="none", optimizer="adam", batch_size=32, where="none stated: Adam at its default rate"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,13 +77,13 @@ class TrainOptions:
     seed: int = 0
 
 
-def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training | None]:
-    """The optimiser and settings the source trained with, defaults where it is silent."""
-    t = spec.doc.training or Training(dataset="none")
+def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
+    """The optimiser and settings the source trained with; its framework's customary recipe where it is silent."""
+    t = spec.doc.training or DEFAULT_TRAINING[spec.doc.source.framework]
     loss = "nll_of_softmax" if spec.layers[-1].spec.kind == "softmax" else "cross_entropy"
     cfg = LoopConfig(steps=1, batch_size=t.batch_size, optimizer=t.optimizer, lr=t.lr or DEFAULT_LR[t.optimizer],
                      momentum=t.momentum or 0.0, weight_decay=t.weight_decay, loss=loss, seed=seed)
-    return cfg, spec.doc.training
+    return cfg, t
 
 
 def steps_per_epoch(images: int, batch: int) -> int:
@@ -81,6 +96,11 @@ def _speedups(spec: Spec) -> list[tuple[str, float]]:
         if isinstance(claim, SpeedupClaim) and (claim.baseline, claim.target_error) not in out:
             out.append((claim.baseline, claim.target_error))
     return out
+
+
+def _limit(affordable: float, cap: int) -> int:
+    """Images to evaluate: what the evaluation's share of the budget affords, within [MIN_EVAL_IMAGES, cap]."""
+    return max(MIN_EVAL_IMAGES, min(cap, int(affordable)))
 
 
 def _majority_share(labels: torch.Tensor) -> float:
@@ -135,10 +155,14 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     model = build()
     probe_x = train.batch(spread(train.n, PROBE_IMAGES, rt.device))[0]
     at_init = probe(model, probe_x)
-    result = train_loop(model, train, replace(base, steps=steps, budget_s=train_share * budget), rt, report("train"))
-    calibrated = recalibrate_batchnorm(model, train, rt, defaults.calibration_images, base.batch_size)
-    held_eval = evaluate(model, held, rt, defaults.eval_images)
-    chance = _majority_share(held.y[spread(held.n, defaults.eval_images, rt.device)])
+    compile = rt.device.type == "cuda" and steps * base.batch_size >= COMPILE_MIN_IMAGES
+    main_rt = replace(rt, compile=compile)
+    result = train_loop(model, train, replace(base, steps=steps, budget_s=train_share * budget), main_rt, report("train"))
+    affordable = PHASE_SHARES["evaluate"] / 2 * budget * FORWARD_SPEEDUP * result.images_per_s
+    calibrated = recalibrate_batchnorm(model, train, rt, _limit(affordable, defaults.calibration_images), base.batch_size)
+    eval_images = _limit(affordable, defaults.eval_images)
+    held_eval = evaluate(model, held, rt, eval_images)
+    chance = _majority_share(held.y[spread(held.n, eval_images, rt.device)])
     evidence = Evidence(result.losses, result.stopped_by, held_eval, chance, MEMORISE_IMAGES, memorised_at,
                         memorise_steps, len(probe_x), at_init, probe(model, probe_x))
     judgement = judge(evidence)
@@ -150,12 +174,12 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
         found = race(build, baseline, train, cfg, rt, each, on_progress)  # type: ignore[arg-type]
         experiments.append(_experiment(found, baseline, target, images.name))
 
-    return _record(spec, options, rt, images, held_eval.n, base, training, calibrated, steps, result, judgement,
+    return _record(spec, options, main_rt, images, held_eval.n, base, training, calibrated, steps, result, judgement,
                    evidence, experiments, per_epoch, time.perf_counter() - began)
 
 
 def _record(spec: Spec, options: TrainOptions, rt: Runtime, images: ImageSet, held_n: int, base: LoopConfig,
-            training: Training | None, calibrated: int, steps: int, result: LoopResult, judgement: Judgement,
+            training: Training, calibrated: int, steps: int, result: LoopResult, judgement: Judgement,
             evidence: Evidence, experiments: list[ExperimentRecord], per_epoch: int, seconds: float) -> TrainingRecord:
     last_epoch = result.accuracies[-per_epoch:] or (0.0,)
     held = evidence.held_out
@@ -166,8 +190,8 @@ def _record(spec: Spec, options: TrainOptions, rt: Runtime, images: ImageSet, he
                       held_out_images=held_n, held_out=images.held_out, stored_shape=list(images.x_train.shape[1:]),
                       input=list(spec.doc.input)),
         settings=Settings(optimizer=base.optimizer, lr=base.lr, momentum=base.momentum, weight_decay=base.weight_decay,
-                          batch_size=base.batch_size, loss=base.loss, from_source=training is not None,
-                          where=training.where if training else None, seed=options.seed, device=rt.describe(),
+                          batch_size=base.batch_size, loss=base.loss, from_source=spec.doc.training is not None,
+                          where=training.where, seed=options.seed, device=rt.describe(),
                           precision="bf16 autocast" if rt.bf16 else "fp32", channels_last=rt.channels_last,
                           compiled=rt.compile, batchnorm_recalibrated_on=calibrated),
         schedule=Schedule(steps=result.steps, requested_steps=steps, epochs=result.steps / per_epoch,

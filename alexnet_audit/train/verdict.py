@@ -4,8 +4,9 @@ A run converges when all four checks pass: the loss stays finite; it falls at le
 LOSS_FACTOR-fold from the first to the last tenth of the run; held-out accuracy beats
 always guessing the most frequent class by a margin an exact binomial test calls significant
 (p < ALPHA); and a fresh copy of the network memorises one small batch. A failure is
-explained by the first matching cause: a NaN, exploding or vanishing activations, dead ReLUs,
-a flat loss, no generalisation, or a run too short to tell.
+explained by the first matching cause: a NaN, exploding activations, dead ReLUs, vanishing
+activations, a run too short to show a trend, a flat or rising loss, no generalisation, or a
+loss still falling when the run stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ EXPLODING_RMS = 1e3  # inputs are normalised to unit scale; a thousandfold growt
 VANISHING_RMS = 1e-4
 DEAD_FRACTION = 0.9
 FLAT_FACTOR = 1.1
+MIN_STEPS = 20  # fewer steps say nothing about a trend
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,18 @@ def likely_cause(ev: Evidence, results: tuple[Check, ...]) -> str:
         return f"vanishing activations: by layer {small.name} the output RMS is {small.rms:.3g} at initialisation"
     start, end = loss_ends(ev.losses)
     factor = start / end if end > 0 else math.inf
-    if factor < FLAT_FACTOR:
-        return f"loss flat from the start ({start:.4g} to {end:.4g} over {len(ev.losses)} steps)"
+    n = len(ev.losses)
+    more = "a longer run (--steps, --budget, or a GPU) would tell"
+    if n < MIN_STEPS:
+        return f"too few steps to tell: only {n} ran (stopped by {ev.stopped_by}); {more}"
+    if 1 / FLAT_FACTOR <= factor < FLAT_FACTOR:
+        return f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
+    if factor < 1:
+        return f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)"
     falls, held, memorise = results[1].passed, results[2].passed, results[3].passed
     if falls and memorise and not held:
         return "fits its training batches but held-out accuracy stays at chance: it does not generalise"
-    return (f"too few steps to tell: {len(ev.losses)} steps (stopped by {ev.stopped_by}) lowered the loss "
-            f"{factor:.3g}-fold; a longer run (--steps, --budget, or a GPU) would")
+    return f"still learning when stopped: {n} steps (stopped by {ev.stopped_by}) lowered the loss {factor:.3g}-fold; {more}"
 
 
 def judge(ev: Evidence) -> Judgement:

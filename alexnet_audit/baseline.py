@@ -1,0 +1,169 @@
+"""The CI gate: every claim's verdict, against a recorded baseline or on its own.
+
+Without a baseline any failing claim fails the check. With one (written by
+`check --write-baseline`), only what changed does: a claim that did not fail now fails, a known
+failure no longer fails (so the baseline gets updated), any other verdict change, a claim added
+or removed. The baseline covers the specs it was written for: a spec left out of a later check
+counts as its claims removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .audit import AuditRun
+from .claims import ClaimResult, Verdict
+from .errors import AuditError
+
+FORMAT = "alexnet-audit-baseline/1"
+_VERDICTS = {v.value for v in Verdict}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Spec id -> claim id -> verdict, as recorded."""
+
+    verdicts: dict[str, dict[str, str]]
+
+
+def baseline_of(run: AuditRun) -> Baseline:
+    return Baseline({a.spec.id: {c.id: c.verdict.value for c in a.claims} for a in run.audits})
+
+
+def baseline_json(baseline: Baseline) -> str:
+    return json.dumps({"format": FORMAT, "specs": baseline.verdicts}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a baseline file; a missing, unreadable or malformed one is an AuditError."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AuditError(f"cannot read the baseline: {exc.strerror or exc}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise AuditError("the baseline is not UTF-8 text", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise AuditError(f"the baseline is not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise AuditError(f"not a baseline file: expected \"format\": \"{FORMAT}\" (write one with --write-baseline)", file=str(path))
+    specs = data.get("specs")
+    if not isinstance(specs, dict):
+        raise AuditError("\"specs\" must map spec ids to their claims' verdicts", file=str(path), field="specs")
+    for spec_id, claims in specs.items():
+        if not isinstance(claims, dict):
+            raise AuditError("must map claim ids to verdicts", file=str(path), field=f"specs.{spec_id}")
+        for claim_id, verdict in claims.items():
+            if verdict not in _VERDICTS:
+                raise AuditError(f"{verdict!r} is not a verdict ({', '.join(sorted(_VERDICTS))})", file=str(path),
+                                 field=f"specs.{spec_id}.{claim_id}")
+    return Baseline(specs)
+
+
+class ChangeKind(str, Enum):
+    NEW_FAILURE = "new failure"
+    NO_LONGER_FAILS = "no longer fails"
+    VERDICT_CHANGED = "verdict changed"
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Change:
+    spec: str
+    claim: str
+    kind: ChangeKind
+    before: str | None  # the verdict in the baseline
+    result: ClaimResult | None  # the claim as judged now
+
+    @property
+    def message(self) -> str:
+        now = self.result
+        why = f": {now.diagnosis or now.detail}" if now else ""
+        if self.kind == ChangeKind.NEW_FAILURE:
+            return f"{self.spec}/{self.claim}: was {self.before}, now fails{why}"
+        if self.kind == ChangeKind.NO_LONGER_FAILS:
+            assert now
+            return f"{self.spec}/{self.claim}: failed in the baseline, now {now.verdict.value}; update the baseline"
+        if self.kind == ChangeKind.VERDICT_CHANGED:
+            assert now
+            return f"{self.spec}/{self.claim}: was {self.before}, now {now.verdict.value}{why}"
+        if self.kind == ChangeKind.ADDED:
+            assert now
+            return f"{self.spec}/{self.claim}: not in the baseline (now {now.verdict.value}); update the baseline"
+        return f"{self.spec}/{self.claim}: in the baseline ({self.before}), no longer among the claims checked"
+
+
+def _change(spec: str, claim: str, before: str | None, now: ClaimResult | None) -> Change | None:
+    if now is None:
+        return Change(spec, claim, ChangeKind.REMOVED, before, None)
+    if before is None:
+        return Change(spec, claim, ChangeKind.ADDED, None, now)
+    after = now.verdict.value
+    if after == before:
+        return None
+    if after == Verdict.FAILS.value:
+        return Change(spec, claim, ChangeKind.NEW_FAILURE, before, now)
+    if before == Verdict.FAILS.value:
+        return Change(spec, claim, ChangeKind.NO_LONGER_FAILS, before, now)
+    return Change(spec, claim, ChangeKind.VERDICT_CHANGED, before, now)
+
+
+def changes(baseline: Baseline, run: AuditRun) -> tuple[Change, ...]:
+    """Every difference between the baseline and this run, in spec then claim order."""
+    out: list[Change] = []
+    current = {a.spec.id: {c.id: c for c in a.claims} for a in run.audits}
+    for spec_id in sorted(set(current) | set(baseline.verdicts)):
+        now, before = current.get(spec_id, {}), baseline.verdicts.get(spec_id, {})
+        for claim_id in list(now) + sorted(set(before) - set(now)):
+            change = _change(spec_id, claim_id, before.get(claim_id), now.get(claim_id))
+            if change:
+                out.append(change)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    run: AuditRun
+    baseline: Baseline | None
+    changes: tuple[Change, ...]
+
+    @property
+    def failing(self) -> tuple[tuple[str, ClaimResult], ...]:
+        return tuple((a.spec.id, c) for a in self.run.audits for c in a.claims if c.verdict == Verdict.FAILS)
+
+    def change_of(self, spec_id: str, claim_id: str) -> Change | None:
+        return next((c for c in self.changes if c.spec == spec_id and c.claim == claim_id), None)
+
+    @property
+    def exit_code(self) -> int:
+        """0: nothing to act on; 1: a failing claim (no baseline) or a change (baseline); 2: bad input."""
+        if self.run.broken:
+            return 2
+        if self.baseline is not None:
+            return 1 if self.changes else 0
+        return 1 if self.failing else 0
+
+    def lines(self) -> list[str]:
+        """What the check found, one line each, for a CI log."""
+        if self.baseline is not None:
+            head = f"{len(self.changes)} change(s) against the baseline" if self.changes else "no change against the baseline"
+            return [head] + [f"  {c.kind.value}: {c.message}" for c in self.changes]
+        head = f"{len(self.failing)} failing claim(s)" if self.failing else "every claim holds (or is ambiguous/unverifiable)"
+        return [head] + [f"  {spec}/{c.id}: {c.diagnosis or c.detail}" for spec, c in self.failing]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline is not None,
+            "changes": [{"spec": c.spec, "claim": c.claim, "kind": c.kind.value, "before": c.before,
+                         "after": c.result.verdict.value if c.result else None, "message": c.message} for c in self.changes],
+            "failing": [{"spec": spec, "claim": c.id} for spec, c in self.failing],
+            "exit_code": self.exit_code,
+        }
+
+
+def gate(run: AuditRun, baseline: Baseline | None) -> CheckOutcome:
+    return CheckOutcome(run, baseline, changes(baseline, run) if baseline is not None else ())

@@ -1,0 +1,105 @@
+"""Verdicts for the training claims of a spec, from its recorded training run (claims.py wraps them).
+
+A claimed accuracy is judged only when the run trained on the data set the claim names and to
+the schedule it names (its epochs, else the source's); a speedup only when the experiment ran on
+the claim's data set. Otherwise the verdict is `unverifiable`, saying what was run and what it
+would take. Figures compare at the precision they are written with: "90%" is 85% to 95%.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+from ..arith import parse_figure
+from ..spec import SpeedupClaim, TrainingClaim
+from .record import ExperimentRecord, TrainingRecord
+
+# metric -> (recorded accuracy, whether the claim states an error, i.e. 1 - accuracy)
+_METRICS: dict[str, tuple[str, bool]] = {
+    "train_accuracy": ("train_accuracy", False),
+    "train_error": ("train_accuracy", True),
+    "test_accuracy": ("held_out_accuracy", False),
+    "val_accuracy": ("held_out_accuracy", False),
+    "top1_error": ("held_out_accuracy", True),
+    "top5_error": ("held_out_top5_accuracy", True),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: Literal["holds", "fails", "unverifiable"]
+    measured: float | None
+    detail: str
+
+
+def _share(claimed: object) -> tuple[float, float]:
+    """A claimed rate and its half unit, as fractions of 1 ("90%" and 0.9 alike; 90 read as percent)."""
+    fig = parse_figure(claimed)  # type: ignore[arg-type]
+    scale = Fraction(1, 100) if fig.value > 1 else Fraction(1)
+    return float(fig.value * scale), float(fig.half_unit * scale)
+
+
+def _command(dataset: str, epochs: int | None) -> str:
+    return f"`alexnet-audit train SPEC --data PATH-TO-{dataset.upper()}" + (f" --epochs {epochs}`" if epochs else "`")
+
+
+def training_claim(claim: TrainingClaim, record: TrainingRecord | None, source_epochs: int | None) -> Finding:
+    epochs = claim.epochs or source_epochs
+    metric = claim.metric.replace("_", " ")
+    need = f"training on {claim.dataset} for {f'{epochs} epochs' if epochs else 'the source schedule'} and measuring {metric}"
+    if record is None:
+        return Finding("unverifiable", None, f"needs {need}; no training result is recorded for this spec")
+    s = record.schedule
+    ran = (f"the recorded run trained on {record.data.name} for {s.epochs:.3g} epochs ({s.steps} steps, "
+           f"{record.verdict})")
+    if record.data.name != claim.dataset:
+        return Finding("unverifiable", None, f"{ran}; the claim needs {need}: {_command(claim.dataset, epochs)}")
+    if epochs is None:
+        return Finding("unverifiable", None, f"{ran}; neither the claim nor the source names a schedule to compare at")
+    if not math.isclose(s.epochs, epochs):
+        return Finding("unverifiable", None, f"{ran}; the claim's schedule is {epochs} epochs: "
+                       f"{_command(claim.dataset, epochs)}, with a --budget long enough to finish")
+    field, is_error = _METRICS[claim.metric]
+    accuracy = getattr(record.metrics, field)
+    measured = 1 - accuracy if is_error else accuracy
+    claimed, tolerance = _share(claim.claimed)
+    where = ("over the last epoch's training batches" if field == "train_accuracy"
+             else f"on {record.metrics.held_out_n} held-out images ({record.data.held_out})")
+    detail = (f"{metric}: claimed {claimed:.4g} (±{tolerance:.2g}, the precision written), measured {measured:.4g} "
+              f"{where} after {epochs} epochs on {claim.dataset}, with the source's settings; one run, seed "
+              f"{record.settings.seed}")
+    return Finding("holds" if abs(measured - claimed) <= tolerance else "fails", measured, detail)
+
+
+def describe_experiment(e: ExperimentRecord) -> str:
+    def steps(reached: int | None, run: int) -> str:
+        return f"{reached} steps" if reached is not None else f"not within {run} steps"
+
+    result = (f"ratio {e.ratio:.3g}" if e.ratio is not None else
+              f"ratio above {e.ratio_at_least:.3g}" if e.ratio_at_least is not None else "no ratio")
+    return (f"measured on {e.data}: to {e.target_error:.0%} training error (mean of {e.window} batches), ReLU took "
+            f"{steps(e.relu_steps, e.relu_steps_run)}, {e.baseline} {steps(e.baseline_steps, e.baseline_steps_run)}: {result}")
+
+
+def speedup_claim(claim: SpeedupClaim, record: TrainingRecord | None) -> Finding:
+    need = (f"the same network trained with ReLU and with {claim.baseline} on {claim.dataset} until "
+            f"{claim.target_error:.0%} training error, counting the steps each takes")
+    found = next((e for e in record.experiments if e.baseline == claim.baseline
+                  and math.isclose(e.target_error, claim.target_error)), None) if record else None
+    if found is None:
+        return Finding("unverifiable", None, f"needs {need}; no such run is recorded")
+    ran = describe_experiment(found)
+    if found.data != claim.dataset:
+        return Finding("unverifiable", found.ratio, f"{ran}; the claim is about {claim.dataset}: "
+                       f"{_command(claim.dataset, None)} runs the same experiment there")
+    fig = parse_figure(claim.claimed)
+    claimed, tolerance = float(fig.value), float(fig.half_unit)
+    if found.ratio is not None:
+        verdict: Literal["holds", "fails"] = "holds" if abs(found.ratio - claimed) <= tolerance else "fails"
+        return Finding(verdict, found.ratio, f"{ran}; claimed {claimed:g} (±{tolerance:g}, the precision written)")
+    if found.ratio_at_least is not None and found.ratio_at_least > claimed + tolerance:
+        return Finding("fails", found.ratio_at_least, f"{ran}; claimed {claimed:g}: {claim.baseline} is slower still")
+    return Finding("unverifiable", None, f"{ran}; needs a run long enough for both to reach the target (--budget)")

@@ -1,0 +1,46 @@
+"""The loss and accuracy curves of a training record, as PNG bytes (matplotlib's Agg canvas,
+no pyplot state)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .record import TrainingRecord
+
+SMOOTH = 10  # batches averaged in the accuracy curve
+
+
+def _running_mean(values: list[float], k: int) -> list[float]:
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v - (values[i - k] if i >= k else 0.0)
+        out.append(total / min(i + 1, k))
+    return out
+
+
+def curves_png(record: TrainingRecord) -> bytes:
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    steps = list(range(1, len(record.curves.loss) + 1))
+    loss = [v if math.isfinite(v) else math.nan for v in record.curves.loss]
+    loss_ax.plot(steps, loss, lw=1)
+    if all(v > 0 for v in loss if not math.isnan(v)) and any(not math.isnan(v) for v in loss):
+        loss_ax.set_yscale("log")
+    loss_ax.set(xlabel="step", ylabel=f"training loss ({record.settings.loss.replace('_', ' ')})")
+    acc_ax.plot(steps, _running_mean(record.curves.train_accuracy, SMOOTH), lw=1, label=f"training batches (mean of {SMOOTH})")
+    acc_ax.axhline(record.metrics.held_out_accuracy, color="C1", ls="--",
+                   label=f"held out after training ({record.metrics.held_out_n} images)")
+    acc_ax.axhline(record.metrics.chance, color="grey", ls=":", label="chance (most frequent class)")
+    acc_ax.set(xlabel="step", ylabel="accuracy", ylim=(0, 1))
+    acc_ax.legend(loc="lower right", fontsize="small")
+    fig.suptitle(f"{record.spec}: {record.verdict} — {record.data.name}, {record.schedule.steps} steps, "
+                 f"{record.settings.optimizer} lr {record.settings.lr:g}, batch {record.settings.batch_size}, "
+                 f"{record.settings.device}", fontsize="medium")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
