@@ -226,7 +226,9 @@ def _judge_shape(claim: ShapeClaim, ctx: Context, earlier: list[ClaimResult]) ->
         part = measured[1:] if claim.layout == "hw" else measured[:1]
         ok = (len(measured) == 3 or claim.layout == "c") and tuple(dims) == tuple(part)
         detail = f"{claim.layout.upper()} of the output: claimed {'x'.join(map(str, dims))}, measured {'x'.join(map(str, part))}"
-        return _result(claim, "x".join(map(str, part)), Verdict.HOLDS if ok else Verdict.FAILS, detail)
+        slip = None if ok else shape_slip(tuple(dims), tuple(part))
+        return _result(claim, "x".join(map(str, part)), Verdict.HOLDS if ok else Verdict.FAILS, detail,
+                       [Diagnosis("digit_slip", slip)] if slip else [])
     if len(measured) == 1:
         # A vector written as "4096x1": every other dimension must be 1.
         ok = sorted(dims)[-1] == measured[0] and all(d == 1 for d in sorted(dims)[:-1])

@@ -173,16 +173,6 @@ def _unpadded_pool_inputs(a: Analysis) -> int:
 # ---------------------------------------------------------------- shipped specs
 
 
-def _has_batchnorm(path: Path) -> bool:
-    """Read from the YAML itself, so collection does not depend on the code under test."""
-    def walk(items: list[Any]) -> bool:
-        return any(walk(i["layers"]) if "stage" in i else i.get("kind") == "batchnorm" for i in items)
-    try:
-        return walk(yaml.safe_load(path.read_text(encoding="utf-8")).get("layers", []))
-    except Exception:  # a broken spec fails in the test itself, with its own message
-        return False
-
-
 @lru_cache(maxsize=None)
 def _shipped_peers(path: Path) -> Peers:
     return measure_with_peers(load_spec(path))
@@ -201,14 +191,9 @@ def test_shipped_spec_agrees_with_torchinfo_thop_and_ptflops(path: Path, shipped
     check_against_peers(a, _shipped_peers(path))
 
 
-BN_REASON = ("diagnose.peer_mac_figures leaves out torchinfo's BatchNorm Mult-Adds: torchinfo counts a BatchNorm "
-             "layer as 2*C (its weight and bias, times the batch of 1), so 'torchinfo's Mult-Adds' is short by "
-             "sum over BatchNorm layers of 2*C")
-
-
 @pytest.mark.parametrize(
     "path",
-    [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=BN_REASON)) if _has_batchnorm(p) else p for p in SPEC_PATHS],
+    SPEC_PATHS,
     ids=lambda p: p.stem,
 )
 def test_diagnosis_torchinfo_figure_is_torchinfos_total(path: Path, shipped_run: AuditRun) -> None:
@@ -285,7 +270,6 @@ layers:
         assert peers.ptflops_macs == conv + 64 + 64 + 2 * 64 + 64 + fc  # bias, ReLU, BN, pooled inputs
 
 
-@pytest.mark.xfail(strict=True, reason=BN_REASON)
 def test_diagnosis_torchinfo_figure_with_batchnorm() -> None:
     text = """id: bn
 title: bn
@@ -303,8 +287,6 @@ layers:
     assert _torchinfo_figure(a, None) == 1728 + 64 + 8 + 320 + 5
 
 
-@pytest.mark.xfail(strict=True, reason="diagnose._pool_inputs skips a pooling layer at position 0 (`i > 0`), so the "
-                   "ptflops figure leaves out the input elements of a network's first layer when it is a pool")
 def test_diagnosis_ptflops_figure_counts_a_first_layer_pool() -> None:
     text = """id: pool-first
 title: pool first
