@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, Union, get_args
+from typing import Annotated, ClassVar, Literal, Union
 
 import torch
 import torch.nn.functional as F
@@ -419,4 +419,3 @@ _KIND_CLASSES = (
     ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear,
 )
 LayerSpec = Annotated[Union[_KIND_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]
-LAYER_KINDS: tuple[str, ...] = tuple(get_args(cls.model_fields["kind"].annotation)[0] for cls in _KIND_CLASSES)

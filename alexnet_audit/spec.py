@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from .arith import ArithError, parse_figure, parse_formula
 from .errors import AuditError
 from .init import LayerInit
-from .layers import LAYER_KINDS, LayerSpec
+from .layers import LayerSpec
 
 MAX_SPEC_BYTES = 1 << 20
 MAX_YAML_NODES = 20_000

@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 import torch
-import yaml
 from hypothesis import given, note
 from torch import nn
 from torchinfo import summary
