@@ -136,7 +136,7 @@ def _judge_number(claim: Any, ctx: Context, quantity: Quantity) -> ClaimResult:
     detail = f"{quantity.replace('_', ' ')}: claimed {c.describe()}, measured {measured:,}"
     if holds:
         return _result(claim, measured, Verdict.HOLDS, detail)
-    if not c.matches(measured):
+    if not c.matches(measured) and c.lhs != measured:  # a right formula needs no other explanation
         diagnoses += numeric_diagnoses(claimed=c.value, measured=measured, quantity=quantity, target=claim.target,
                                        matches=c.matches, reading=ctx.reading, counterpart=ctx.counterpart)
     return _result(claim, measured, Verdict.FAILS, detail, diagnoses)
@@ -288,18 +288,19 @@ def _weighted_followed_by(modules: tuple[ModuleInfo, ...], by: str) -> list[str]
 
 def _judge_layer_count(claim: LayerCountClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
     modules = ctx.analysis.modules
-    matching = [(i, m) for i, m in enumerate(modules) if _is(m.category, claim.of)]
+    kinds = claim.of if isinstance(claim.of, list) else [claim.of]
+    matching = [(i, m) for i, m in enumerate(modules) if any(_is(m.category, k) for k in kinds)]
     if claim.followed_by:
         matching = [(i, m) for i, m in matching if any(_is(f.category, claim.followed_by) for f in _followers(modules, i))]
     measured = len(matching)
-    what = f"{claim.of} layers" + (f" followed by {claim.followed_by}" if claim.followed_by else "")
+    what = f"{' + '.join(kinds)} layers" + (f" followed by {claim.followed_by}" if claim.followed_by else "")
     detail = f"{what}: claimed {claim.claimed}, the built model has {measured} ({', '.join(m.name for _, m in matching) or 'none'})"
     if measured == claim.claimed:
         return _result(claim, measured, Verdict.HOLDS, detail)
     diagnoses = []
     if ctx.counterpart:
         other = ctx.counterpart.rows
-        n = sum(1 for r in other if _is(r.kind, claim.of)) if not claim.followed_by else None
+        n = sum(1 for r in other if any(_is(r.kind, k) for k in kinds)) if not claim.followed_by else None
         if n == claim.claimed:
             diagnoses.append(Diagnosis("code_vs_prose", f"the post's other reading (spec {ctx.counterpart.spec.id}) has {n}"))
     return _result(claim, measured, Verdict.FAILS, detail, diagnoses)

@@ -54,9 +54,10 @@ def compare(
     """Audit specs and show them side by side. Exit 0: all claims hold; 1: some fail; 2: bad input."""
     run = audit_paths(specs)
     if run.audits:
-        out.print(compare_table(run))
-        out.print(code_vs_prose_view(run))
-        out.print(paper_deviations_view(run))
+        wide = out if sys.stdout.isatty() else Console(width=max(200, 24 + 26 * len(run.audits)))
+        wide.print(compare_table(run))
+        wide.print(code_vs_prose_view(run))
+        wide.print(paper_deviations_view(run))
     _report_broken(run)
     if json_path:
         _write(json_path, run_json(run))
@@ -132,7 +133,7 @@ def train(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default 150 on CPU, 1000 on a GPU)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Train for this many epochs instead."),
     budget: Optional[float] = typer.Option(None, "--budget", min=1, help="Seconds per spec, all phases together "
-                                           "(default 75 on CPU, 50 on a GPU)."),
+                                           "(default 75 on CPU, 45 on a GPU)."),
     device: Device = typer.Option(Device.auto, "--device", help="auto takes CUDA when present."),
     seed: int = typer.Option(0, "--seed", help="Initial weights, batch order, dropout."),
     out_dir: Path = typer.Option(TRAINING_DIR, "--out", help="Where <spec-id>.json and <spec-id>.png go."),

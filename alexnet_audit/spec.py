@@ -157,11 +157,15 @@ class CountClaim(_Numeric):
     kind: Literal["neurons", "connections"]
 
 
+CountedKind = Literal["conv", "linear", "maxpool", "avgpool", "pool", "lrn", "batchnorm", "dropout", "weighted"]
+
+
 class LayerCountClaim(_Claim):
     """"5 conv layers", "3 of them followed by max-pooling"."""
 
     kind: Literal["layer_count"]
-    of: Literal["conv", "linear", "maxpool", "avgpool", "pool", "lrn", "batchnorm", "dropout", "weighted"]
+    # one kind, or several counted together ("7 layers": conv, pool and linear)
+    of: Union[CountedKind, Annotated[list[CountedKind], Field(min_length=1)]]
     followed_by: Literal["maxpool", "avgpool", "pool", "lrn", "batchnorm", "dropout", "relu"] | None = None
     claimed: int
 

@@ -26,7 +26,7 @@ from ..errors import AuditError
 BUILT_IN = ("digits", "shapes")
 HELD_OUT_FRACTION = 0.2
 MAX_IDX_BYTES = 1 << 30  # MNIST's largest file is 47 MB; this refuses a decompression bomb
-SHAPE_SIDE = 64
+SHAPE_SIDE = 32
 SHAPES_TRAIN_PER_CLASS = 200
 SHAPES_TEST_PER_CLASS = 50
 SHAPES = ("disc", "square", "diamond", "ring", "cross", "triangle", "frame", "stripes", "checker", "dots")
@@ -121,20 +121,21 @@ def shapes(classes: int, seed: int) -> ImageSet:
 
 def _shape_mask(kind: str, u: torch.Tensor, v: torch.Tensor, r: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     """Where shape `kind` covers the canvas, in rotated coordinates (u, v) around its centre."""
-    d, box = torch.hypot(u, v), torch.maximum(u.abs(), v.abs())
-    wave_u, wave_v = torch.sin(f * u), torch.sin(f * v)
-    return {
-        "disc": d < r,
-        "square": box < 0.8 * r,
-        "diamond": u.abs() + v.abs() < r,
-        "ring": (d - 0.8 * r).abs() < 0.2 * r,
-        "cross": ((u.abs() < 0.25 * r) & (v.abs() < r)) | ((v.abs() < 0.25 * r) & (u.abs() < r)),
-        "triangle": (v > -0.5 * r) & (math.sqrt(3) * u.abs() + v < r),
-        "frame": (box < 0.9 * r) & (box > 0.6 * r),
-        "stripes": wave_u > 0,
-        "checker": wave_u * wave_v > 0,
-        "dots": wave_u * wave_v > 0.5,
-    }[kind]
+    box = lambda: torch.maximum(u.abs(), v.abs())  # noqa: E731 - each kind computes only what it needs
+    waves = lambda: torch.sin(f * u) * torch.sin(f * v)  # noqa: E731
+    masks = {
+        "disc": lambda: torch.hypot(u, v) < r,
+        "square": lambda: box() < 0.8 * r,
+        "diamond": lambda: u.abs() + v.abs() < r,
+        "ring": lambda: (torch.hypot(u, v) - 0.8 * r).abs() < 0.2 * r,
+        "cross": lambda: ((u.abs() < 0.25 * r) & (v.abs() < r)) | ((v.abs() < 0.25 * r) & (u.abs() < r)),
+        "triangle": lambda: (v > -0.5 * r) & (math.sqrt(3) * u.abs() + v < r),
+        "frame": lambda: (box() < 0.9 * r) & (box() > 0.6 * r),
+        "stripes": lambda: torch.sin(f * u) > 0,
+        "checker": lambda: waves() > 0,
+        "dots": lambda: waves() > 0.5,
+    }
+    return masks[kind]()
 
 
 def _draw_shapes(classes: int, per_class: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -29,8 +29,8 @@ def curves_png(record: TrainingRecord) -> bytes:
     steps = list(range(1, len(record.curves.loss) + 1))
     loss = [v if math.isfinite(v) else math.nan for v in record.curves.loss]
     loss_ax.plot(steps, loss, lw=1)
-    if all(v > 0 for v in loss if not math.isnan(v)) and any(not math.isnan(v) for v in loss):
-        loss_ax.set_yscale("log")
+    if any(v > 0 for v in loss):
+        loss_ax.set_yscale("log")  # a loss of exactly 0 is left out of the curve
     loss_ax.set(xlabel="step", ylabel=f"training loss ({record.settings.loss.replace('_', ' ')})")
     acc_ax.plot(steps, _running_mean(record.curves.train_accuracy, SMOOTH), lw=1, label=f"training batches (mean of {SMOOTH})")
     acc_ax.axhline(record.metrics.held_out_accuracy, color="C1", ls="--",

@@ -42,13 +42,15 @@ class Defaults:
 # A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
 # about a minute for a 227x227 AlexNet on two cores.
 CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=75.0, eval_images=256, calibration_images=256)
-CUDA = Defaults(steps=1000, memorise_steps=500, experiment_steps=3000, budget_s=50.0, eval_images=10_000,
+CUDA = Defaults(steps=1000, memorise_steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000,
                 calibration_images=4096)
 MEMORISE_IMAGES = 8
 PROBE_IMAGES = 32
 EXPERIMENT_WINDOW = 10
-# Shares of the budget: memorisation, the run, its evaluation, the experiments (if any).
-PHASE_SHARES = {"memorise": 0.15, "train": 0.5, "evaluate": 0.1, "experiments": 0.25}
+# Shares of the budget, with and without speedup experiments to run. The run goes first and so
+# also pays for the device's start-up (CUDA context, cuDNN and cuBLAS handles).
+PHASE_SHARES = {"train": 0.5, "evaluate": 0.1, "memorise": 0.15, "experiments": 0.25}
+PHASE_SHARES_ALONE = {"train": 0.65, "evaluate": 0.1, "memorise": 0.25, "experiments": 0.0}
 # torch.compile took 50 s for the 2012 AlexNet on an H100 and then ran 1.75x faster (11,500 against
 # 6,600 images/s at batch 128): it pays only for runs of about two million images or more.
 COMPILE_MIN_IMAGES = 2_000_000
@@ -108,15 +110,15 @@ def _majority_share(labels: torch.Tensor) -> float:
 
 
 def _memorise(build: Callable[[], SpecNet], train: DeviceData, base: LoopConfig, rt: Runtime, defaults: Defaults,
-              budget: float, report: Callable[[Progress], None] | None) -> tuple[int | None, int]:
-    """Fit one batch of MEMORISE_IMAGES; the step it was fitted exactly at (None: never) and the steps run."""
+              budget: float, report: Callable[[Progress], None] | None) -> tuple[int | None, LoopResult]:
+    """Fit one batch of MEMORISE_IMAGES: the step it was fitted exactly at (None: never), and the run."""
     batch = train.subset(spread(train.n, MEMORISE_IMAGES, rt.device))
     model = build()
     cfg = replace(base, steps=defaults.memorise_steps, batch_size=batch.n, budget_s=budget, stop_error=0.0, window=3)
     result = train_loop(model, batch, cfg, replace(rt, compile=False), report)
     recalibrate_batchnorm(model, batch, rt, batch.n, batch.n)
     fitted = evaluate(model, batch, rt, batch.n).correct == batch.n
-    return (result.steps if fitted else None), result.steps
+    return (result.steps if fitted else None), result
 
 
 def _experiment(found: Race, baseline: str, target: float, data: str) -> ExperimentRecord:
@@ -141,7 +143,7 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     per_epoch = steps_per_epoch(train.n, base.batch_size)
     steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
     speedups = _speedups(spec)
-    train_share = PHASE_SHARES["train"] + (0 if speedups else PHASE_SHARES["experiments"])
+    shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
     memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
     def build() -> SpecNet:
@@ -150,21 +152,23 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
 
-    memorised_at, memorise_steps = _memorise(build, train, base, rt, defaults, PHASE_SHARES["memorise"] * budget,
-                                             report("memorise"))
     model = build()
     probe_x = train.batch(spread(train.n, PROBE_IMAGES, rt.device))[0]
     at_init = probe(model, probe_x)
     compile = rt.device.type == "cuda" and steps * base.batch_size >= COMPILE_MIN_IMAGES
     main_rt = replace(rt, compile=compile)
-    result = train_loop(model, train, replace(base, steps=steps, budget_s=train_share * budget), main_rt, report("train"))
-    affordable = PHASE_SHARES["evaluate"] / 2 * budget * FORWARD_SPEEDUP * result.images_per_s
+    result = train_loop(model, train, replace(base, steps=steps, budget_s=shares["train"] * budget), main_rt, report("train"))
+    affordable = shares["evaluate"] / 2 * budget * FORWARD_SPEEDUP * result.images_per_s
     calibrated = recalibrate_batchnorm(model, train, rt, _limit(affordable, defaults.calibration_images), base.batch_size)
     eval_images = _limit(affordable, defaults.eval_images)
     held_eval = evaluate(model, held, rt, eval_images)
     chance = _majority_share(held.y[spread(held.n, eval_images, rt.device)])
-    evidence = Evidence(result.losses, result.stopped_by, held_eval, chance, MEMORISE_IMAGES, memorised_at,
-                        memorise_steps, len(probe_x), at_init, probe(model, probe_x))
+    at_end = probe(model, probe_x)
+    # Memorisation takes what the run left of its share too, short of the experiments' share.
+    left = max(shares["memorise"] * budget, deadline - shares["experiments"] * budget - time.perf_counter())
+    memorised_at, memorised = _memorise(build, train, base, rt, defaults, left, report("memorise"))
+    evidence = Evidence(result.losses, result.stopped_by, held_eval, chance, len(images.classes), MEMORISE_IMAGES,
+                        memorised_at, memorised.steps, memorised.stopped_by, len(probe_x), at_init, at_end)
     judgement = judge(evidence)
 
     experiments = []

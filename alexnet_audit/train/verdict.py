@@ -1,12 +1,13 @@
 """`converges` or `fails to converge`, from evidence a reader can check, and a likely cause.
 
 A run converges when all four checks pass: the loss stays finite; it falls at least
-LOSS_FACTOR-fold from the first to the last tenth of the run; held-out accuracy beats
-always guessing the most frequent class by a margin an exact binomial test calls significant
-(p < ALPHA); and a fresh copy of the network memorises one small batch. A failure is
-explained by the first matching cause: a NaN, exploding activations, dead ReLUs, vanishing
-activations, a run too short to show a trend, a flat or rising loss, no generalisation, or a
-loss still falling when the run stopped.
+LOSS_FACTOR-fold from the first to the last tenth of the run and ends below the loss of a
+uniform guess among the data's classes (ln K); held-out accuracy beats always guessing the most
+frequent class by a margin an exact binomial test calls significant (p < ALPHA); and a fresh
+copy of the network memorises one small batch. A failure is explained by the first matching
+cause: a NaN, exploding activations, dead ReLUs, vanishing activations, then what the failed
+checks show (too few steps to see a trend, a flat or rising loss, a loss still falling when the
+run stopped, no generalisation, no memorisation within its steps).
 """
 
 from __future__ import annotations
@@ -57,9 +58,11 @@ class Evidence:
     stopped_by: str
     held_out: Evaluation
     chance: float  # the most frequent held-out class's share: what always guessing it scores
+    classes: int  # in the data; ln(classes) is the loss of a uniform guess
     memorise_images: int
     memorised_at: int | None  # the step at which one batch was memorised; None: never
     memorise_steps: int
+    memorise_stopped_by: str
     probe_images: int
     at_init: tuple[LayerProbe, ...]
     at_end: tuple[LayerProbe, ...]
@@ -106,9 +109,11 @@ def checks(ev: Evidence) -> tuple[Check, ...]:
     if bad is None:
         start, end = loss_ends(ev.losses)
         factor = start / end if end > 0 else math.inf
-        falls = Check("loss falls", factor >= LOSS_FACTOR,
+        guess = math.log(ev.classes)
+        falls = Check("loss falls", factor >= LOSS_FACTOR and end < guess,
                       f"mean loss {start:.4g} over the first tenth of {n} steps, {end:.4g} over the last: "
-                      f"{factor:.3g}-fold (at least {LOSS_FACTOR:g}-fold needed)")
+                      f"{factor:.3g}-fold (at least {LOSS_FACTOR:g}-fold needed), ending "
+                      f"{'below' if end < guess else 'above'} a uniform guess among {ev.classes} classes (ln {ev.classes} = {guess:.3g})")
     else:
         falls = Check("loss falls", False, "not measured: the loss is not finite")
     h = ev.held_out
@@ -143,16 +148,19 @@ def likely_cause(ev: Evidence, results: tuple[Check, ...]) -> str:
     factor = start / end if end > 0 else math.inf
     n = len(ev.losses)
     more = "a longer run (--steps, --budget, or a GPU) would tell"
-    if n < MIN_STEPS:
-        return f"too few steps to tell: only {n} ran (stopped by {ev.stopped_by}); {more}"
-    if 1 / FLAT_FACTOR <= factor < FLAT_FACTOR:
-        return f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
-    if factor < 1:
-        return f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)"
-    falls, held, memorise = results[1].passed, results[2].passed, results[3].passed
-    if falls and memorise and not held:
-        return "fits its training batches but held-out accuracy stays at chance: it does not generalise"
-    return f"still learning when stopped: {n} steps (stopped by {ev.stopped_by}) lowered the loss {factor:.3g}-fold; {more}"
+    falls, held = results[1].passed, results[2].passed
+    if not falls or not held:
+        if n < MIN_STEPS:
+            return f"too few steps to tell: only {n} ran (stopped by {ev.stopped_by}); {more}"
+        if 1 / FLAT_FACTOR <= factor < FLAT_FACTOR:
+            return f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
+        if factor < 1:
+            return f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)"
+        if falls:
+            return "fits its training batches but held-out accuracy stays at chance: it does not generalise"
+        return f"still learning when stopped: {n} steps (stopped by {ev.stopped_by}) lowered the loss {factor:.3g}-fold; {more}"
+    return (f"does not fit one batch of {ev.memorise_images} images in {ev.memorise_steps} steps (stopped by "
+            f"{ev.memorise_stopped_by})" + (f"; {more}" if ev.memorise_stopped_by == "budget" else ""))
 
 
 def judge(ev: Evidence) -> Judgement:

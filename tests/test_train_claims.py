@@ -1,0 +1,182 @@
+"""Training and speedup claims judged from recorded runs; the record file; the `train` command."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from typer.testing import CliRunner
+
+from alexnet_audit.audit import audit_paths
+from alexnet_audit.cli import app
+from alexnet_audit.errors import AuditError
+from alexnet_audit.spec import spec_from_text
+from alexnet_audit.train.findings import speedup_claim, training_claim
+from alexnet_audit.train.record import TrainingRecord, load_record, record_json
+from helpers import LENET, spec_text
+
+runner = CliRunner()
+
+
+def _record(data: str = "flowers17", epochs: float = 1.0, train_accuracy: float = 0.88, held_out: float = 0.7,
+            experiments: list[dict[str, Any]] | None = None, spec: str = "t") -> TrainingRecord:
+    return TrainingRecord.model_validate({
+        "tool": "alexnet-audit test", "spec": spec, "date": "2026-01-01T00:00:00+00:00", "torch": "2",
+        "data": {"name": data, "source": "test", "classes": 17, "train_images": 1088, "held_out_images": 272,
+                 "held_out": "a split", "stored_shape": [3, 224, 224], "input": [3, 224, 224]},
+        "settings": {"optimizer": "adam", "lr": 0.001, "momentum": 0.0, "weight_decay": 0.0, "batch_size": 64,
+                     "loss": "nll_of_softmax", "from_source": True, "where": "fit()", "seed": 0, "device": "cpu",
+                     "precision": "fp32", "channels_last": False, "compiled": False, "batchnorm_recalibrated_on": 0},
+        "schedule": {"steps": 17, "requested_steps": 17, "epochs": epochs, "stopped_by": "steps", "seconds": 1.0,
+                     "images_per_s": 100.0},
+        "metrics": {"train_accuracy": train_accuracy, "held_out_accuracy": held_out, "held_out_top5_accuracy": 0.9,
+                    "held_out_correct": round(272 * held_out), "held_out_n": 272, "chance": 1 / 17},
+        "verdict": "converges", "cause": None, "checks": [], "experiments": experiments or [],
+        "curves": {"loss": [2.8, 1.0], "train_accuracy": [0.1, 0.9]}, "seconds": 2.0,
+    })
+
+
+def _experiment(data: str = "cifar10", relu: int | None = 50, tanh: int | None = 310, ratio: float | None = 6.2,
+                at_least: float | None = None) -> dict[str, Any]:
+    return {"baseline": "tanh", "target_error": 0.25, "data": data, "window": 10, "relu_steps": relu,
+            "baseline_steps": tanh, "relu_steps_run": relu or 400, "baseline_steps_run": tanh or 400,
+            "ratio": ratio, "ratio_at_least": at_least}
+
+
+TRAINING_CLAIM = "  - {id: acc, kind: training, metric: train_accuracy, claimed: '90%', approx: true, dataset: flowers17, epochs: 1, where: x}\n"
+SPEEDUP_CLAIM = "  - {id: fast, kind: speedup, claimed: 6, baseline: tanh, target_error: 0.25, dataset: cifar10, where: y}\n"
+
+
+def _claims() -> tuple[Any, Any]:
+    spec = spec_from_text(spec_text(LENET, claims=TRAINING_CLAIM + SPEEDUP_CLAIM))
+    return spec.doc.claims[0], spec.doc.claims[1]
+
+
+# ---------------------------------------------------------------- training claims
+
+
+def test_accuracy_within_the_written_precision_holds() -> None:
+    claim, _ = _claims()
+    found = training_claim(claim, _record(train_accuracy=0.88), source_epochs=None)
+    assert found.verdict == "holds" and found.measured == 0.88  # 90% written: 85% to 95%
+    assert training_claim(claim, _record(train_accuracy=0.84), None).verdict == "fails"
+    assert training_claim(claim, _record(train_accuracy=0.95), None).verdict == "holds"
+
+
+def test_error_metrics_are_one_minus_accuracy() -> None:
+    spec = spec_from_text(spec_text(LENET, claims="  - {id: e, kind: training, metric: top1_error, claimed: '30%', "
+                                                  "dataset: flowers17, epochs: 1, where: x}\n"))
+    found = training_claim(spec.doc.claims[0], _record(held_out=0.7), None)
+    assert found.verdict == "holds" and found.measured == pytest.approx(0.3)
+
+
+def test_other_data_or_schedule_is_unverifiable_with_what_it_takes() -> None:
+    claim, _ = _claims()
+    digits = training_claim(claim, _record(data="digits"), None)
+    assert digits.verdict == "unverifiable" and "trained on digits" in digits.detail
+    assert "--data PATH-TO-FLOWERS17 --epochs 1" in digits.detail
+    longer = training_claim(claim, _record(epochs=3.0), None)
+    assert longer.verdict == "unverifiable" and "the claim's schedule is 1 epochs" in longer.detail
+    none = training_claim(claim, None, None)
+    assert none.verdict == "unverifiable" and "no training result is recorded" in none.detail
+
+
+def test_without_epochs_in_the_claim_the_source_schedule_counts() -> None:
+    spec = spec_from_text(spec_text(LENET, claims="  - {id: a, kind: training, metric: test_accuracy, claimed: '70%', "
+                                                  "dataset: flowers17, where: x}\n"))
+    claim = spec.doc.claims[0]
+    assert training_claim(claim, _record(epochs=5.0), source_epochs=5).verdict == "holds"
+    assert training_claim(claim, _record(epochs=5.0), source_epochs=1).verdict == "unverifiable"
+    assert "neither the claim nor the source" in training_claim(claim, _record(), source_epochs=None).detail
+
+
+# ---------------------------------------------------------------- speedup claims
+
+
+def test_speedup_measured_on_the_claimed_data_is_judged() -> None:
+    _, claim = _claims()
+    assert speedup_claim(claim, _record(experiments=[_experiment(ratio=6.2)])).verdict == "holds"  # 6: 5.5 to 6.5
+    slower = speedup_claim(claim, _record(experiments=[_experiment(ratio=4.0)]))
+    assert slower.verdict == "fails" and slower.measured == 4.0
+    bound = speedup_claim(claim, _record(experiments=[_experiment(tanh=None, ratio=None, at_least=9.0)]))
+    assert bound.verdict == "fails" and "tanh is slower still" in bound.detail
+    short = speedup_claim(claim, _record(experiments=[_experiment(tanh=None, ratio=None, at_least=3.0)]))
+    assert short.verdict == "unverifiable"
+
+
+def test_speedup_on_other_data_reports_the_ratio_but_stays_unverifiable() -> None:
+    _, claim = _claims()
+    found = speedup_claim(claim, _record(experiments=[_experiment(data="digits", relu=150, tanh=2125, ratio=14.2)]))
+    assert found.verdict == "unverifiable" and found.measured == 14.2
+    assert "measured on digits" in found.detail and "ReLU took 150 steps, tanh 2125 steps: ratio 14.2" in found.detail
+    assert "the claim is about cifar10" in found.detail
+    assert speedup_claim(claim, _record()).verdict == "unverifiable"
+
+
+# ---------------------------------------------------------------- through the audit
+
+
+def test_audit_reads_recorded_runs(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_spec(spec_text(LENET, claims=TRAINING_CLAIM + SPEEDUP_CLAIM))
+    runs = tmp_path / "training"
+    runs.mkdir()
+    (runs / "t.json").write_text(record_json(_record(experiments=[_experiment(ratio=6.0)])), encoding="utf-8")
+    verdicts = {c.id: c.verdict.value for c in audit_paths([path], training_dir=runs).audits[0].claims}
+    assert verdicts == {"acc": "holds", "fast": "holds"}
+    plain = {c.id: c.verdict.value for c in audit_paths([path]).audits[0].claims}
+    assert plain == {"acc": "unverifiable", "fast": "unverifiable"}
+
+
+def test_unreadable_record_is_bad_input(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_spec(spec_text(LENET, claims=TRAINING_CLAIM))
+    runs = tmp_path / "training"
+    runs.mkdir()
+    (runs / "t.json").write_text('{"spec": "t"}', encoding="utf-8")
+    run = audit_paths([path], training_dir=runs)
+    assert run.exit_code == 2 and run.broken[0].path == str(runs / "t.json")
+    assert run.audits[0].claims[0].verdict.value == "unverifiable"
+
+
+def test_record_round_trips_non_finite_losses(tmp_path: Path) -> None:
+    record = _record().model_copy(update={"curves": _record().curves.model_copy(update={"loss": [2.0, math.nan, math.inf]})})
+    path = tmp_path / "r.json"
+    path.write_text(record_json(record), encoding="utf-8")
+    text = path.read_text()
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in the JSON"))["curves"]["loss"] == [2.0, "NaN", "Infinity"]
+    loss = load_record(path).curves.loss
+    assert loss[0] == 2.0 and math.isnan(loss[1]) and loss[2] == math.inf
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(AuditError, match="not a training record"):
+        load_record(path)
+
+
+# ---------------------------------------------------------------- the command
+
+TINY = spec_text("  - {kind: flatten}\n  - {kind: linear, name: fc1, out_features: 16}\n  - {kind: relu}\n"
+                 "  - {kind: linear, name: fc2, out_features: 10}\n", input="[1, 8, 8]")
+
+
+def test_train_command_writes_json_and_png(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_spec(TINY)
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["train", str(path), "--steps", "40", "--budget", "20", "--device", "cpu", "--out", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    record = load_record(out / "t.json")
+    assert record.spec == "t" and record.schedule.requested_steps == 40 and record.data.name == "digits"
+    assert (out / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"t: {record.verdict}" in result.stdout
+
+
+def test_train_command_bad_data_path_is_exit_2(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_spec(TINY)
+    result = runner.invoke(app, ["train", str(path), "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "no such data set" in result.stderr
+
+
+def test_train_command_refuses_steps_with_epochs(write_spec: Callable[..., Path]) -> None:
+    result = runner.invoke(app, ["train", str(write_spec(TINY)), "--steps", "5", "--epochs", "1"])
+    assert result.exit_code == 2 and "not both" in result.stderr

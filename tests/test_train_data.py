@@ -1,0 +1,281 @@
+"""The data loaders, on files these tests write in the standard formats, and the built-in sets."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from alexnet_audit.errors import AuditError
+from alexnet_audit.train.data import DeviceData, digits, load_data, load_path, shapes
+
+# ---------------------------------------------------------------- built in
+
+
+def test_digits_split_holds_out_a_fifth_of_every_class() -> None:
+    counts = np.bincount(load_digits().target)  # scikit-learn's own class counts
+    held = sum(math.ceil(0.2 * c) for c in counts)
+    images = digits()
+    assert len(images.y_test) == held == 364
+    assert len(images.y_train) == 1797 - 364
+    assert images.x_train.shape[1:] == (1, 8, 8) and images.x_train.dtype == torch.uint8
+    assert torch.bincount(images.y_test).tolist() == [math.ceil(0.2 * c) for c in counts]
+
+
+def test_digits_pixels_scale_16_grey_levels_to_bytes() -> None:
+    # load_digits().images[0], first two rows: [0,0,5,13,9,1,0,0] and [0,0,13,15,10,15,5,0]; v * 255/16, rounded.
+    first = torch.tensor([[0, 0, 80, 207, 143, 16, 0, 0], [0, 0, 207, 239, 159, 239, 80, 0]], dtype=torch.uint8)
+    images = digits()
+    every = torch.cat([images.x_train, images.x_test])[:, 0, :2]
+    assert any(torch.equal(rows, first) for rows in every)
+
+
+def test_shapes_are_the_same_for_the_same_seed_only() -> None:
+    a, b, c = shapes(3, seed=3), shapes(3, seed=3), shapes(3, seed=4)
+    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.x_test, b.x_test)
+    assert not torch.equal(a.x_train, c.x_train)
+    assert a.x_train.shape == (3 * 200, 3, 32, 32) and a.x_test.shape == (3 * 50, 3, 32, 32)
+    assert torch.bincount(a.y_train).tolist() == [200] * 3
+    assert a.classes == ("disc", "square", "diamond")
+
+
+def test_classes_beyond_the_outputs_are_dropped() -> None:
+    images = load_data("digits", (1, 8, 8), num_classes=3, seed=0)
+    assert images.classes == ("0", "1", "2")
+    assert set(images.y_train.tolist()) == {0, 1, 2} and set(images.y_test.tolist()) == {0, 1, 2}
+
+
+def test_one_output_cannot_be_trained() -> None:
+    with pytest.raises(AuditError, match="at least 2 classes"):
+        load_data("digits", (1, 8, 8), num_classes=1, seed=0)
+
+
+# ---------------------------------------------------------------- CIFAR-10 python batches
+
+
+def _cifar_batch(path: Path, labels: list[int], first: int) -> None:
+    data = np.zeros((len(labels), 3072), dtype=np.uint8)
+    for i in range(len(labels)):
+        data[i, 0 * 1024 + 1 * 32 + 2] = first + i  # red, row 1, column 2
+        data[i, 2 * 1024 + 31 * 32 + 31] = 7  # blue, last pixel
+    batch = {b"batch_label": b"testing", b"labels": labels, b"data": data,
+             b"filenames": [f"img_{i}.png".encode() for i in range(len(labels))]}
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+
+
+def _cifar_dir(root: Path) -> Path:
+    root.mkdir()
+    for i in range(1, 6):
+        _cifar_batch(root / f"data_batch_{i}", [i, (i + 1) % 10], first=10 * i)
+    _cifar_batch(root / "test_batch", [9, 8, 7], first=200)
+    meta = {b"label_names": [f"class{i}".encode() for i in range(10)], b"num_cases_per_batch": 2, b"num_vis": 3072}
+    (root / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+    return root
+
+
+def test_cifar10_batches_load_in_order_with_their_pixels(tmp_path: Path) -> None:
+    images = load_path(_cifar_dir(tmp_path / "cifar-10-batches-py"), (32, 32))
+    assert images.name == "cifar10" and images.held_out == "the standard test set"
+    assert images.x_train.shape == (10, 3, 32, 32) and images.x_test.shape == (3, 3, 32, 32)
+    assert images.y_train.tolist() == [1, 2, 2, 3, 3, 4, 4, 5, 5, 6]
+    assert images.y_test.tolist() == [9, 8, 7]
+    assert images.x_train[:, 0, 1, 2].tolist() == [10, 11, 20, 21, 30, 31, 40, 41, 50, 51]
+    assert images.x_test[:, 2, 31, 31].tolist() == [7, 7, 7]
+    assert images.classes[3] == "class3"
+
+
+def test_cifar10_found_from_the_parent_directory(tmp_path: Path) -> None:
+    _cifar_dir(tmp_path / "cifar-10-batches-py")
+    assert load_path(tmp_path, (32, 32)).name == "cifar10"
+
+
+def test_cifar10_missing_batch_is_bad_input(tmp_path: Path) -> None:
+    root = _cifar_dir(tmp_path / "c")
+    (root / "data_batch_3").unlink()
+    with pytest.raises(AuditError, match="data_batch_3 is missing"):
+        load_path(root, (32, 32))
+
+
+def test_cifar10_wrong_row_length_is_bad_input(tmp_path: Path) -> None:
+    root = _cifar_dir(tmp_path / "c")
+    (root / "data_batch_2").write_bytes(pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}, protocol=2))
+    with pytest.raises(AuditError, match="rows of 3072 values") as exc:
+        load_path(root, (32, 32))
+    assert exc.value.file == str(root / "data_batch_2")
+
+
+class _Payload:
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple:
+        return (os.mkdir, (self.target,))
+
+
+def test_cifar10_pickle_that_calls_code_is_refused_unrun(tmp_path: Path) -> None:
+    root = _cifar_dir(tmp_path / "c")
+    marker = tmp_path / "ran"
+    (root / "data_batch_1").write_bytes(pickle.dumps({b"data": _Payload(str(marker)), b"labels": []}, protocol=2))
+    with pytest.raises(AuditError, match="never holds"):
+        load_path(root, (32, 32))
+    assert not marker.exists()
+
+
+def test_cifar10_truncated_pickle_is_bad_input(tmp_path: Path) -> None:
+    root = _cifar_dir(tmp_path / "c")
+    (root / "test_batch").write_bytes((root / "test_batch").read_bytes()[:50])
+    with pytest.raises(AuditError, match="not a CIFAR-10 python batch"):
+        load_path(root, (32, 32))
+
+
+# ---------------------------------------------------------------- MNIST IDX files
+
+
+def _idx(path: Path, array: np.ndarray, compress: bool = False) -> None:
+    raw = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+def _mnist_dir(root: Path, compress: bool = False) -> Path:
+    root.mkdir()
+    train = np.zeros((3, 28, 28), np.uint8)
+    train[:, 5, 6] = [1, 2, 3]
+    test = np.full((2, 28, 28), 255, np.uint8)
+    suffix = ".gz" if compress else ""
+    _idx(root / f"train-images-idx3-ubyte{suffix}", train, compress)
+    _idx(root / f"train-labels-idx1-ubyte{suffix}", np.array([5, 0, 4], np.uint8), compress)
+    _idx(root / f"t10k-images-idx3-ubyte{suffix}", test, compress)
+    _idx(root / f"t10k-labels-idx1-ubyte{suffix}", np.array([7, 2], np.uint8), compress)
+    return root
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_mnist_idx_files_load(tmp_path: Path, compress: bool) -> None:
+    images = load_path(_mnist_dir(tmp_path / "mnist", compress), (28, 28))
+    assert images.name == "mnist"
+    assert images.x_train.shape == (3, 1, 28, 28) and images.x_test.shape == (2, 1, 28, 28)
+    assert images.x_train[:, 0, 5, 6].tolist() == [1, 2, 3]
+    assert int(images.x_train.sum()) == 6 and int(images.x_test.min()) == 255
+    assert images.y_train.tolist() == [5, 0, 4] and images.y_test.tolist() == [7, 2]
+
+
+def test_mnist_header_promising_more_than_follows_is_bad_input(tmp_path: Path) -> None:
+    root = _mnist_dir(tmp_path / "m")
+    path = root / "t10k-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(AuditError, match=r"sizes \[2, 28, 28\] \(1,568 bytes\) but 1,558 bytes follow"):
+        load_path(root, (28, 28))
+
+
+def test_mnist_bad_magic_and_float_type_are_bad_input(tmp_path: Path) -> None:
+    root = _mnist_dir(tmp_path / "m")
+    path = root / "train-labels-idx1-ubyte"
+    path.write_bytes(b"\x01" + path.read_bytes()[1:])
+    with pytest.raises(AuditError, match="two zero bytes"):
+        load_path(root, (28, 28))
+    path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x0D, 1, 1) + b"\0\0\0\0")
+    with pytest.raises(AuditError, match="0x0d is not unsigned bytes"):
+        load_path(root, (28, 28))
+
+
+def test_mnist_label_count_must_match(tmp_path: Path) -> None:
+    root = _mnist_dir(tmp_path / "m")
+    _idx(root / "train-labels-idx1-ubyte", np.array([1, 2], np.uint8))
+    with pytest.raises(AuditError, match="3 images but 2 labels"):
+        load_path(root, (28, 28))
+
+
+# ---------------------------------------------------------------- ImageFolder trees
+
+
+def _folder(root: Path, classes: dict[str, tuple[int, int, int]], per_class: int = 3) -> Path:
+    for name, colour in classes.items():
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            Image.new("RGB", (10, 7), colour).save(root / name / f"{i}.png")
+    return root
+
+
+def test_image_folder_resizes_and_splits_each_class(tmp_path: Path) -> None:
+    root = _folder(tmp_path / "tree", {"b_red": (255, 0, 0), "a_grey": (90, 90, 90)})
+    images = load_path(root, (4, 6))
+    assert images.name == "imagefolder" and images.classes == ("a_grey", "b_red")
+    # ceil(0.2 * 3) = 1 held out per class
+    assert len(images.y_test) == 2 and len(images.y_train) == 4
+    assert images.x_train.shape == (4, 3, 4, 6)
+    grey = images.x_train[images.y_train == 0]
+    red = images.x_train[images.y_train == 1]
+    assert int(grey.min()) == int(grey.max()) == 90  # a solid colour survives bilinear resizing
+    assert red[:, 0].min() == 255 and red[:, 1:].max() == 0
+
+
+def test_image_folder_with_train_and_val_folders(tmp_path: Path) -> None:
+    _folder(tmp_path / "t" / "train", {"daisy": (1, 2, 3), "dandelion": (4, 5, 6), "rose": (7, 8, 9),
+                                       "sunflower": (10, 11, 12), "tulip": (13, 14, 15)}, per_class=2)
+    _folder(tmp_path / "t" / "val", {"daisy": (1, 2, 3), "dandelion": (4, 5, 6), "rose": (7, 8, 9),
+                                     "sunflower": (10, 11, 12), "tulip": (13, 14, 15)}, per_class=1)
+    images = load_path(tmp_path / "t", (5, 5))
+    assert images.name == "flowers5" and images.held_out == "the val/ folder"
+    assert len(images.y_train) == 10 and images.y_test.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_flowers17_recognised_by_its_class_names(tmp_path: Path) -> None:
+    names = ["Bluebell", "Buttercup", "Colts_Foot", "Cowslip", "Crocus", "Daffodil", "Daisy", "Dandelion", "Fritillary",
+             "Iris", "Lily_Valley", "Pansy", "Snowdrop", "Sunflower", "Tigerlily", "Tulip", "Windflower"]
+    root = _folder(tmp_path / "f17", {n: (0, 0, 0) for n in names}, per_class=2)
+    assert load_path(root, (2, 2)).name == "flowers17"
+
+
+def test_unreadable_image_names_its_file(tmp_path: Path) -> None:
+    root = _folder(tmp_path / "tree", {"a": (0, 0, 0), "b": (1, 1, 1)})
+    bad = root / "b" / "broken.jpg"
+    bad.write_bytes(b"not a jpeg at all")
+    with pytest.raises(AuditError, match="cannot read the image") as exc:
+        load_path(root, (4, 4))
+    assert exc.value.file == str(bad)
+
+
+def test_empty_class_folder_is_bad_input(tmp_path: Path) -> None:
+    root = _folder(tmp_path / "tree", {"a": (0, 0, 0), "b": (1, 1, 1)})
+    (root / "c").mkdir()
+    with pytest.raises(AuditError, match="holds no images"):
+        load_path(root, (4, 4))
+
+
+def test_missing_path_and_plain_file_are_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(AuditError, match="no such data set"):
+        load_data(str(tmp_path / "nowhere"), (3, 8, 8), 10, 0)
+    (tmp_path / "file.bin").write_bytes(b"x")
+    with pytest.raises(AuditError, match="is a directory"):
+        load_data(str(tmp_path / "file.bin"), (3, 8, 8), 10, 0)
+    (tmp_path / "lonely" / "only").mkdir(parents=True)
+    with pytest.raises(AuditError, match="not a data set this tool reads"):
+        load_data(str(tmp_path / "lonely"), (3, 8, 8), 10, 0)
+
+
+# ---------------------------------------------------------------- batches on the device
+
+
+def test_batches_scale_normalise_replicate_and_resize() -> None:
+    raw = torch.full((2, 1, 4, 4), 255, dtype=torch.uint8)
+    data = DeviceData(raw, torch.tensor([0, 1]), torch.full((1, 1, 1, 1), 0.5), torch.full((1, 1, 1, 1), 0.25),
+                      (3, 8, 6), channels_last=False)
+    x, y = data.batch(torch.tensor([1]))
+    assert x.shape == (1, 3, 8, 6) and y.tolist() == [1]
+    assert torch.allclose(x, torch.full_like(x, 2.0))  # (1 - 0.5) / 0.25
+
+
+def test_colour_batches_become_grey_for_a_one_channel_network() -> None:
+    raw = torch.tensor([[[[255]], [[0]], [[0]]]], dtype=torch.uint8)  # one red pixel
+    zero, one = torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1)
+    x, _ = DeviceData(raw, torch.tensor([0]), zero, one, (1, 1, 1), channels_last=False).batch(torch.tensor([0]))
+    assert torch.allclose(x, torch.tensor([[[[1 / 3]]]]))
