@@ -4,7 +4,7 @@ figure, the diagnoses that reproduce it. No claim is ever skipped: each kind has
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -52,6 +52,7 @@ class Context:
     reading: Reading
     counterpart: Reading | None
     training: TrainingRecord | None = None  # this spec's recorded training run, if any
+    counterpart_analysis: Analysis | None = None
 
 
 def judge_all(analysis: Analysis, counterpart: Analysis | None = None,
@@ -62,6 +63,7 @@ def judge_all(analysis: Analysis, counterpart: Analysis | None = None,
         Reading(analysis.spec, rows_from_analysis(analysis)),
         Reading(counterpart.spec, rows_from_analysis(counterpart)) if counterpart else None,
         (training or {}).get(analysis.spec.id),
+        counterpart,
     )
     results: list[ClaimResult] = []
     for claim in analysis.spec.doc.claims:
@@ -138,7 +140,8 @@ def _judge_number(claim: Any, ctx: Context, quantity: Quantity) -> ClaimResult:
         return _result(claim, measured, Verdict.HOLDS, detail)
     if not c.matches(measured) and c.lhs != measured:  # a right formula needs no other explanation
         diagnoses += numeric_diagnoses(claimed=c.value, measured=measured, quantity=quantity, target=claim.target,
-                                       matches=c.matches, reading=ctx.reading, counterpart=ctx.counterpart)
+                                       matches=c.matches, reading=ctx.reading, counterpart=ctx.counterpart,
+                                       approximate=c.tolerance > 0)
     return _result(claim, measured, Verdict.FAILS, detail, diagnoses)
 
 
@@ -209,7 +212,15 @@ def _judge_input(claim: InputClaim, ctx: Context, _: list[ClaimResult]) -> Claim
     detail = f"input: claimed {claim.claimed}, the network is built for {shown} ({claim.layout.upper()})"
     if claimed == compared:
         return _result(claim, shown, Verdict.HOLDS, detail)
-    diagnoses = [Diagnosis("digit_slip", slip)] if (slip := shape_slip(claimed, compared)) else []
+    diagnoses = []
+    other = ctx.counterpart_analysis
+    if other is not None:
+        theirs = tuple(other.spec.doc.input)
+        if (theirs[1:] if claim.layout == "hw" else theirs) == claimed:
+            diagnoses.append(Diagnosis("code_vs_prose", f"the post's other reading (spec {other.spec.id}) is built for "
+                                       f"{_shape_text(theirs if claim.layout != 'hw' else theirs[1:], claim.layout)}"))
+    if slip := shape_slip(claimed, compared):
+        diagnoses.append(Diagnosis("digit_slip", slip))
     return _result(claim, shown, Verdict.FAILS, detail, diagnoses)
 
 
@@ -307,6 +318,21 @@ def _judge_layer_count(claim: LayerCountClaim, ctx: Context, _: list[ClaimResult
 
 
 def _judge_structure(claim: StructureClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    result = _structure(claim, ctx)
+    other = ctx.counterpart_analysis
+    if result.verdict != Verdict.FAILS or other is None:
+        return result
+    try:
+        there = _structure(claim, Context(other, Reading(other.spec, rows_from_analysis(other)), None))
+    except ValueError:  # the check names a layer that the other reading does not have
+        return result
+    if there.verdict == Verdict.HOLDS:
+        found = Diagnosis("code_vs_prose", f"the post's other reading (spec {other.spec.id}) has it: {there.detail}")
+        return replace(result, diagnoses=(found,) + result.diagnoses)
+    return result
+
+
+def _structure(claim: StructureClaim, ctx: Context) -> ClaimResult:
     modules = ctx.analysis.modules
     check = claim.check
     if isinstance(check, FollowedBy):

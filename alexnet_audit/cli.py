@@ -133,7 +133,7 @@ def train(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default 150 on CPU, 1000 on a GPU)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Train for this many epochs instead."),
     budget: Optional[float] = typer.Option(None, "--budget", min=1, help="Seconds per spec, all phases together "
-                                           "(default 75 on CPU, 45 on a GPU)."),
+                                           "(default 60 on CPU, 45 on a GPU)."),
     device: Device = typer.Option(Device.auto, "--device", help="auto takes CUDA when present."),
     seed: int = typer.Option(0, "--seed", help="Initial weights, batch order, dropout."),
     out_dir: Path = typer.Option(TRAINING_DIR, "--out", help="Where <spec-id>.json and <spec-id>.png go."),

@@ -169,14 +169,18 @@ def numeric_diagnoses(
     matches: Matches,
     reading: Reading,
     counterpart: Reading | None,
+    approximate: bool = False,
 ) -> list[Diagnosis]:
     """Every computed reading that reproduces `claimed`, most specific first."""
     out: list[Diagnosis] = []
+    tried: list[tuple[str, int]] = []
     spec, rows = reading.spec, reading.rows
 
     def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
-        if isinstance(value, int) and value != measured and matches(value):
-            out.append(Diagnosis(code, f"{label} gives {value:,}"))
+        if isinstance(value, int) and value != measured:
+            tried.append((label, value))
+            if matches(value):
+                out.append(Diagnosis(code, f"{label} gives {value:,}"))
 
     if quantity in ("params", "params_no_bias"):
         reading_gives("bias_left_out", "leaving out the bias terms", figure(rows, spec.stages, target, "params_no_bias"))
@@ -196,19 +200,48 @@ def numeric_diagnoses(
                           value * (scale if "FLOPs" not in label else 1))
             if scale == 2 and "FLOPs" not in label:
                 reading_gives("peer_convention", f"{label}, quoted as FLOPs", value)
-    for code, readings in (("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(spec)),
-                           ("padding", padding_readings(spec, target))):
+    # One layer's padding shifts a rounded total by a little: only an exact figure can tell.
+    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(spec))]
+    if not approximate:
+        readings_to_try.append(("padding", padding_readings(spec, target)))
+    for code, readings in readings_to_try:
         for label, alt_rows in readings:
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, quantity))
     if counterpart is not None:
         value = _figure_or_none(counterpart.rows, counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
                       f"{counterpart.spec.id}) describes a different network: it", value)
+    if target is not None:
+        for name, value in _other_layers(rows, spec, target, quantity):
+            reading_gives("other_layer", f"the figure belongs to another layer: {name}", value)
     # A slip of one digit is the explanation of last resort: a computed reading that gives the
     # figure exactly (the bias left out of 4,097,000 gives 4,096,000) is the likelier story.
     if claimed.denominator == 1 and (slip := digit_slip(int(claimed), measured)):
         out.append(Diagnosis("digit_slip", slip))
+    if not out:
+        out.append(_unexplained(claimed, measured, tried))
     return _dedupe(out)
+
+
+def _other_layers(rows: Sequence[Row], spec: Spec, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:
+    """The same figure read off every other conv/linear layer and stage (a row read from the wrong line)."""
+    own = set(spec.stages.get(target, (target,)))
+    names = [r.name for r in rows if r.kind in ("conv", "linear") and r.name not in own]
+    names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
+    return [(name, figure(rows, spec.stages, name, quantity)) for name in names]
+
+
+def _unexplained(claimed: Fraction, measured: int, tried: list[tuple[str, int]]) -> Diagnosis:
+    """Say so when no reading reproduces the figure, and which reading came nearest."""
+    off = abs(claimed - measured) / measured if measured else None
+    text = f"no reading tried reproduces it ({len(tried) + 1} tried, the digits included)"
+    if off is not None:
+        text += f"; it is {float(off):.1%} {'below' if claimed < measured else 'above'} the measured figure"
+    nearer = [(label, v) for label, v in tried if abs(v - claimed) < abs(measured - claimed)]
+    if nearer:
+        label, value = min(nearer, key=lambda lv: abs(lv[1] - claimed))
+        text += f"; the nearest reading, {label}, gives {value:,}"
+    return Diagnosis("unexplained", text)
 
 
 def shape_diagnoses(
@@ -233,9 +266,18 @@ def shape_diagnoses(
         for label, alt_rows in readings:
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, "shape"))
     if counterpart is not None:
-        reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
-                      f"{counterpart.spec.id}) describes a different network: it",
-                      _figure_or_none(counterpart.rows, counterpart.spec, target, "shape"))
+        other = _figure_or_none(counterpart.rows, counterpart.spec, target, "shape")
+        label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}) describes a different network: it"
+        reading_gives("code_vs_prose", label, other)
+        if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
+            out.append(Diagnosis("code_vs_prose", f"{label} gives {_fmt(other)}, and {slip}"))
+    names = [layer.name for layer in spec.layers]
+    last = names.index(spec.stages.get(target, (target,))[-1])
+    for i, r in enumerate(reading.rows):
+        if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,)):
+            where = f"{abs(last - i)} layer{'s' if abs(last - i) > 1 else ''} {'before' if i < last else 'after'}"
+            out.append(Diagnosis("other_layer", f"the shape belongs to another layer: {r.name}'s output ({where})"))
+            break
     for claim_id, earlier_target, earlier_shape in earlier:
         carried = carry_forward(spec, earlier_target, earlier_shape, target)
         if carried is not None and carried == claimed:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from alexnet_audit.audit import audit_paths
@@ -19,6 +20,16 @@ from alexnet_audit.train.record import TrainingRecord, load_record, record_json
 from helpers import LENET, spec_text
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Tiny networks train faster on one thread than on two that wait for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 
 def _record(data: str = "flowers17", epochs: float = 1.0, train_accuracy: float = 0.88, held_out: float = 0.7,

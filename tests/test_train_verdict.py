@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Iterator
 
 import pytest
 import torch
@@ -17,6 +18,16 @@ from alexnet_audit.train.run import TrainOptions, train_spec
 from alexnet_audit.train.verdict import Evidence, LayerProbe, binomial_tail, judge, loss_ends, probe
 
 # ---------------------------------------------------------------- statistics
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Tiny networks train faster on one thread than on two that wait for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 
 def test_binomial_tail_by_hand() -> None:

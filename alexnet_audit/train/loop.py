@@ -166,13 +166,14 @@ class GraphedStep:
         return self.outputs
 
 
-def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed: float) -> Stop | None:
+def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed: float, ahead: float) -> Stop | None:
+    """Why to stop now, if at all; `ahead` is how long the steps to the next read-back should take."""
     if not all(math.isfinite(v) for v in losses):
         return "non-finite"
     recent = accuracies[-cfg.window:]
     if cfg.stop_error is not None and len(recent) == cfg.window and 1 - sum(recent) / len(recent) <= cfg.stop_error:
         return "target"
-    if cfg.budget_s is not None and elapsed >= cfg.budget_s:
+    if cfg.budget_s is not None and elapsed + ahead > cfg.budget_s:
         return "budget"
     return None
 
@@ -208,7 +209,7 @@ def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
             if on_progress:
                 window = accuracies[-cfg.window:]
                 on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate, elapsed))
-            reason = _stop(losses, accuracies, cfg, elapsed)
+            reason = _stop(losses, accuracies, cfg, elapsed, rt.sync_every * batch / rate)
             if reason:
                 stopped = reason
                 break

@@ -37,10 +37,10 @@ def curves_png(record: TrainingRecord) -> bytes:
                    label=f"held out after training ({record.metrics.held_out_n} images)")
     acc_ax.axhline(record.metrics.chance, color="grey", ls=":", label="chance (most frequent class)")
     acc_ax.set(xlabel="step", ylabel="accuracy", ylim=(0, 1))
-    acc_ax.legend(loc="lower right", fontsize="small")
+    acc_ax.legend(loc="best", fontsize="small")
     fig.suptitle(f"{record.spec}: {record.verdict} — {record.data.name}, {record.schedule.steps} steps, "
                  f"{record.settings.optimizer} lr {record.settings.lr:g}, batch {record.settings.batch_size}, "
-                 f"{record.settings.device}", fontsize="medium")
+                 f"{record.settings.device}" + (f"\nlikely cause: {record.cause}" if record.cause else ""), fontsize="medium")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()

@@ -1,9 +1,9 @@
 """Train one spec end to end and return its `TrainingRecord`.
 
-In order: the data on the device; the memorisation check (a fresh copy on one small batch);
-the run itself with the spec's optimiser and settings; BatchNorm statistics re-estimated;
-held-out evaluation; activation probes at initialisation and at the end; the verdict; then
-one ReLU-vs-baseline race per speedup claim. The whole takes about `budget_s`, shared out by
+In order: the data on the device; the run itself with the spec's optimiser and settings,
+probed at initialisation and at the end; BatchNorm statistics re-estimated and held-out
+evaluation; the memorisation check (a fresh copy on one batch); the verdict; then one
+ReLU-vs-baseline race per speedup claim. The whole takes about the budget, shared out by
 PHASE_SHARES. Nothing prints: progress goes to the callback, tagged with its phase.
 """
 
@@ -22,9 +22,9 @@ from ..build import SpecNet, build_model
 from ..spec import SpeedupClaim, Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
 from .experiment import Race, race
-from .loop import LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
+from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
-from .verdict import Evidence, Judgement, judge, probe
+from .verdict import Evidence, Judgement, LayerProbe, judge, probe
 
 PhaseProgress = Callable[[str, Progress], None]
 
@@ -41,11 +41,11 @@ class Defaults:
 
 # A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
 # about a minute for a 227x227 AlexNet on two cores.
-CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=75.0, eval_images=256, calibration_images=256)
+CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=60.0, eval_images=256, calibration_images=256)
 CUDA = Defaults(steps=1000, memorise_steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000,
                 calibration_images=4096)
-MEMORISE_IMAGES = 8
 PROBE_IMAGES = 32
+MEMORISE_WINDOW = 3  # a batch counts as memorised once every image is right on this many steps running
 EXPERIMENT_WINDOW = 10
 # Shares of the budget, with and without speedup experiments to run. The run goes first and so
 # also pays for the device's start-up (CUDA context, cuDNN and cuBLAS handles).
@@ -105,20 +105,38 @@ def _limit(affordable: float, cap: int) -> int:
     return max(MIN_EVAL_IMAGES, min(cap, int(affordable)))
 
 
-def _majority_share(labels: torch.Tensor) -> float:
-    return labels.bincount().max().item() / len(labels)
+@dataclass(frozen=True)
+class MainRun:
+    result: LoopResult
+    held_out: Evaluation
+    chance: float
+    calibrated: int  # training images BatchNorm was re-estimated on
+    at_init: tuple[LayerProbe, ...]
+    at_end: tuple[LayerProbe, ...]
+    rt: Runtime
 
 
-def _memorise(build: Callable[[], SpecNet], train: DeviceData, base: LoopConfig, rt: Runtime, defaults: Defaults,
-              budget: float, report: Callable[[Progress], None] | None) -> tuple[int | None, LoopResult]:
-    """Fit one batch of MEMORISE_IMAGES: the step it was fitted exactly at (None: never), and the run."""
-    batch = train.subset(spread(train.n, MEMORISE_IMAGES, rt.device))
-    model = build()
-    cfg = replace(base, steps=defaults.memorise_steps, batch_size=batch.n, budget_s=budget, stop_error=0.0, window=3)
-    result = train_loop(model, batch, cfg, replace(rt, compile=False), report)
-    recalibrate_batchnorm(model, batch, rt, batch.n, batch.n)
-    fitted = evaluate(model, batch, rt, batch.n).correct == batch.n
-    return (result.steps if fitted else None), result
+def _main_run(model: SpecNet, train: DeviceData, held: DeviceData, cfg: LoopConfig, rt: Runtime, defaults: Defaults,
+              evaluate_s: float, report: Callable[[Progress], None] | None) -> MainRun:
+    """The run itself, then its evaluation: as many held-out images as `evaluate_s` affords at its speed."""
+    probe_x = train.batch(spread(train.n, PROBE_IMAGES, rt.device))[0]
+    at_init = probe(model, probe_x)
+    rt = replace(rt, compile=rt.device.type == "cuda" and cfg.steps * cfg.batch_size >= COMPILE_MIN_IMAGES)
+    result = train_loop(model, train, cfg, rt, report)
+    affordable = evaluate_s / 2 * FORWARD_SPEEDUP * result.images_per_s
+    calibrated = recalibrate_batchnorm(model, train, rt, _limit(affordable, defaults.calibration_images), cfg.batch_size)
+    subset = spread(held.n, _limit(affordable, defaults.eval_images), rt.device)
+    held_out = evaluate(model, held.subset(subset), rt, len(subset))
+    chance = held.y[subset].bincount().max().item() / len(subset)
+    return MainRun(result, held_out, chance, calibrated, at_init, probe(model, probe_x), rt)
+
+
+def _memorise(model: SpecNet, train: DeviceData, cfg: LoopConfig, rt: Runtime,
+              report: Callable[[Progress], None] | None) -> LoopResult:
+    """Train a fresh copy on one batch (of the source's size) until every image in it is right on
+    MEMORISE_WINDOW steps running: it stops by "target" when it memorises."""
+    batch = train.subset(spread(train.n, cfg.batch_size, rt.device))
+    return train_loop(model, batch, replace(cfg, batch_size=batch.n, stop_error=0.0, window=MEMORISE_WINDOW), rt, report)
 
 
 def _experiment(found: Race, baseline: str, target: float, data: str) -> ExperimentRecord:
@@ -137,8 +155,7 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     budget = options.budget_s if options.budget_s is not None else defaults.budget_s
     deadline = began + budget
     images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
-    shape = (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2])
-    train, held = to_device(images, shape, rt.device, rt.channels_last)
+    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     base, training = source_config(spec, options.seed)
     per_epoch = steps_per_epoch(train.n, base.batch_size)
     steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
@@ -152,57 +169,45 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
 
-    model = build()
-    probe_x = train.batch(spread(train.n, PROBE_IMAGES, rt.device))[0]
-    at_init = probe(model, probe_x)
-    compile = rt.device.type == "cuda" and steps * base.batch_size >= COMPILE_MIN_IMAGES
-    main_rt = replace(rt, compile=compile)
-    result = train_loop(model, train, replace(base, steps=steps, budget_s=shares["train"] * budget), main_rt, report("train"))
-    affordable = shares["evaluate"] / 2 * budget * FORWARD_SPEEDUP * result.images_per_s
-    calibrated = recalibrate_batchnorm(model, train, rt, _limit(affordable, defaults.calibration_images), base.batch_size)
-    eval_images = _limit(affordable, defaults.eval_images)
-    held_eval = evaluate(model, held, rt, eval_images)
-    chance = _majority_share(held.y[spread(held.n, eval_images, rt.device)])
-    at_end = probe(model, probe_x)
+    main = _main_run(build(), train, held, replace(base, steps=steps, budget_s=shares["train"] * budget), rt, defaults,
+                     shares["evaluate"] * budget, report("train"))
     # Memorisation takes what the run left of its share too, short of the experiments' share.
     left = max(shares["memorise"] * budget, deadline - shares["experiments"] * budget - time.perf_counter())
-    memorised_at, memorised = _memorise(build, train, base, rt, defaults, left, report("memorise"))
-    evidence = Evidence(result.losses, result.stopped_by, held_eval, chance, len(images.classes), MEMORISE_IMAGES,
-                        memorised_at, memorised.steps, memorised.stopped_by, len(probe_x), at_init, at_end)
-    judgement = judge(evidence)
-
+    memorised = _memorise(build(), train, replace(base, steps=defaults.memorise_steps, budget_s=left), rt, report("memorise"))
+    evidence = Evidence(main.result.losses, main.result.stopped_by, main.held_out, main.chance, len(images.classes),
+                        min(base.batch_size, train.n), memorised.steps if memorised.stopped_by == "target" else None,
+                        memorised.steps, memorised.stopped_by, PROBE_IMAGES, main.at_init, main.at_end)
     experiments = []
     for i, (baseline, target) in enumerate(speedups):
         each = max(deadline - time.perf_counter(), 1.0) / (2 * (len(speedups) - i))
         cfg = replace(base, steps=defaults.experiment_steps, stop_error=target, window=EXPERIMENT_WINDOW)
         found = race(build, baseline, train, cfg, rt, each, on_progress)  # type: ignore[arg-type]
         experiments.append(_experiment(found, baseline, target, images.name))
+    return _record(spec, options, images, base, training, steps, per_epoch, main, judge(evidence), experiments,
+                   time.perf_counter() - began)
 
-    return _record(spec, options, main_rt, images, held_eval.n, base, training, calibrated, steps, result, judgement,
-                   evidence, experiments, per_epoch, time.perf_counter() - began)
 
-
-def _record(spec: Spec, options: TrainOptions, rt: Runtime, images: ImageSet, held_n: int, base: LoopConfig,
-            training: Training, calibrated: int, steps: int, result: LoopResult, judgement: Judgement,
-            evidence: Evidence, experiments: list[ExperimentRecord], per_epoch: int, seconds: float) -> TrainingRecord:
+def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, training: Training, steps: int,
+            per_epoch: int, main: MainRun, judgement: Judgement, experiments: list[ExperimentRecord],
+            seconds: float) -> TrainingRecord:
+    result, held, rt = main.result, main.held_out, main.rt
     last_epoch = result.accuracies[-per_epoch:] or (0.0,)
-    held = evidence.held_out
     return TrainingRecord(
         tool=f"alexnet-audit {__version__}", spec=spec.id, date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         torch=torch.__version__,
         data=DataInfo(name=images.name, source=images.source, classes=len(images.classes), train_images=len(images.y_train),
-                      held_out_images=held_n, held_out=images.held_out, stored_shape=list(images.x_train.shape[1:]),
+                      held_out_images=held.n, held_out=images.held_out, stored_shape=list(images.x_train.shape[1:]),
                       input=list(spec.doc.input)),
         settings=Settings(optimizer=base.optimizer, lr=base.lr, momentum=base.momentum, weight_decay=base.weight_decay,
                           batch_size=base.batch_size, loss=base.loss, from_source=spec.doc.training is not None,
                           where=training.where, seed=options.seed, device=rt.describe(),
                           precision="bf16 autocast" if rt.bf16 else "fp32", channels_last=rt.channels_last,
-                          compiled=rt.compile, batchnorm_recalibrated_on=calibrated),
+                          compiled=rt.compile, batchnorm_recalibrated_on=main.calibrated),
         schedule=Schedule(steps=result.steps, requested_steps=steps, epochs=result.steps / per_epoch,
                           stopped_by=result.stopped_by, seconds=result.seconds, images_per_s=result.images_per_s),
         metrics=Metrics(train_accuracy=sum(last_epoch) / len(last_epoch), held_out_accuracy=held.accuracy,
                         held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
-                        chance=evidence.chance),
+                        chance=main.chance),
         verdict=judgement.verdict, cause=judgement.cause,  # type: ignore[arg-type]
         checks=[CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in judgement.checks],
         experiments=experiments,

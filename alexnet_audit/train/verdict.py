@@ -123,9 +123,10 @@ def checks(ev: Evidence) -> tuple[Check, ...]:
                  f"the most frequent class; exact binomial P(>= {h.correct} right by chance) = {p:.3g} "
                  f"(significant below {ALPHA:g})")
     memorise = Check("memorises one batch", ev.memorised_at is not None,
-                     f"a fresh copy fits one batch of {ev.memorise_images} images exactly after {ev.memorised_at} steps"
-                     if ev.memorised_at is not None else
-                     f"a fresh copy does not fit one batch of {ev.memorise_images} images in {ev.memorise_steps} steps")
+                     f"a fresh copy fits one batch of {ev.memorise_images} images (every image right on consecutive "
+                     f"steps) by step {ev.memorised_at}" if ev.memorised_at is not None else
+                     f"a fresh copy does not fit one batch of {ev.memorise_images} images in {ev.memorise_steps} steps "
+                     f"(stopped by {ev.memorise_stopped_by})")
     return finite, falls, held, memorise
 
 
