@@ -285,6 +285,9 @@ def shape_diagnoses(
                                  f"{_fmt(earlier_shape)} after {earlier_target}, the layers up to {target} give {_fmt(carried)}"))
     if slip := shape_slip(claimed, measured):
         out.append(Diagnosis("digit_slip", slip))
+    if not out:
+        out.append(Diagnosis("unexplained", f"no reading tried reproduces {_fmt(claimed)} (input size, padding, one GPU's "
+                             "half, the other reading, another layer, an earlier error carried forward, a digit slip)"))
     return _dedupe(out)
 
 
