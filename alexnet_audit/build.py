@@ -17,6 +17,7 @@ from .spec import Layer, Spec
 # Refuse before allocating: the analysis runs one fp32 sample; these keep it within ~3 GB.
 MAX_PARAMS = 400_000_000
 MAX_ACTIVATIONS = 300_000_000
+MAX_MACS = 20_000_000_000  # two forward passes of this on two CPU cores already take about a minute
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
     shape: Shape = tuple(spec.doc.input)
     out: list[PlannedLayer] = []
     activations = math.prod(shape)
-    total_params = 0
+    total_params = total_macs = 0
     for layer in spec.layers:
         path = spec.layer_path(layer)
         try:
@@ -59,15 +60,18 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
             if prefix_only:
                 return tuple(out)
             raise spec.error(f"layer {layer.name!r} ({layer.spec.kind}) with input {list(shape)}: {exc.message}", *path) from None
+        macs = layer.spec.macs(shape, nxt)
         activations += math.prod(nxt)
         total_params += params.trainable + params.non_trainable
-        if activations > MAX_ACTIVATIONS or total_params > MAX_PARAMS:
+        total_macs += macs
+        if activations > MAX_ACTIVATIONS or total_params > MAX_PARAMS or total_macs > MAX_MACS:
             raise spec.error(
-                f"too large to analyse here: by layer {layer.name!r} it holds {total_params:,} parameters and "
-                f"{activations:,} activation values per sample (limits {MAX_PARAMS:,} and {MAX_ACTIVATIONS:,})",
+                f"too large to analyse here: by layer {layer.name!r} it holds {total_params:,} parameters, "
+                f"{activations:,} activation values and {total_macs:,} MACs per sample "
+                f"(limits {MAX_PARAMS:,}, {MAX_ACTIVATIONS:,} and {MAX_MACS:,})",
                 *path,
             )
-        out.append(PlannedLayer(layer, shape, nxt, params, layer.spec.macs(shape, nxt)))
+        out.append(PlannedLayer(layer, shape, nxt, params, macs))
         shape = nxt
     if shape != (spec.doc.num_classes,) and not prefix_only:
         raise spec.error(

@@ -46,13 +46,21 @@ def _write(path: Path, text: str) -> None:
         raise typer.Exit(2) from None
 
 
+TRAINING_DIR = Path("reports/training")
+
+
+def _recorded(training_dir: Path) -> Path | None:
+    """Recorded training runs (from `alexnet-audit train`) judge the training claims, where there are any."""
+    return training_dir if training_dir.is_dir() else None
+
+
 @app.command()
 def compare(
     specs: List[Path] = typer.Argument(..., help="Spec files (YAML)."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
 ) -> None:
     """Audit specs and show them side by side. Exit 0: all claims hold; 1: some fail; 2: bad input."""
-    run = audit_paths(specs)
+    run = audit_paths(specs, training_dir=_recorded(TRAINING_DIR))
     if run.audits:
         wide = out if sys.stdout.isatty() else Console(width=max(200, 24 + 26 * len(run.audits)))
         wide.print(compare_table(run))
@@ -70,7 +78,7 @@ def inspect(
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the result as JSON here."),
 ) -> None:
     """Show one spec in full: every layer, every claim with its verdict and diagnosis."""
-    run = audit_paths([spec])
+    run = audit_paths([spec], training_dir=_recorded(TRAINING_DIR))
     for audit in run.audits:
         out.print(inspect_view(audit))
     _report_broken(run)
@@ -85,7 +93,6 @@ def schema() -> None:
     out.print_json(json.dumps(spec_json_schema()))
 
 
-TRAINING_DIR = Path("reports/training")
 
 
 class Device(str, Enum):
@@ -197,7 +204,7 @@ def report(
 ) -> None:
     """Write markdown reports with charts: index.md (all specs side by side) and one page per spec.
     Exit 0: written (or, with --check, up to date); 1: --check found stale reports; 2: bad input."""
-    run = audit_paths(specs)
+    run = audit_paths(specs, training_dir=_recorded(out_dir / "training"))
     if run.broken:
         _report_broken(run)
         raise typer.Exit(2)  # a report set silently missing a spec would read as complete
@@ -233,7 +240,7 @@ def check(
         accepted = load_baseline(baseline) if baseline else None
     except AuditError as exc:
         raise _bad_input(exc) from None
-    run = audit_paths(specs)
+    run = audit_paths(specs, training_dir=_recorded(TRAINING_DIR))
     outcome = gate(run, accepted)
     for line in outcome.lines():
         out.print(line, markup=False, highlight=False, soft_wrap=True)

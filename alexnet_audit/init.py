@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Init(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class TorchDefault(_Init):
@@ -40,6 +40,12 @@ class Uniform(_Init):
     dist: Literal["uniform"]
     low: float
     high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
 
 
 class Constant(_Init):

@@ -126,7 +126,7 @@ class CountExcludingAvgPool(nn.Module):
 
 
 class _Layer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     mac_rule: ClassVar[str] = EXCLUDED
@@ -268,7 +268,22 @@ class AdaptiveAvgPool(_Layer):
         return nn.AdaptiveAvgPool2d(pair(self.output_size))
 
 
-class LRN(_Layer):
+class _LocalResponseNorm(_Layer):
+    mac_rule: ClassVar[str] = UNCOUNTED
+
+    def window(self) -> int:
+        raise NotImplementedError
+
+    def out_shape(self, shape: Shape) -> Shape:
+        c, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]
+        scratch = (c + self.window() - 1) * h * w  # PyTorch pads the channel axis by the window
+        if scratch > MAX_LRN_SCRATCH:
+            raise AuditError(f"an LRN window of {self.window()} channels over a {c}x{h}x{w} map needs {scratch:,} "
+                             f"scratch values (limit {MAX_LRN_SCRATCH:,})")
+        return shape
+
+
+class LRN(_LocalResponseNorm):
     """Local response normalisation in PyTorch/Caffe terms: b = a / (k + alpha/size * sum a^2)^beta."""
 
     kind: Literal["lrn"]
@@ -276,31 +291,22 @@ class LRN(_Layer):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
-    mac_rule: ClassVar[str] = UNCOUNTED
 
     def window(self) -> int:
         return self.size
-
-    def out_shape(self, shape: Shape) -> Shape:
-        c, h, w = need_map(self.kind, shape)
-        scratch = (c + self.window() - 1) * h * w
-        if scratch > MAX_LRN_SCRATCH:
-            raise AuditError(f"an LRN window of {self.window()} channels over a {c}x{h}x{w} map needs {scratch:,} "
-                             f"scratch values (limit {MAX_LRN_SCRATCH:,})")
-        return shape
 
     def module(self, shape: Shape) -> nn.Module:
         return nn.LocalResponseNorm(self.size, self.alpha, self.beta, self.k)
 
 
-class LRNTF(LRN):
+class LRNTF(_LocalResponseNorm):
     """TensorFlow's tf.nn.lrn: b = a / (bias + alpha * sum_{|d|<=r} a^2)^beta.
 
     Converted to PyTorch's form: size = 2r + 1, k = bias, alpha_torch = alpha * size (PyTorch
     divides alpha by the window size, TensorFlow does not).
     """
 
-    kind: Literal["lrn_tf"]  # type: ignore[assignment]
+    kind: Literal["lrn_tf"]
     depth_radius: Annotated[int, Field(ge=0, le=MAX_KERNEL)] = 5
     bias: float = 1.0
     alpha: float = 1.0

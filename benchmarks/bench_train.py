@@ -13,7 +13,9 @@ fused optimiser, each step replayed from a CUDA graph; with --compile also torch
     python benchmarks/bench_train.py --device cuda --spec specs/paper-alexnet-2012.yaml
 
 Prints one markdown table row (with --header, the header first). Timings are the steady state:
-warm-up steps (compilation, cuDNN autotuning, worker start) are left out of both.
+warm-up steps (compilation, graph capture, cuDNN plans, worker start) are left out of both. The
+two loops take turns for `--rounds` rounds and each reports its median, so a machine whose load
+drifts during the run does not favour the one measured last.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import platform
+import statistics
 import time
 from dataclasses import replace
 from datetime import date
@@ -106,6 +109,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="timed steps (default: 10 on CPU, 200 on CUDA)")
     parser.add_argument("--warmup", type=int, help="untimed steps first (default: 2 on CPU, 30 on CUDA)")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the plain loop")
+    parser.add_argument("--rounds", type=int, help="turns each loop takes (default: 3 on CPU, 1 on CUDA)")
     parser.add_argument("--compile", action="store_true", help="also torch.compile the tool's model (CUDA)")
     parser.add_argument("--header", action="store_true")
     args = parser.parse_args()
@@ -116,8 +120,11 @@ def main() -> None:
     rt = replace(Runtime.pick(args.device), compile=args.compile)
     cfg, _ = source_config(spec, seed=0)
     images = load_data("digits", spec.doc.input, spec.doc.num_classes, seed=0)
-    plain = plain_loop(args.spec, images, cfg, rt.device, args.workers, warmup, steps)
-    tool = tool_loop(args.spec, images, cfg, rt, warmup, steps)
+    plains, tools = [], []
+    for _ in range(args.rounds or (1 if cuda else 3)):
+        plains.append(plain_loop(args.spec, images, cfg, rt.device, args.workers, warmup, steps))
+        tools.append(tool_loop(args.spec, images, cfg, rt, warmup, steps))
+    plain, tool = statistics.median(plains), statistics.median(tools)
     tuned = "graphs, bf16, channels_last" + (", compiled" if args.compile else "") if cuda else "fp32"
     where = rt.describe() if cuda else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
     if args.header:

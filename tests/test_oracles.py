@@ -108,8 +108,12 @@ def _ptflops(model: nn.Module, input_shape: tuple[int, ...]) -> int | None:
 
 
 def measure_with_peers(spec: Spec) -> Peers:
+    """Peers count structure, not weights: the tool's model is built on the meta device (no
+    initialisation to compute, which takes seconds for AlexNet), then given real, unset memory."""
     shape = tuple(spec.doc.input)
-    model = build_model(spec).eval()
+    with torch.device("meta"):
+        model = build_model(spec)
+    model = model.to_empty(device="cpu").eval()
     infos, ti_macs, ti_params = _torchinfo(model, shape)
     pooled = _pool_inputs(model, shape)
     pt = _ptflops(model, shape)

@@ -130,13 +130,20 @@ def test_training_results_are_included_when_recorded(write_spec: WriteSpec, tmp_
     training.mkdir(parents=True)
     (training / "t.json").write_text(record_json(_record("t")))
     (training / "t.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    (training / "tiny-code.json").write_text('{"spec": "tiny-code"}')
     _run("report", *_specs(write_spec), "-o", str(out))
     page = (out / "t.md").read_text()
     assert "**converges**" in page and "87.5% (315 of 360)" in page and "![Training curves](training/t.png)" in page
     assert "| [t](t.md)" in (out / "index.md").read_text() and "converges" in (out / "index.md").read_text()
-    assert "training/tiny-code.json) but cannot be read" in (out / "tiny-code.md").read_text()
     assert "No training result recorded" in (out / "tiny-prose.md").read_text()
+
+
+def test_an_unreadable_training_record_is_bad_input(write_spec: WriteSpec, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    (out / "training").mkdir(parents=True)
+    (out / "training" / "tiny-code.json").write_text('{"spec": "tiny-code"}')
+    result = runner.invoke(app, ["report", *_specs(write_spec), "-o", str(out)])
+    assert result.exit_code == 2 and "tiny-code.json" in result.stderr
+    assert not (out / "index.md").exists()  # nothing written from a run with bad input
 
 
 def test_an_interrupted_write_leaves_the_old_reports(write_spec: WriteSpec, tmp_path: Path,

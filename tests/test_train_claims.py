@@ -191,3 +191,11 @@ def test_train_command_bad_data_path_is_exit_2(write_spec: Callable[..., Path], 
 def test_train_command_refuses_steps_with_epochs(write_spec: Callable[..., Path]) -> None:
     result = runner.invoke(app, ["train", str(write_spec(TINY)), "--steps", "5", "--epochs", "1"])
     assert result.exit_code == 2 and "not both" in result.stderr
+
+
+def test_train_command_without_cuda_refuses_device_cuda(write_spec: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = runner.invoke(app, ["train", str(write_spec(TINY)), "--device", "cuda", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "no CUDA device is available" in result.stderr
+    assert not (tmp_path / "t.json").exists()

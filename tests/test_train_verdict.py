@@ -9,6 +9,7 @@ from typing import Iterator
 
 import pytest
 import torch
+from scipy.stats import binom
 from torch import nn
 
 from alexnet_audit.spec import spec_from_text
@@ -34,6 +35,11 @@ def test_binomial_tail_by_hand() -> None:
     assert binomial_tail(8, 10, 0.5) == pytest.approx((45 + 10 + 1) / 1024)  # C(10,8) + C(10,9) + C(10,10)
     assert binomial_tail(3, 3, 0.1) == pytest.approx(0.001)
     assert binomial_tail(0, 7, 0.3) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("k", "n", "p"), [(36, 364, 0.102), (322, 364, 0.102), (41, 256, 0.113), (5200, 10000, 0.5)])
+def test_binomial_tail_agrees_with_scipy(k: int, n: int, p: float) -> None:
+    assert binomial_tail(k, n, p) == pytest.approx(float(binom.sf(k - 1, n, p)), rel=1e-9, abs=1e-300)
 
 
 def test_loss_ends_average_the_first_and_last_tenth() -> None:

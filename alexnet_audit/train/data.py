@@ -102,7 +102,7 @@ def _from_split(name: str, source: str, classes: tuple[str, ...], x: torch.Tenso
 
 def digits() -> ImageSet:
     """scikit-learn's 1,797 handwritten digits (8x8, 16 grey levels); ships with scikit-learn."""
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # here: importing scikit-learn takes a second every command would pay
 
     bunch = load_digits()
     x = torch.from_numpy(bunch.images * (255 / 16)).round().to(torch.uint8).unsqueeze(1)
@@ -308,7 +308,7 @@ def _class_dirs(root: Path) -> list[Path]:
 
 def _read_tree(root: Path, size: tuple[int, int], classes: tuple[str, ...] | None = None) -> tuple[tuple[str, ...], torch.Tensor, torch.Tensor]:
     """Every image under root/<class>/, resized to `size` (H, W), RGB; classes in sorted order."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # here: only ImageFolder trees need it
 
     dirs = _class_dirs(root)
     names = tuple(d.name for d in dirs)

@@ -93,7 +93,7 @@ def speedup_claim(claim: SpeedupClaim, record: TrainingRecord | None) -> Finding
         return Finding("unverifiable", None, f"needs {need}; no such run is recorded")
     ran = describe_experiment(found)
     if found.data != claim.dataset:
-        return Finding("unverifiable", found.ratio, f"{ran}; the claim is about {claim.dataset}: "
+        return Finding("unverifiable", round(found.ratio, 2) if found.ratio is not None else None, f"{ran}; the claim is about {claim.dataset}: "
                        f"{_command(claim.dataset, None)} runs the same experiment there")
     fig = parse_figure(claim.claimed)
     claimed, tolerance = float(fig.value), float(fig.half_unit)

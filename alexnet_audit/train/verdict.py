@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import torch
-from scipy.stats import binom
 from torch import nn
 
 from .loop import Evaluation
@@ -87,8 +86,19 @@ class Judgement:
 
 
 def binomial_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p): the chance of k or more right answers by guessing."""
-    return float(binom.sf(k - 1, n, p))
+    """P(X >= k) for X ~ Binomial(n, p): the chance of k or more right answers by guessing.
+
+    The exact sum of the tail's terms, each in log space so that n in the thousands neither
+    overflows the binomial coefficients nor underflows the powers before they are scaled.
+    """
+    if k <= 0 or p >= 1:
+        return 1.0
+    if k > n or p <= 0:
+        return 0.0
+    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
+            for i in range(k, n + 1)]
+    top = max(logs)
+    return min(1.0, math.exp(top) * sum(math.exp(v - top) for v in logs))
 
 
 def first_non_finite(losses: tuple[float, ...]) -> int | None:
