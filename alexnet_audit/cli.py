@@ -21,10 +21,11 @@ from .render.junit import check_json, junit_xml
 from .render.markdown import Versions, leftovers, report_files, stale
 from .render.diff import code_vs_prose_view, paper_deviations_view
 from .render.terminal import compare_table, inspect_view
+from .render.training import training_summary
 from .spec import load_spec, spec_json_schema
 from .train.loop import Progress
 from .train.plot import curves_png
-from .train.record import TrainingRecord, record_json
+from .train.record import record_json
 from .train.run import TrainOptions, train_spec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Audit written descriptions of classic CNNs.")
@@ -113,25 +114,6 @@ def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
     return show
 
 
-def _training_summary(record: TrainingRecord, json_path: Path, png_path: Path) -> str:
-    style = "green" if record.verdict == "converges" else "bold red"
-    s = record.schedule
-    lines = [f"[bold]{record.spec}[/]: [{style}]{record.verdict}[/] — {record.data.name}, {s.steps} steps "
-             f"({s.epochs:.2f} epochs, stopped by {s.stopped_by}), {s.images_per_s:,.0f} img/s on {record.settings.device}, "
-             f"{record.seconds:.1f} s in all"]
-    if record.cause:
-        lines.append(f"  likely cause: {record.cause}")
-    lines += [f"  {'✓' if c.passed else '✗'} {c.name}: {c.detail}" for c in record.checks]
-    for e in record.experiments:
-        ratio = (f"ratio {e.ratio:.3g}" if e.ratio is not None else f"ratio at least {e.ratio_at_least:.3g}"
-                 if e.ratio_at_least is not None else "no ratio: ReLU did not reach the target")
-        lines.append(f"  ReLU vs {e.baseline} to {e.target_error:.0%} training error on {e.data}: ReLU "
-                     f"{e.relu_steps or f'not in {e.relu_steps_run}'} steps, {e.baseline} "
-                     f"{e.baseline_steps or f'not in {e.baseline_steps_run}'} steps; {ratio}")
-    lines.append(f"  wrote {json_path} and {png_path}")
-    return "\n".join(lines)
-
-
 @app.command()
 def train(
     specs: List[Path] = typer.Argument(..., help="Spec files (YAML)."),
@@ -153,28 +135,30 @@ def train(
     options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed)
     code = 0
     for path in specs:
+        spec_id = path.stem
         try:
             spec = load_spec(path)
+            spec_id = spec.id
             with Bars(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
                 record = train_spec(spec, options, _progress_to(bars, spec.id))
+        except KeyboardInterrupt:
+            # Results are written only once a run ends, and atomically: the last one stands.
+            previous = out_dir / f"{spec_id}.json"
+            kept = f"the previous result {previous} is intact" if previous.is_file() else "no result was written"
+            err.print(f"interrupted: {kept}", markup=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         except AuditError as exc:
             err.print(f"error: {exc.located(file=str(path))}", markup=False, highlight=False, soft_wrap=True)
             code = 2
             continue
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            err.print(f"error: {out_dir}: cannot create: {exc.strerror}", markup=False, soft_wrap=True)
-            raise typer.Exit(2) from None
         json_path, png_path = out_dir / f"{spec.id}.json", out_dir / f"{spec.id}.png"
-        _write(json_path, record_json(record))
         try:
-            png_path.write_bytes(curves_png(record))
-        except OSError as exc:
-            err.print(f"error: {png_path}: cannot write: {exc.strerror}", markup=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        out.print(_training_summary(record, json_path, png_path), highlight=False, soft_wrap=True)
+            write_atomic(json_path, record_json(record).encode())
+            write_atomic(png_path, curves_png(record))
+        except AuditError as exc:
+            raise _bad_input(exc) from None
+        out.print(training_summary(record, json_path, png_path), highlight=False, soft_wrap=True)
         code = max(code, 0 if record.verdict == "converges" else 1)
     raise typer.Exit(code)
 
