@@ -65,3 +65,14 @@ def test_schema_is_json_schema() -> None:
 def test_unwritable_json_path_is_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", PAPER, "--json", str(tmp_path / "missing-dir" / "x.json")])
     assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+def test_the_readme_example_spec_is_valid_and_true(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```yaml\nid: example-lenet5") + len("```yaml\n")
+    example = tmp_path / "example.yaml"
+    example.write_text(readme[start: readme.index("```", start)], encoding="utf-8")
+    result = runner.invoke(app, ["inspect", str(example)])
+    assert result.exit_code == 0, result.stderr
+    # LeNet-5 on 1x32x32 by hand: 156 + 2,416 + 48,120 + 10,164 + 850
+    assert "61,706" in result.stdout and "unverifiable" in result.stdout
