@@ -43,7 +43,6 @@ class Block:
     module: ModuleInfo
     followers: tuple[ModuleInfo, ...]
     output_shape: Shape  # of the conv/linear layer itself
-    block_output_shape: Shape  # after its followers
     params: int  # trainable, the whole block (a BatchNorm's gamma and beta included)
     macs: int  # the whole block
     bias: bool
@@ -65,7 +64,7 @@ def blocks(analysis: Analysis) -> tuple[Block, ...]:
         seen[head.category] = seen.get(head.category, 0) + 1
         out.append(Block(
             head.name, head.category, seen[head.category], head, modules[start + 1:end],
-            layers[0].output_shape, layers[-1].output_shape,
+            layers[0].output_shape,
             sum(lr.params for lr in layers), sum(lr.macs for lr in layers), layers[0].bias_params > 0,
         ))
     return tuple(out)

@@ -73,7 +73,6 @@ class Progress:
     loss: float
     accuracy: float  # mean over the last `window` batches
     images_per_s: float
-    elapsed_s: float
 
 
 @dataclass(frozen=True)
@@ -208,7 +207,7 @@ def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
             rate = ((step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed) * batch
             if on_progress:
                 window = accuracies[-cfg.window:]
-                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate, elapsed))
+                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate))
             reason = _stop(losses, accuracies, cfg, elapsed, rt.sync_every * batch / rate)
             if reason:
                 stopped = reason
