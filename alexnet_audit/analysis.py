@@ -57,6 +57,16 @@ class ModuleInfo:
     padding: tuple[int, int] | None = None  # (top, bottom) of the height axis
 
 
+WEIGHTED = ("conv", "linear")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def followers(modules: tuple[ModuleInfo, ...], index: int) -> tuple[ModuleInfo, ...]:
+    """The layers after `modules[index]`, up to the next conv or linear layer."""
+    end = next((j for j in range(index + 1, len(modules)) if modules[j].category in WEIGHTED), len(modules))
+    return modules[index + 1:end]
+
+
 _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
     (nn.Conv2d, "conv"), (nn.Linear, "linear"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
     (nn.AdaptiveAvgPool2d, "adaptive_avgpool"), (nn.LocalResponseNorm, "lrn"),

@@ -23,6 +23,7 @@ class SpecAudit:
     analysis: Analysis
     claims: tuple[ClaimResult, ...]
     counterpart: Analysis | None
+    training: TrainingRecord | None = None  # its recorded training run, when one was read
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for c in self.claims if c.verdict == verdict)
@@ -78,7 +79,8 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None) -
     audits = []
     for spec, analysis in loaded.values():
         counterpart = _counterpart(spec, loaded)
-        audits.append(SpecAudit(spec, analysis, judge_all(analysis, counterpart, records), counterpart))
+        record = records.get(spec.id)
+        audits.append(SpecAudit(spec, analysis, judge_all(analysis, counterpart, record), counterpart, record))
     return AuditRun(tuple(audits), tuple(broken))
 
 

@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass, replace
 from enum import Enum
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
-from .analysis import Analysis, ModuleInfo
+from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
 from .arith import parse_figure, parse_formula
 from .diagnose import Diagnosis, Reading, digit_slip, numeric_diagnoses, shape_diagnoses, shape_slip
 from .figures import Quantity, figure, rows_from_analysis
-from .layers import Shape
+from .layers import Shape, shape_hwc
 from .spec import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas, NoActivation,
     Overlapping, ParamsClaim, ShapeClaim, SpeedupClaim, StructureClaim, TrainingClaim, UnverifiableClaim,
@@ -56,13 +56,13 @@ class Context:
 
 
 def judge_all(analysis: Analysis, counterpart: Analysis | None = None,
-              training: Mapping[str, TrainingRecord] | None = None) -> tuple[ClaimResult, ...]:
-    """`training`: recorded training runs by spec id (reports/training/<id>.json), for the training claims."""
+              training: TrainingRecord | None = None) -> tuple[ClaimResult, ...]:
+    """`training`: this spec's recorded training run (reports/training/<id>.json), for the training claims."""
     ctx = Context(
         analysis,
         Reading(analysis.spec, rows_from_analysis(analysis)),
         Reading(counterpart.spec, rows_from_analysis(counterpart)) if counterpart else None,
-        (training or {}).get(analysis.spec.id),
+        training,
         counterpart,
     )
     results: list[ClaimResult] = []
@@ -198,9 +198,7 @@ def _to_chw(dims: tuple[int, ...], layout: str) -> tuple[int, ...]:
 
 
 def _shape_text(shape: Shape, layout: str) -> str:
-    if len(shape) == 3 and layout == "hwc":
-        return f"{shape[1]}x{shape[2]}x{shape[0]}"
-    return "x".join(map(str, shape))
+    return shape_hwc(shape) if layout == "hwc" else "x".join(map(str, shape))
 
 
 def _judge_input(claim: InputClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
@@ -266,35 +264,22 @@ def _layout_of(ctx: Context, claim_id: str) -> str:
 
 # ---------------------------------------------------------------- structure, read off the built model
 
-_WEIGHTED = ("conv", "linear")
-_ACTIVATIONS = ("relu", "tanh", "sigmoid")
-
-
 def _is(category: str, wanted: str) -> bool:
     return category == wanted or (wanted == "pool" and category in ("maxpool", "avgpool")) or (
-        wanted == "weighted" and category in _WEIGHTED)
-
-
-def _followers(modules: tuple[ModuleInfo, ...], index: int) -> list[ModuleInfo]:
-    out = []
-    for m in modules[index + 1:]:
-        if m.category in _WEIGHTED:
-            break
-        out.append(m)
-    return out
+        wanted == "weighted" and category in WEIGHTED)
 
 
 def _anchor(ctx: Context, name: str) -> int:
     """The position of a named layer, or of a stage's conv/linear layer (else its last layer)."""
     names = [m.name for m in ctx.analysis.modules]
     members = ctx.analysis.spec.stages.get(name, (name,))
-    weighted = [n for n in members if ctx.analysis.modules[names.index(n)].category in _WEIGHTED]
+    weighted = [n for n in members if ctx.analysis.modules[names.index(n)].category in WEIGHTED]
     return names.index(weighted[0] if weighted else members[-1])
 
 
 def _weighted_followed_by(modules: tuple[ModuleInfo, ...], by: str) -> list[str]:
-    return [m.name for i, m in enumerate(modules) if m.category in _WEIGHTED
-            and any(_is(f.category, by) for f in _followers(modules, i))]
+    return [m.name for i, m in enumerate(modules) if m.category in WEIGHTED
+            and any(_is(f.category, by) for f in followers(modules, i))]
 
 
 def _judge_layer_count(claim: LayerCountClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
@@ -302,7 +287,7 @@ def _judge_layer_count(claim: LayerCountClaim, ctx: Context, _: list[ClaimResult
     kinds = claim.of if isinstance(claim.of, list) else [claim.of]
     matching = [(i, m) for i, m in enumerate(modules) if any(_is(m.category, k) for k in kinds)]
     if claim.followed_by:
-        matching = [(i, m) for i, m in matching if any(_is(f.category, claim.followed_by) for f in _followers(modules, i))]
+        matching = [(i, m) for i, m in matching if any(_is(f.category, claim.followed_by) for f in followers(modules, i))]
     measured = len(matching)
     what = f"{' + '.join(kinds)} layers" + (f" followed by {claim.followed_by}" if claim.followed_by else "")
     detail = f"{what}: claimed {claim.claimed}, the built model has {measured} ({', '.join(m.name for _, m in matching) or 'none'})"
@@ -379,8 +364,8 @@ def _structure(claim: StructureClaim, ctx: Context) -> ClaimResult:
             diagnoses.append(Diagnosis("half_channels", f"one GPU's share: half of {module.name}'s {seen['out_channels']} channels is {wanted['out_channels']}"))
         return _result(claim, {k: _attr(v) for k, v in seen.items()}, Verdict.FAILS if bad else Verdict.HOLDS, detail, diagnoses)
     assert isinstance(check, NoActivation)
-    with_act = {m.name for i, m in enumerate(modules) if m.category in _WEIGHTED
-                and any(f.category in _ACTIVATIONS for f in _followers(modules, i))}
+    with_act = {m.name for i, m in enumerate(modules) if m.category in WEIGHTED
+                and any(f.category in ACTIVATIONS for f in followers(modules, i))}
     wanted = [modules[_anchor(ctx, n)].name for n in check.activation_after]
     wrong = [n for n in wanted if (n in with_act) != check.present]
     detail = (f"a non-linearity {'follows' if check.present else 'does not follow'} "

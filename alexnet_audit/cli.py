@@ -39,12 +39,16 @@ def _report_broken(run: AuditRun) -> None:
         err.print(f"error: {broken.error}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _bad_input(exc: AuditError) -> typer.Exit:
+    err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
 def _write(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        err.print(f"error: {path}: cannot write: {exc.strerror}", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        write_atomic(path, text.encode())
+    except AuditError as exc:
+        raise _bad_input(exc) from None
 
 
 TRAINING_DIR = Path("reports/training")
@@ -161,11 +165,6 @@ def train(
         out.print(training_summary(record, json_path, png_path), highlight=False, soft_wrap=True)
         code = max(code, 0 if record.verdict == "converges" else 1)
     raise typer.Exit(code)
-
-
-def _bad_input(exc: AuditError) -> typer.Exit:
-    err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def _check_reports(out_dir: Path, files: dict[str, bytes]) -> None:

@@ -16,13 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from .analysis import Analysis, ModuleInfo
+from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
 from .audit import AuditRun
-from .layers import Shape
+from .layers import Shape, shape_hwc
 
 PAPER_ID = "paper-alexnet-2012"
-WEIGHTED = ("conv", "linear")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
 NORMS = ("lrn", "batchnorm")
 POOLS = ("maxpool", "avgpool", "adaptive_avgpool")
 
@@ -63,7 +61,7 @@ def blocks(analysis: Analysis) -> tuple[Block, ...]:
         head = modules[start]
         seen[head.category] = seen.get(head.category, 0) + 1
         out.append(Block(
-            head.name, head.category, seen[head.category], head, modules[start + 1:end],
+            head.name, head.category, seen[head.category], head, followers(modules, start),
             layers[0].output_shape,
             sum(lr.params for lr in layers), sum(lr.macs for lr in layers), layers[0].bias_params > 0,
         ))
@@ -214,7 +212,7 @@ def _aligned(left: Block | None, right: Block | None) -> AlignedLayer:
 def diff(left: Analysis, right: Analysis) -> SpecDiff:
     """`left` and `right` aligned layer by layer, with what parts them and the resulting deltas."""
     in_l, in_r = left.layers[0].input_shape, right.layers[0].input_shape
-    inputs = Part("input", _hwc(in_l), _hwc(in_r)) if in_l != in_r else None
+    inputs = Part("input", shape_hwc(in_l), shape_hwc(in_r)) if in_l != in_r else None
     tl, tr = left.totals, right.totals
     totals = (TotalDelta("params", tl.trainable_params, tr.trainable_params), TotalDelta("MACs", tl.macs, tr.macs),
               TotalDelta("neurons", tl.neurons, tr.neurons))
@@ -240,10 +238,6 @@ def counterpart_diffs(run: AuditRun) -> tuple[SpecDiff, ...]:
         seen.add(frozenset({a.spec.id, a.counterpart.spec.id}))
         out.append(code_vs_prose(a.analysis, a.counterpart))
     return tuple(out)
-
-
-def _hwc(shape: Shape) -> str:
-    return f"{shape[1]}x{shape[2]}x{shape[0]}" if len(shape) == 3 else "x".join(map(str, shape))
 
 
 # ---------------------------------------------------------------- deviations from the 2012 paper
@@ -282,7 +276,7 @@ def _absent(text: str = "none") -> Trait:
 
 
 def _input(a: Analysis, bs: tuple[Block, ...]) -> Trait:
-    return Trait(frozenset({"input"}), _hwc(a.layers[0].input_shape))
+    return Trait(frozenset({"input"}), shape_hwc(a.layers[0].input_shape))
 
 
 def _depth(a: Analysis, bs: tuple[Block, ...]) -> Trait:

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 from .build import plan
 from .errors import AuditError
 from .figures import Quantity, Row, figure, rows_from_plan
-from .layers import Conv, MaxPool, AvgPool, Shape
+from .layers import AvgPool, Conv, MaxPool, Shape, shape_hwc
 from .spec import Spec
 
 Matches = Callable[[int], bool]
@@ -258,7 +258,7 @@ def shape_diagnoses(
     spec = reading.spec
     def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
         if isinstance(value, tuple) and value != measured and value == claimed:
-            out.append(Diagnosis(code, f"{label} gives {_fmt(value)}"))
+            out.append(Diagnosis(code, f"{label} gives {shape_hwc(value)}"))
 
     if len(measured) == 3 and measured[0] % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", (measured[0] // 2,) + measured[1:])
@@ -270,7 +270,7 @@ def shape_diagnoses(
         label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}) describes a different network: it"
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
-            out.append(Diagnosis("code_vs_prose", f"{label} gives {_fmt(other)}, and {slip}"))
+            out.append(Diagnosis("code_vs_prose", f"{label} gives {shape_hwc(other)}, and {slip}"))
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1])
     for i, r in enumerate(reading.rows):
@@ -282,11 +282,11 @@ def shape_diagnoses(
         carried = carry_forward(spec, earlier_target, earlier_shape, target)
         if carried is not None and carried == claimed:
             out.append(Diagnosis("carried_forward", f"an error carried forward: starting from claim {claim_id}'s "
-                                 f"{_fmt(earlier_shape)} after {earlier_target}, the layers up to {target} give {_fmt(carried)}"))
+                                 f"{shape_hwc(earlier_shape)} after {earlier_target}, the layers up to {target} give {shape_hwc(carried)}"))
     if slip := shape_slip(claimed, measured):
         out.append(Diagnosis("digit_slip", slip))
     if not out:
-        out.append(Diagnosis("unexplained", f"no reading tried reproduces {_fmt(claimed)} (input size, padding, one GPU's "
+        out.append(Diagnosis("unexplained", f"no reading tried reproduces {shape_hwc(claimed)} (input size, padding, one GPU's "
                              "half, the other reading, another layer, an earlier error carried forward, a digit slip)"))
     return _dedupe(out)
 
@@ -305,10 +305,6 @@ def carry_forward(spec: Spec, start: str, start_shape: Shape, target: str) -> Sh
     except AuditError:
         return None
     return shape
-
-
-def _fmt(shape: Shape) -> str:
-    return "x".join(str(d) for d in shape[1:] + shape[:1]) if len(shape) == 3 else "x".join(map(str, shape))
 
 
 def _dedupe(items: list[Diagnosis]) -> list[Diagnosis]:

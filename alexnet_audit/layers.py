@@ -23,6 +23,13 @@ from .init import LayerInit
 
 Shape = tuple[int, ...]
 
+
+def shape_hwc(shape: Shape) -> str:
+    """Feature maps as the posts write them (H x W x C); vectors as their length."""
+    if len(shape) == 3:
+        return f"{shape[1]}x{shape[2]}x{shape[0]}"
+    return "x".join(str(d) for d in shape)
+
 # Upper bounds keep every spec buildable on a laptop; real CNNs stay far below them.
 MAX_KERNEL = 1024
 MAX_CHANNELS = 1 << 17

@@ -63,7 +63,9 @@ def test_schema_is_json_schema() -> None:
 
 
 def test_unwritable_json_path_is_bad_input(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["compare", PAPER, "--json", str(tmp_path / "missing-dir" / "x.json")])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["compare", PAPER, "--json", str(blocker / "x.json")])
     assert result.exit_code == 2 and "cannot write" in result.stderr
 
 

@@ -27,6 +27,7 @@ import pytest
 import torch
 from hypothesis import given, note
 from torch import nn
+from ptflops import get_model_complexity_info
 from torchinfo import summary
 
 with warnings.catch_warnings():  # thop imports distutils' LooseVersion
@@ -65,7 +66,7 @@ class Peers:
     torchinfo_macs: int
     torchinfo_params: int
     pool_inputs: int  # elements entering every nn.MaxPool2d / nn.AvgPool2d module (what ptflops counts)
-    ptflops_macs: int | None  # None where ptflops is not installed
+    ptflops_macs: int
 
     def layer(self, name: str) -> PeerLayer:
         return next(layer for layer in self.layers if layer.name == name)
@@ -96,11 +97,7 @@ def _pool_inputs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     return sum(seen)
 
 
-def _ptflops(model: nn.Module, input_shape: tuple[int, ...]) -> int | None:
-    try:
-        from ptflops import get_model_complexity_info
-    except ImportError:
-        return None
+def _ptflops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     with torch.no_grad():
         macs, _ = get_model_complexity_info(model, tuple(input_shape), as_strings=False, print_per_layer_stat=False,
                                             backend="pytorch", backend_specific_config={"count_functional": False})
@@ -153,9 +150,8 @@ def check_against_peers(a: Analysis, peers: Peers) -> None:
     bias_outputs = sum(math.prod(p.output_shape) for p in weighted if bias[p.name])
     bn_channels = sum(p.output_shape[0] for p, lr in zip(peers.layers, a.layers) if lr.kind == "batchnorm")
     assert peers.torchinfo_macs == sum(p.thop_ops for p in weighted) + bias_outputs + 2 * bn_channels
-    if peers.ptflops_macs is not None:
-        relu_outputs = sum(math.prod(p.output_shape) for p, lr in zip(peers.layers, a.layers) if lr.kind == "relu")
-        assert peers.ptflops_macs - a.totals.macs == bias_outputs + relu_outputs + peers.pool_inputs
+    relu_outputs = sum(math.prod(p.output_shape) for p, lr in zip(peers.layers, a.layers) if lr.kind == "relu")
+    assert peers.ptflops_macs - a.totals.macs == bias_outputs + relu_outputs + peers.pool_inputs
 
 
 def _torchinfo_figure(a: Analysis, target: str | None) -> int:
@@ -214,10 +210,8 @@ def test_diagnosis_ptflops_figure_differs_from_ptflops_only_by_pool_padding(path
     """ptflops counts the elements entering each pooling module: for TF SAME pooling the tool pads
     explicitly before the pool (asymmetric pads; always for average pooling), so ptflops also
     counts the padding cells, which the diagnosis's figure (unpadded pool inputs) does not."""
-    pytest.importorskip("ptflops")
     a = _shipped(shipped_run, path)
     peers = _shipped_peers(path)
-    assert peers.ptflops_macs is not None
     assert peers.ptflops_macs - _ptflops_figure(a) == peers.pool_inputs - _unpadded_pool_inputs(a)
 
 
@@ -233,8 +227,7 @@ def test_random_network_agrees_with_peers(net: Net) -> None:
     assert [p.output_shape for p in peers.layers] == list(net.shapes)  # torchinfo agrees with the hand shapes
     check_against_peers(a, peers)
     assert _torchinfo_figure(a, None) == peers.torchinfo_macs
-    if peers.ptflops_macs is not None:
-        assert peers.ptflops_macs - _ptflops_figure(a) == peers.pool_inputs - _unpadded_pool_inputs(a)
+    assert peers.ptflops_macs - _ptflops_figure(a) == peers.pool_inputs - _unpadded_pool_inputs(a)
 
 
 # ---------------------------------------------------------------- hand-computed cases for the formulas themselves
@@ -263,8 +256,7 @@ layers:
     assert peers.torchinfo_macs == conv + 64 + fc + 2 * 4  # + BatchNorm's 2*C
     assert peers.torchinfo_params == 4 * 27 + 4 + 2 * 4 + 16 * 5
     assert a.totals.macs == conv + fc + 2 * 64  # fvcore: BatchNorm 2 per element
-    if peers.ptflops_macs is not None:
-        assert peers.ptflops_macs == conv + 64 + 64 + 2 * 64 + 64 + fc  # bias, ReLU, BN, pooled inputs
+    assert peers.ptflops_macs == conv + 64 + 64 + 2 * 64 + 64 + fc  # bias, ReLU, BN, pooled inputs
 
 
 def test_diagnosis_torchinfo_figure_with_batchnorm() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterator
 
 import pytest
 import torch
@@ -21,13 +20,7 @@ from alexnet_audit.train.verdict import Evidence, LayerProbe, binomial_tail, jud
 # ---------------------------------------------------------------- statistics
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny networks train faster on one thread than on two that wait for each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..audit import AuditRun
 from ..compare import PAPER_ID, Deviation, SpecDiff, counterpart_diffs, run_deviations
-from .formatting import shape_hwc
+from ..layers import shape_hwc
 
 STATUS_STYLE = {"keeps": "green", "drops": "bold red", "adds": "yellow", "replaces": "yellow", "changes": "yellow"}
 

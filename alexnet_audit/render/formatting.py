@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..layers import Shape
-
-
-def shape_hwc(shape: Shape) -> str:
-    """Feature maps as the posts write them (H x W x C); vectors as their length."""
-    if len(shape) == 3:
-        return f"{shape[1]}x{shape[2]}x{shape[0]}"
-    return "x".join(str(d) for d in shape)
 
 
 def human(n: int) -> str:

@@ -21,10 +21,10 @@ from ..arith import ArithError, parse_figure, parse_formula
 from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
 from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations
-from ..errors import AuditError
-from ..train.record import TrainingRecord, load_record
+from ..layers import shape_hwc
+from ..train.record import TrainingRecord
 from .charts import comparison_chart, layer_chart
-from .formatting import figure_text, shape_hwc
+from .formatting import figure_text
 
 # The first line of every generated page: `report` removes such pages when their spec is gone,
 # and never touches a markdown file without it.
@@ -48,23 +48,17 @@ class Versions:
 
 @dataclass(frozen=True)
 class Training:
-    """A recorded training result: the record, or why it cannot be read; whether curves exist."""
+    """A recorded training result, and whether its curves were saved beside it."""
 
-    record: TrainingRecord | None
-    problem: str | None
+    record: TrainingRecord
     curves: bool
 
 
-def read_training(directory: Path, spec_id: str) -> Training | None:
-    """reports/training/<spec-id>.json as `alexnet-audit train` writes it; None when absent."""
-    path = directory / f"{spec_id}.json"
-    if not path.is_file():
+def _training(audit: SpecAudit, directory: Path) -> Training | None:
+    """The run `audit_paths` read for this spec (from `directory`), if any."""
+    if audit.training is None:
         return None
-    curves = (directory / f"{spec_id}.png").is_file()
-    try:
-        return Training(load_record(path), None, curves)
-    except AuditError as exc:
-        return Training(None, (f"{exc.field}: " if exc.field else "") + exc.message, curves)
+    return Training(audit.training, (directory / f"{audit.spec.id}.png").is_file())
 
 
 # ---------------------------------------------------------------- markdown pieces
@@ -174,7 +168,7 @@ def _pct(f: Fraction | None) -> str:
 def _training_cell(t: Training | None) -> str:
     if t is None:
         return "—"
-    return t.record.verdict if t.record else "unreadable record"
+    return t.record.verdict
 
 
 def index_page(audits: Sequence[SpecAudit], training: dict[str, Training | None], versions: Versions) -> str:
@@ -320,8 +314,6 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
     if t is None:
         return out + ["No training result recorded (`alexnet-audit train` writes one to "
                       f"{TRAINING_DIR}/{spec_id}.json).", ""]
-    if t.record is None:
-        return out + [f"A training record exists ({TRAINING_DIR}/{spec_id}.json) but cannot be read: {_text(t.problem)}.", ""]
     r = t.record
     m, s, d, st = r.metrics, r.schedule, r.data, r.settings
     out += [f"**{r.verdict}**" + (f": {_text(r.cause)}" if r.cause else ""), ""]
@@ -367,15 +359,15 @@ def spec_page(a: SpecAudit, *, paper: Analysis | None, training: Training | None
 
 
 def report_files(run: AuditRun, report_dir: Path, versions: Versions) -> dict[str, bytes]:
-    """Every report file (name relative to `report_dir`) and its bytes; training results are read
-    from `report_dir`/training/, where `alexnet-audit train` records them."""
+    """Every report file (name relative to `report_dir`) and its bytes. Training results are the
+    runs `audit_paths` read from `report_dir`/training/, where `alexnet-audit train` records them."""
     audits = sorted(run.audits, key=lambda a: a.spec.id)
     if any(a.spec.id == INDEX for a in audits):
         clash = next(a for a in audits if a.spec.id == INDEX)
         raise clash.spec.error(f"spec id {INDEX!r} would overwrite the report index page; rename the spec", "id")
     known = {a.spec.id for a in audits}
     paper = next((a.analysis for a in audits if a.spec.id == PAPER_ID), None)
-    training = {a.spec.id: read_training(report_dir / TRAINING_DIR, a.spec.id) for a in audits}
+    training = {a.spec.id: _training(a, report_dir / TRAINING_DIR) for a in audits}
     files = {f"{INDEX}.md": index_page(audits, training, versions).encode(),
              f"{INDEX}.png": comparison_chart([a.analysis for a in audits])}
     for a in audits:

@@ -9,7 +9,8 @@ from rich.text import Text
 from ..analysis import CONVENTION
 from ..audit import AuditRun, SpecAudit
 from ..claims import Verdict
-from .formatting import figure_text, human, shape_hwc
+from ..layers import shape_hwc
+from .formatting import figure_text, human
 
 VERDICT_STYLE = {
     Verdict.HOLDS: "green", Verdict.FAILS: "bold red", Verdict.AMBIGUOUS: "yellow", Verdict.UNVERIFIABLE: "dim",
