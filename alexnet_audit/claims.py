@@ -14,7 +14,7 @@ from .arith import parse_figure, parse_formula
 from .diagnose import Diagnosis, Reading, digit_slip, numeric_diagnoses, shape_diagnoses, shape_slip
 from .figures import Quantity, figure, rows_from_analysis
 from .layers import Shape, shape_hwc
-from .spec import (
+from .claim_schema import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas, NoActivation,
     Overlapping, ParamsClaim, ShapeClaim, SpeedupClaim, StructureClaim, TrainingClaim, UnverifiableClaim,
 )

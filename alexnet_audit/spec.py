@@ -7,35 +7,26 @@ file into a frozen `Spec` or raises `AuditError` naming file, line and field pat
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError
 
-from .arith import ArithError, parse_figure, parse_formula
+from .claim_schema import (
+    ArithmeticClaim, Claim, FollowedBy, Frozen, LayerHas, Name, NoActivation, StructureCheck, StructureClaim, Text,
+)
 from .errors import AuditError
 from .init import LayerInit
 from .layers import LayerSpec
+from .yaml_lines import format_path, parse_yaml
 
 MAX_SPEC_BYTES = 1 << 20
-MAX_YAML_NODES = 20_000
-MAX_YAML_DEPTH = 40
 MAX_INPUT_SIDE = 4096
 MAX_INPUT_CHANNELS = 64
 
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-Text = Annotated[str, Field(max_length=2000)]
-Number = Union[int, float, str]
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Model):
+class Source(Frozen):
     seed: Annotated[str, Field(max_length=200)]  # seed file name, or "paper" / "torchvision"
     section: Text
     framework: Literal["pytorch", "keras", "tf1", "paper"]
@@ -44,7 +35,7 @@ class Source(_Model):
     url: str | None = None
 
 
-class Training(_Model):
+class Training(Frozen):
     """The training settings the source used (or a sensible default where it is silent)."""
 
     dataset: Literal["imagenet", "cifar10", "mnist", "flowers17", "flowers5", "none"]
@@ -57,7 +48,7 @@ class Training(_Model):
     where: Text | None = None
 
 
-class Stage(_Model):
+class Stage(Frozen):
     stage: Name
     layers: Annotated[list[LayerSpec], Field(min_length=1, max_length=512)]
 
@@ -73,229 +64,10 @@ LayerItem = Annotated[
     Discriminator(_item_tag),
 ]
 
-# ---------------------------------------------------------------- claims
-
-
-class _Claim(_Model):
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
-    where: Text  # section of the source where the claim stands
-    quote: Text | None = None  # the figure exactly as written, when it differs from `claimed`
-    note: Text | None = None
-
-
-class _Numeric(_Claim):
-    """A number or a formula `lhs = result`, optionally approximate."""
-
-    claimed: Number
-    target: Name | None = None  # a layer or stage; None: the whole network
-    approx: bool = False
-    tolerance: float | None = Field(default=None, gt=0, lt=1)  # relative; implies approx
-    bound: Literal["exact", "at_most", "at_least"] = "exact"  # "about 1M or less": at_most
-
-    @model_validator(mode="after")
-    def _parse(self) -> "_Numeric":
-        try:
-            if isinstance(self.claimed, str) and "=" in self.claimed:
-                parse_formula(self.claimed)
-            elif isinstance(self.claimed, str) and any(op in self.claimed for op in "*/^()+"):
-                parse_formula(self.claimed)
-            else:
-                parse_figure(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
-        return self
-
-
-_SHAPE_DIM = re.compile(r"^[0-9]{1,9}$")
-
-
-def _check_shape(claimed: Union[str, list[int]]) -> None:
-    """A shape as written: 1 to 4 whole sizes, "55x55x96" or [55, 55, 96] (what claims.py can read)."""
-    dims = re.split(r"\s*[x×X*]\s*", claimed.strip()) if isinstance(claimed, str) else claimed
-    if not 1 <= len(dims) <= 4 or not all(_SHAPE_DIM.match(str(d)) for d in dims):
-        raise ValueError(f"claimed: cannot read {claimed!r} as a shape (1 to 4 sizes, e.g. 55x55x96 or [55, 55, 96])")
-
-
-class InputClaim(_Claim):
-    """The input size a source states, against the input the network is built for."""
-
-    kind: Literal["input_shape"]
-    claimed: Union[str, list[int]]
-    layout: Literal["hwc", "chw", "hw"] = "hwc"
-
-    @model_validator(mode="after")
-    def _parse(self) -> "InputClaim":
-        _check_shape(self.claimed)
-        return self
-
-
-class ShapeClaim(_Claim):
-    kind: Literal["output_shape"]
-    target: Name
-    claimed: Union[str, list[int]]  # "55x55x96" or [55, 55, 96]
-    layout: Literal["hwc", "chw", "hw", "c"] = "hwc"
-
-    @model_validator(mode="after")
-    def _parse(self) -> "ShapeClaim":
-        _check_shape(self.claimed)
-        return self
-
-
-class ParamsClaim(_Numeric):
-    kind: Literal["params"]
-    bias: Literal["included", "excluded"] = "included"
-    share: bool = False  # the claim is the target's share of all parameters ("under 1%")
-
-
-class ComputeClaim(_Numeric):
-    """MACs or FLOPs; `compute` when the source does not say which (then the verdict is ambiguous)."""
-
-    kind: Literal["macs", "flops", "compute"]
-
-
-class CountClaim(_Numeric):
-    kind: Literal["neurons", "connections"]
-
-
-CountedKind = Literal["conv", "linear", "maxpool", "avgpool", "pool", "lrn", "batchnorm", "dropout", "weighted"]
-
-
-class LayerCountClaim(_Claim):
-    """"5 conv layers", "3 of them followed by max-pooling"."""
-
-    kind: Literal["layer_count"]
-    # one kind, or several counted together ("7 layers": conv, pool and linear)
-    of: Union[CountedKind, Annotated[list[CountedKind], Field(min_length=1)]]
-    followed_by: Literal["maxpool", "avgpool", "pool", "lrn", "batchnorm", "dropout", "relu"] | None = None
-    claimed: int
-
-
-class FollowedBy(_Model):
-    """Each listed layer is followed by a `by` module before the next conv/linear layer;
-    with `exactly`, no other conv/linear layer is."""
-
-    followed_by: Literal["lrn", "maxpool", "avgpool", "pool", "batchnorm", "dropout", "relu", "tanh", "softmax"]
-    layers: Annotated[list[Name], Field(min_length=1)]
-    exactly: bool = False
-
-
-class AllHave(_Model):
-    """Every module of a kind has these attributes (e.g. all max pools 3x3 with stride 2)."""
-
-    all_of: Literal["maxpool", "avgpool", "pool", "conv", "dropout", "lrn"]
-    kernel: int | None = None
-    stride: int | None = None
-    p: float | None = None
-
-
-class Overlapping(_Model):
-    """Every pooling window overlaps its neighbour: stride smaller than the kernel."""
-
-    overlapping: Literal["maxpool", "avgpool", "pool"]
-
-
-class NoActivation(_Model):
-    """Whether the listed conv/linear layers are followed by a non-linearity."""
-
-    activation_after: Annotated[list[Name], Field(min_length=1)]
-    present: bool = True
-
-
-class Contains(_Model):
-    """The network holds at least one layer of a kind."""
-
-    contains: Literal["lrn", "batchnorm", "dropout", "maxpool", "avgpool", "pool", "relu", "tanh", "sigmoid", "softmax"]
-    present: bool = True
-
-
-class LayerHas(_Model):
-    """One layer's hyper-parameters, as read off the built module."""
-
-    layer: Name
-    kernel: int | None = None
-    stride: int | None = None
-    out_channels: int | None = None
-    padding: Union[int, tuple[int, int], None] = None  # (top, bottom) where asymmetric
-    groups: int | None = None
-
-
-StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas]
-
-
-class StructureClaim(_Claim):
-    kind: Literal["structure"]
-    claimed: Text  # the statement, paraphrased in English
-    check: StructureCheck
-
-
-Quantity = Literal["height", "width", "channels", "params", "params_no_bias", "macs", "flops", "neurons"]
-
-
-class Measured(_Model):
-    target: Name | None = None
-    quantity: Quantity
-
-
-class ArithmeticClaim(_Claim):
-    """A formula the source writes out; compared with its own result and, if `measured` is
-    given, with the figure this tool measures."""
-
-    kind: Literal["arithmetic"]
-    claimed: Annotated[str, Field(max_length=400)]
-    measured: Measured | None = None
-
-    @model_validator(mode="after")
-    def _parse(self) -> "ArithmeticClaim":
-        try:
-            formula = parse_formula(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
-        if formula.stated is None:
-            raise ValueError("claimed: an arithmetic claim needs '= result'")
-        return self
-
-
-class TrainingClaim(_Claim):
-    """An accuracy/error a source reports after training on a named data set and schedule."""
-
-    kind: Literal["training"]
-    metric: Literal["train_accuracy", "test_accuracy", "val_accuracy", "train_error", "top5_error", "top1_error"]
-    claimed: Number
-    dataset: Literal["imagenet", "cifar10", "mnist", "flowers17", "flowers5"]
-    epochs: int | None = None
-    approx: bool = False
-
-
-class SpeedupClaim(_Claim):
-    """"ReLU reaches 25% training error N times faster than tanh": an experiment to run."""
-
-    kind: Literal["speedup"]
-    claimed: Number  # the ratio
-    baseline: Literal["tanh", "sigmoid"]
-    target_error: float = Field(gt=0, lt=1)
-    dataset: Literal["cifar10", "mnist", "imagenet"]
-
-
-class UnverifiableClaim(_Claim):
-    """A claim this tool cannot measure (history, competition results); `needs` says what would."""
-
-    kind: Literal["unverifiable"]
-    claimed: Number
-    needs: Text
-
-
-Claim = Annotated[
-    Union[
-        InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
-        ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim,
-    ],
-    Field(discriminator="kind"),
-]
-
 # ---------------------------------------------------------------- the document
 
 
-class SpecDoc(_Model):
+class SpecDoc(Frozen):
     """A spec file as written."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -350,71 +122,6 @@ class Spec:
 
     def layer_path(self, layer: Layer) -> tuple[Any, ...]:
         return ("layers", layer.index) + (("layers", layer.sub) if layer.sub is not None else ())
-
-
-def format_path(path: tuple[Any, ...]) -> str:
-    out = ""
-    for part in path:
-        if not isinstance(part, int) and not str(part).isprintable():
-            part = repr(str(part))  # a key with a newline or control character stays on one line
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-# ---------------------------------------------------------------- YAML with line numbers
-
-
-def _index_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], budget: list[int], depth: int) -> None:
-    """Record the 1-based line of every node; refuse alias bombs, deep nesting and duplicate keys."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise AuditError(f"the YAML has more than {MAX_YAML_NODES} nodes (anchors and aliases count each time they are used)")
-    if depth > MAX_YAML_DEPTH:
-        raise AuditError(f"the YAML nests deeper than {MAX_YAML_DEPTH} levels", line=node.start_mark.line + 1)
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            k = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
-            if k in seen:
-                raise AuditError(f"duplicate key {k!r}", line=key.start_mark.line + 1, field=format_path(path + (k,)))
-            seen.add(k)
-            _index_lines(value, path + (k,), lines, budget, depth + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index_lines(item, path + (i,), lines, budget, depth + 1)
-
-
-def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Safe YAML to plain data plus a line for every path; any YAML problem is an AuditError."""
-    loader: yaml.SafeLoader | None = None
-    try:
-        loader = yaml.SafeLoader(text)  # the reader refuses control characters here already
-        node = loader.get_single_node()
-        if node is None:
-            raise AuditError("the file is empty", file=file)
-        lines: dict[tuple[Any, ...], int] = {}
-        _index_lines(node, (), lines, [MAX_YAML_NODES], 0)
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise AuditError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None) from None
-    except yaml.reader.ReaderError as exc:
-        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
-        raise AuditError(f"invalid YAML: unacceptable character {char} at position {exc.position}: {exc.reason}", file=file) from None
-    except yaml.YAMLError as exc:
-        raise AuditError("invalid YAML: " + " ".join(str(exc).split()), file=file) from None
-    except RecursionError:
-        raise AuditError("the YAML nests too deeply", file=file) from None
-    except ValueError as exc:  # e.g. an integer longer than Python's int-from-string limit
-        raise AuditError("invalid YAML value: " + " ".join(str(exc).split()), file=file) from None
-    except AuditError as exc:
-        raise exc.located(file=file) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return data, lines
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:

@@ -29,10 +29,11 @@ import pytest
 from alexnet_audit.analysis import analyse
 from alexnet_audit.audit import AuditRun, SpecAudit
 from alexnet_audit.claims import ClaimResult, Verdict, judge_all
-from alexnet_audit.spec import (
+from alexnet_audit.claim_schema import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas,
-    NoActivation, Overlapping, ParamsClaim, ShapeClaim, Spec, StructureClaim, spec_from_text,
+    NoActivation, Overlapping, ParamsClaim, ShapeClaim, StructureClaim,
 )
+from alexnet_audit.spec import Spec, spec_from_text
 
 from helpers import LENET, spec_text
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Literal
 
 from ..arith import parse_figure
-from ..spec import SpeedupClaim, TrainingClaim
+from ..claim_schema import SpeedupClaim, TrainingClaim
 from .record import ExperimentRecord, TrainingRecord
 
 # metric -> (recorded accuracy, whether the claim states an error, i.e. 1 - accuracy)

@@ -19,7 +19,8 @@ import torch
 
 from .. import __version__
 from ..build import SpecNet, build_model
-from ..spec import SpeedupClaim, Spec, Training
+from ..claim_schema import SpeedupClaim
+from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
 from .experiment import Race, race
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
