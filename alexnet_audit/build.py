@@ -93,8 +93,9 @@ def _init_for(layer: Layer, spec: Spec) -> LayerInit:
     return own or spec.doc.init or FRAMEWORK_DEFAULTS[spec.doc.source.framework]
 
 
-def _weighted(module: nn.Module) -> nn.Module:
-    return module.inner if hasattr(module, "inner") else module
+def _weighted(module: nn.Module) -> list[nn.Module]:
+    """The conv/linear modules inside a layer (a padded conv wraps one; a partially connected conv holds several)."""
+    return [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
 def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
@@ -108,10 +109,10 @@ def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
             module = p.layer.spec.module(p.in_shape)
             if isinstance(p.layer.spec, (Conv, Linear)):
                 init = _init_for(p.layer, spec)
-                target = _weighted(module)
-                _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
-                if target.bias is not None:
-                    _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
+                for target in _weighted(module):
+                    _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
+                    if target.bias is not None:
+                        _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
             modules[p.name] = module
     return SpecNet(spec.id, modules)
 
