@@ -266,7 +266,7 @@ def analyse(spec: Spec, model: SpecNet | None = None) -> Analysis:
         )
         for name, names in spec.stages.items()
     )
-    weighted = [lr for lr in layers if lr.kind in ("conv", "linear")]
+    weighted = [lr for lr in layers if lr.kind in ("conv", "linear", "subsample")]
     macs = sum(lr.macs for lr in layers)
     totals = Totals(
         params=sum(lr.params + lr.non_trainable_params for lr in layers),

@@ -149,6 +149,18 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     ]
 
 
+def lecun_connections(rows: Sequence[Row], spec: Spec, target: str | None) -> int:
+    """Every weight-input pair, a bias being a weight on a constant input, RBF units' centres included."""
+    chosen = [r for r in rows if target is None or r.name in spec.stages.get(target, (target,))]
+    total = 0
+    for i, r in enumerate(rows):
+        if r in chosen and r.kind in ("conv", "linear", "subsample"):
+            total += r.macs + (math.prod(r.output_shape) if r.bias_params or r.kind == "subsample" else 0)
+        elif r in chosen and r.kind == "rbf":
+            total += math.prod(rows[i - 1].output_shape if i else tuple(spec.doc.input)) * math.prod(r.output_shape)
+    return total
+
+
 def _pool_inputs(rows: Sequence[Row], chosen: Sequence[Row], input_shape: Shape) -> int:
     total = 0
     for i, r in enumerate(rows):
@@ -193,6 +205,9 @@ def numeric_diagnoses(
         reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"))
     if quantity in ("params", "macs", "flops", "neurons", "connections") and measured % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", measured // 2)
+    if quantity == "connections":
+        reading_gives("bias_connections", "counting each bias as one more connection (and every RBF unit's inputs), as "
+                      "LeCun et al. (1998) do", lecun_connections(rows, spec, target))
     if quantity in ("macs", "flops", "connections"):
         scale = 2 if quantity == "flops" else 1
         for label, value in peer_mac_figures(rows, spec, target):

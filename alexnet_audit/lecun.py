@@ -1,8 +1,9 @@
 """The two layer kinds of LeCun et al. (1998) that later CNNs dropped: trainable subsampling and RBF outputs.
 
-Both do arithmetic that fvcore's MAC convention neither counts nor excludes (a scaled sum
-pool; squared distances), so a network holding them reports its MAC total as incomplete and
-names them, as it does for LRN.
+A subsampling layer is a depthwise convolution whose k x k kernel holds one shared coefficient,
+and is built and counted as one (a MAC per input cell of each window). An RBF layer's squared
+distances are arithmetic fvcore's MAC convention neither counts nor excludes, so a network
+holding one reports its MAC total as incomplete and names it, as it does for LRN.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from .errors import AuditError
-from .layer_base import MAX_CHANNELS, MAX_LRN_SCRATCH, UNCOUNTED, BaseLayer, Pair, ParamCount, RFStep, Shape, need_map, pair, window_out
+from .layer_base import COUNTED, MAX_CHANNELS, MAX_LRN_SCRATCH, UNCOUNTED, BaseLayer, Pair, ParamCount, RFStep, Shape, need_map, numel, pair, window_out
 
 if TYPE_CHECKING:
     from torch import nn
@@ -24,7 +25,7 @@ class Subsample(BaseLayer):
     kind: Literal["subsample"]
     kernel: Pair = 2
     stride: Pair | None = None  # None: the kernel size (non-overlapping windows, as in the paper)
-    mac_rule: ClassVar[str] = UNCOUNTED
+    mac_rule: ClassVar[str] = COUNTED
 
     def _windows(self) -> tuple[tuple[int, int], tuple[int, int]]:
         return pair(self.kernel), pair(self.stride if self.stride is not None else self.kernel)
@@ -37,6 +38,9 @@ class Subsample(BaseLayer):
     def params(self, shape: Shape) -> ParamCount:
         return ParamCount(2 * shape[0])  # one coefficient and one bias per map
 
+    def macs(self, shape: Shape, out: Shape) -> int:
+        kh, kw = pair(self.kernel)
+        return numel(out) * kh * kw
     def rf_step(self, shape: Shape) -> RFStep:
         (kh, _), (sh, _) = self._windows()
         return RFStep(kh, sh)

@@ -66,19 +66,23 @@ class PartialConv2d(nn.Module):
 
 
 class SumPoolAffine(nn.Module):
-    """LeCun et al.'s subsampling: a window's sum times a per-map coefficient, plus a per-map bias."""
+    """LeCun et al.'s subsampling: a window's sum times a per-map coefficient, plus a per-map bias.
+
+    Computed as a depthwise convolution whose kernel repeats the map's coefficient, so fvcore
+    and FlopCounterMode count it as the convolution it is.
+    """
 
     def __init__(self, channels: int, kernel: tuple[int, int], stride: tuple[int, int]) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel, stride
-        self.pool = nn.AvgPool2d(kernel, stride, divisor_override=1)  # divisor 1: the window's sum
         # The paper's rule: uniform in +-2.4 / fan-in, the fan-in being the window's size.
         bound = 2.4 / (kernel[0] * kernel[1])
         self.coefficient = nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
         self.offset = nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(x) * self.coefficient.view(1, -1, 1, 1) + self.offset.view(1, -1, 1, 1)
+        kernel = self.coefficient.view(-1, 1, 1, 1).expand(-1, 1, *self.kernel_size)
+        return F.conv2d(x, kernel, self.offset, self.stride, groups=self.coefficient.numel())
 
 
 class RBFUnits(nn.Module):

@@ -305,9 +305,15 @@ def test_subsampling_has_a_coefficient_and_a_bias_per_map() -> None:
     a = analyse(spec)
     s2 = a.layer("s2")
     assert (s2.output_shape, s2.params) == ((6, 14, 14), 2 * 6)  # the paper: "S2 has 12 trainable parameters"
-    assert a.incomplete and a.incomplete[0].startswith("s2: ")  # arithmetic outside the MAC convention, named
+    # a depthwise 2x2 conv with one shared coefficient: a MAC per input cell of each window
+    assert s2.macs == 6 * 14 * 14 * 2 * 2 == 4_704
+    assert a.disagreements == () and a.incomplete == ()
+    # connections as the tool counts them (weight-input pairs) include the subsampling layer's
+    assert a.totals.connections == 4_704 + 6 * 14 * 14 * 10
     module = build_model(spec)[0]
     x = torch.randn(1, 6, 28, 28)
+    macs, params, _ = peer(nn.Conv2d(6, 6, 2, stride=2, groups=6), (6, 28, 28))  # untied: 4 weights per map
+    assert (macs, params) == (s2.macs, 6 * 4 + 6)
     window_sums = F.avg_pool2d(x, 2) * 4
     expected = window_sums * module.coefficient.view(1, 6, 1, 1) + module.offset.view(1, 6, 1, 1)
     assert torch.allclose(module(x), expected, atol=1e-5)
