@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 
 from .build import plan
 from .errors import AuditError
-from .figures import Quantity, Row, figure, rows_from_plan
+from .figures import Quantity, Row, figure, rows_from_plan, select
 from .layers import AvgPool, Conv, MaxPool, Shape, shape_hwc
 from .spec import Spec
 
@@ -137,7 +137,7 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
     relu = sum(math.prod(r.output_shape) for r in chosen if r.kind == "relu")
-    pools = _pool_inputs(rows, chosen, tuple(spec.doc.input))
+    pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in ("maxpool", "avgpool", "adaptive_avgpool"))
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
     return [
@@ -151,21 +151,12 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
 
 def lecun_connections(rows: Sequence[Row], spec: Spec, target: str | None) -> int:
     """Every weight-input pair, a bias being a weight on a constant input, RBF units' centres included."""
-    chosen = [r for r in rows if target is None or r.name in spec.stages.get(target, (target,))]
     total = 0
-    for i, r in enumerate(rows):
-        if r in chosen and r.kind in ("conv", "linear", "subsample"):
+    for r in select(rows, spec.stages, target):
+        if r.kind in ("conv", "linear", "subsample"):
             total += r.macs + (math.prod(r.output_shape) if r.bias_params or r.kind == "subsample" else 0)
-        elif r in chosen and r.kind == "rbf":
-            total += math.prod(rows[i - 1].output_shape if i else tuple(spec.doc.input)) * math.prod(r.output_shape)
-    return total
-
-
-def _pool_inputs(rows: Sequence[Row], chosen: Sequence[Row], input_shape: Shape) -> int:
-    total = 0
-    for i, r in enumerate(rows):
-        if r in chosen and r.kind in ("maxpool", "avgpool", "adaptive_avgpool"):
-            total += math.prod(rows[i - 1].output_shape if i else input_shape)
+        elif r.kind == "rbf":
+            total += math.prod(r.input_shape) * math.prod(r.output_shape)
     return total
 
 

@@ -131,7 +131,7 @@ def test_maxpool_padding_per_side_pads_with_minus_infinity() -> None:
     assert a.layer("x").output_shape == (2, 3, 3)  # (5 + 1) / 2 on each axis
     x = -torch.rand(1, 2, 5, 5) - 1  # all negative: a zero pad would win every corner window
     reference = nn.Sequential(nn.ConstantPad2d((1, 0, 1, 0), float("-inf")), nn.MaxPool2d(2))
-    assert torch.equal(build_model(spec)[0](x), reference(x))
+    assert torch.equal(build_model(spec).layer("x")(x), reference(x))
 
 
 def test_zeropad_as_keras_writes_it() -> None:
@@ -171,7 +171,7 @@ def test_activation(kind: str, reference: nn.Module | None) -> None:
     assert (x.output_shape, x.params, x.macs) == ((10,), 0, 0)
     assert a.totals.macs_complete  # excluded by definition, never "incomplete"
     v = torch.linspace(-8, 8, 40).reshape(4, 10)
-    out = build_model(spec)[2](v)
+    out = build_model(spec).layer("x")(v)
     expected = reference(v) if reference is not None else 1.7159 * torch.tanh(0.6666667 * v)
     assert torch.allclose(out, expected)
     name = kind.split(",")[0].split(": ")[1].rstrip("}")
@@ -208,7 +208,7 @@ def test_global_maxpool_gives_the_maximum_of_each_map() -> None:
     a = analyse(spec)
     assert (a.layer("x").output_shape, a.layer("x").macs) == ((8,), 0)
     v = torch.randn(2, 8, 5, 6)
-    assert torch.equal(build_model(spec)[0](v), v.amax(dim=(2, 3)))
+    assert torch.equal(build_model(spec).layer("x")(v), v.amax(dim=(2, 3)))
     assert a.modules[0].category == "global_maxpool"
 
 
@@ -263,7 +263,7 @@ def test_c3_connection_table_counts_as_the_paper_does() -> None:
 
 def test_c3_computes_what_sixteen_separate_convs_compute() -> None:
     """The reference: one nn.Conv2d per output map over exactly the maps its table row names."""
-    ours = build_model(spec_from_text(_c3_spec()))[0]
+    ours = build_model(spec_from_text(_c3_spec())).layer("c3")
     reference = nn.ModuleList(nn.Conv2d(len(row), 1, 5) for row in C3_TABLE)
     with torch.no_grad():  # copy our weights into the reference, map by map
         weights = {}
@@ -310,7 +310,7 @@ def test_subsampling_has_a_coefficient_and_a_bias_per_map() -> None:
     assert a.disagreements == () and a.incomplete == ()
     # connections as the tool counts them (weight-input pairs) include the subsampling layer's
     assert a.totals.connections == 4_704 + 6 * 14 * 14 * 10
-    module = build_model(spec)[0]
+    module = build_model(spec).layer("s2")
     x = torch.randn(1, 6, 28, 28)
     macs, params, _ = peer(nn.Conv2d(6, 6, 2, stride=2, groups=6), (6, 28, 28))  # untied: 4 weights per map
     assert (macs, params) == (s2.macs, 6 * 4 + 6)
@@ -326,7 +326,7 @@ def test_rbf_output_is_a_squared_distance(trainable: str, params: int) -> None:
                                     input="[1, 12, 7]"))
     a = analyse(spec)
     assert (a.layer("out").output_shape, a.layer("out").params) == ((10,), params)
-    module = build_model(spec)[1]
+    module = build_model(spec).layer("out")
     x = torch.randn(3, 84)
     expected = torch.stack([((x - module.centres[j]) ** 2).sum(dim=1) for j in range(10)], dim=1)
     assert torch.allclose(module(x), expected, atol=1e-4)
