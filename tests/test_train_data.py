@@ -355,6 +355,6 @@ def test_specs_and_claims_name_the_new_data_sets() -> None:
     text = spec_text(LENET, claims=claims, input="[1, 32, 32]").replace("layers:\n", "training: {dataset: fashion-mnist}\nlayers:\n", 1)
     spec = spec_from_text(text)
     assert spec.doc.training is not None and spec.doc.training.dataset == "fashion-mnist"
-    for claim, name in zip(spec.doc.claims, ("FASHION-MNIST", "CIFAR100")):
+    for claim, name in zip(spec.doc.claims, ("fashion-mnist", "cifar100")):
         found = training_claim(claim, None, None)
-        assert found.verdict == "unverifiable" and f"--data PATH-TO-{name} --epochs 1" in found.detail
+        assert found.verdict == "unverifiable" and f"needs training on {name} for 1 epochs" in found.detail
