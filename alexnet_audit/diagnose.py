@@ -136,8 +136,9 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     weighted = [r for r in chosen if r.kind in ("conv", "linear")]
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
-    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind == "relu")
-    pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in ("maxpool", "avgpool", "adaptive_avgpool"))
+    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind in ("relu", "leaky_relu", "relu6", "elu", "gelu"))
+    pools = sum(math.prod(r.input_shape) for r in chosen
+                if r.kind in ("maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "global_maxpool"))
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
     return [

@@ -331,3 +331,39 @@ def test_rbf_output_is_a_squared_distance(trainable: str, params: int) -> None:
     expected = torch.stack([((x - module.centres[j]) ** 2).sum(dim=1) for j in range(10)], dim=1)
     assert torch.allclose(module(x), expected, atol=1e-4)
     assert set(module.centres.unique().tolist()) == {-1.0, 1.0}
+
+
+# ---------------------------------------------------------------- every new kind against torchinfo, thop and ptflops
+
+EVERY_NEW_KIND = """  - {kind: zeropad, name: pad, padding: [0, 1, 0, 1]}
+  - {kind: conv, name: c1, out_channels: 8, kernel: 3, dilation: 2, padding: [1, 0, 2, 1]}
+  - {kind: leaky_relu, name: a1, slope: 0.1}
+  - {kind: maxpool, name: p1, kernel: 2, dilation: 2, stride: 1}
+  - {kind: conv, name: dw, out_channels: 8, kernel: 3, padding: 1, groups: 8}
+  - {kind: relu6, name: a2}
+  - {kind: conv, name: pw, out_channels: 12, kernel: 1}
+  - {kind: hardswish, name: a3}
+  - {kind: conv, name: part, out_channels: 4, kernel: 3, connections: [[0, 1], [2, 3, 4], [5], [6, 7, 8, 9, 10, 11]]}
+  - {kind: elu, name: a4}
+  - {kind: global_maxpool, name: gmax}
+  - {kind: linear, name: fc, out_features: 16}
+  - {kind: batchnorm, name: bn}
+  - {kind: gelu, name: a5}
+  - {kind: linear, name: out, out_features: 10}
+"""
+
+
+def test_every_new_kind_agrees_with_the_peer_tools() -> None:
+    from test_oracles import _ptflops_figure, _torchinfo_figure, _unpadded_pool_inputs, check_against_peers, measure_with_peers
+
+    a = audit("[3, 15, 15]", EVERY_NEW_KIND)
+    peers = measure_with_peers(a.spec)
+    check_against_peers(a, peers)
+    assert _torchinfo_figure(a, None) == peers.torchinfo_macs
+    assert peers.ptflops_macs - _ptflops_figure(a) == peers.pool_inputs - _unpadded_pool_inputs(a)
+    # by hand: pad 15 -> 16; dilated 3x3 spans 5: (16 + 1 - 5) + 1 = 13 high, (16 + 3 - 5) + 1 = 15 wide
+    assert a.layer("c1").output_shape == (8, 13, 15)
+    assert a.layer("p1").output_shape == (8, 13 - 3 + 1, 15 - 3 + 1)  # a 2x2 window dilated by 2 spans 3
+    assert a.layer("part").params == (2 + 3 + 1 + 6) * 9 + 4
+    assert a.layer("part").output_shape == (4, 11 - 3 + 1, 13 - 3 + 1)
+    assert a.layer("part").macs == 9 * 11 * (2 + 3 + 1 + 6) * 9
