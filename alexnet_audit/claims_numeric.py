@@ -158,7 +158,7 @@ def judge_memory(claim: MemoryClaim, ctx: Context, _: list[ClaimResult]) -> Clai
                 + ("the input and every layer's output, each held once" if claim.target is None else f"the outputs of {claim.target}'s layers"))
     measured = elements * size
     number, unit = byte_figure(claim.claimed)
-    value, tol = precision(number, claim.approx)
+    value, tol = precision(number, True)  # a figure with a unit is rounded to it: "248 KB" is 247.5 to 248.5 KB
     units = [unit] if unit.endswith("iB") or unit == "B" else [unit, unit[0] + "iB"]
     verdicts: list[tuple[str, bool]] = []
     for u in units:

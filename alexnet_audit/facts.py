@@ -137,7 +137,7 @@ def judge_fact(base: FactBase, fact_id: str, claimed: Any, *, bound: str = "exac
               + ("" if bound == "exact" else f" ({bound.replace('_', ' ')})"))
     others = () if holds else tuple(
         f"{other.statement} ({base.cite(other)})" for other in base.facts.values()
-        if other.id != fact.id and (other.values is None) == (fact.values is None) and _matches(other, claimed, bound, approx))
+        if other.id != fact.id and (other.values is None) == (fact.values is None) and _matches(other, claimed, "exact", approx))
     return FactFinding(holds, shown, detail, others)
 
 
