@@ -218,7 +218,16 @@ class LayerHas(Frozen):
     groups: int | None = None
 
 
-StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas]
+class PoolsOver(Frozen):
+    """What a pooling layer's window spans: neighbouring cells of each map (`space`) or
+    neighbouring maps (`channels`), and how many inputs one window takes."""
+
+    pools: Name
+    over: Literal["space", "channels"]
+    window: int | None = Field(default=None, ge=1)
+
+
+StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas, PoolsOver]
 
 
 class StructureClaim(_Claim):
