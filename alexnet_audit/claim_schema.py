@@ -28,6 +28,7 @@ class Against(Frozen):
 
     reading: Literal["prose", "code"]
     target: Name | None = None
+    names: dict[Name, Name] | None = None  # layer names of this spec -> that reading's (conv1 -> c1)
 
 
 class _Claim(Frozen):
