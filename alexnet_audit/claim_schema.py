@@ -7,7 +7,7 @@ at load (`_parse` validators) so a malformed figure is a located user error, not
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -60,6 +60,10 @@ class _Claim(Frozen):
 def alternative_claim(claim: "_Claim", reading: dict[str, Any]) -> Any:
     """`claim` as one of its readings reads it: the reading's fields replace the claim's own."""
     fields = claim.model_dump(exclude={"readings", "against"}, exclude_none=True)
+    kind = reading.get("kind", fields["kind"])
+    if kind != fields["kind"]:  # another kind keeps only the fields it has (id, where, quote, claimed, ...)
+        known = next((m.model_fields for m in get_args(get_args(Claim)[0]) if kind in get_args(m.model_fields["kind"].annotation)), {})
+        fields = {k: v for k, v in fields.items() if k in known}
     fields.update({k: v for k, v in reading.items() if k != "label"})
     return CLAIM_ADAPTER.validate_python(fields)
 
