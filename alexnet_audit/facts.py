@@ -124,6 +124,7 @@ class FactFinding:
     measured: Any
     detail: str
     others: tuple[str, ...]  # other facts the claimed figure or name matches, cited
+    statement: str = ""  # the fact, in the base's words
 
 
 def judge_fact(base: FactBase, fact_id: str, claimed: Any, *, bound: str = "exact", approx: bool = False) -> FactFinding:
@@ -140,7 +141,7 @@ def judge_fact(base: FactBase, fact_id: str, claimed: Any, *, bound: str = "exac
     others = () if holds or fact.values is not None else tuple(
         f"{other.statement} ({base.cite(other)})" for other in base.facts.values()
         if other.id != fact.id and (other.values is None) == (fact.values is None) and _matches(other, claimed, "exact", approx))
-    return FactFinding(holds, shown, detail, others)
+    return FactFinding(holds, shown, detail, others, fact.statement)
 
 
 def _matches(fact: Fact, claimed: Any, bound: str, approx: bool) -> bool:
