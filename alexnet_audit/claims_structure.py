@@ -147,6 +147,7 @@ def _attr(value: Any) -> Any:
 # ---------------------------------------------------------------- the network it is presented as
 
 _LRN_FIELDS = ("size", "alpha", "beta", "k")
+_COMPARED = {"relu", "tanh", "sigmoid", "lrn", "batchnorm", "maxpool", "avgpool"}  # what follows a layer
 
 
 def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
@@ -185,10 +186,10 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = {m.category for m in after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
-        ref_kinds = {m.category for m in ref_after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
+        kinds = {m.category for m in after} & _COMPARED
+        ref_kinds = {m.category for m in ref_after} & _COMPARED
         if kinds != ref_kinds:
-            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no normalisation or pooling'}; "
+            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no activation, normalisation or pooling'}; "
                                f"the reference: {', '.join(sorted(ref_kinds)) or 'none'}")
         mine_lrn = [m for m in after if m.category == "lrn"]
         ref_lrn = [m for m in ref_after if m.category == "lrn"]
