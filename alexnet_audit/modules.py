@@ -51,9 +51,15 @@ class PartialConv2d(nn.Module):
         self.out_channels = len(connections)
         self.rows = [list(row) for row in connections]
         self.maps = nn.ModuleList(nn.Conv2d(len(row), 1, kernel, stride, padding, dilation, bias=bias) for row in connections)
+        # Index tensors made once per device, on first use: indexing with a Python list copies it to
+        # the device on every call, which a CUDA graph cannot capture. Not buffers: a model built on
+        # the meta device and then given empty storage would hold garbage indices.
+        self._indices: dict[torch.device, list[torch.Tensor]] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([conv(x[:, row]) for conv, row in zip(self.maps, self.rows)], dim=1)
+        if x.device not in self._indices:
+            self._indices[x.device] = [torch.tensor(row, device=x.device) for row in self.rows]
+        return torch.cat([conv(x[:, index]) for conv, index in zip(self.maps, self._indices[x.device])], dim=1)
 
 
 class SumPoolAffine(nn.Module):
