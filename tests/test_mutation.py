@@ -166,13 +166,22 @@ def is_kind(category: str, wanted: str) -> bool:
         wanted == "weighted" and category in WEIGHTED)
 
 
-def followers(cats: list[tuple[str, str]], i: int) -> list[str]:
-    out = []
-    for _, cat in cats[i + 1:]:
-        if cat in WEIGHTED:
-            break
-        out.append(cat)
-    return out
+def followers(spec: Spec, cats: list[tuple[str, str]], i: int) -> list[str]:
+    """What layer i's output reaches along the data path (each layer's inputs) before a conv or
+    linear layer: on a line the layers up to the next one; in a residual block, the add and the
+    ReLU after it too."""
+    fed: dict[str, list[int]] = {}
+    for j, layer in enumerate(spec.layers):
+        for name in layer.inputs:
+            fed.setdefault(name, []).append(j)
+    reached: set[int] = set()
+    stack = list(fed.get(cats[i][0], []))
+    while stack:
+        j = stack.pop()
+        if j not in reached and cats[j][1] not in WEIGHTED:
+            reached.add(j)
+            stack += fed.get(cats[j][0], [])
+    return [cats[j][1] for j in sorted(reached)]
 
 
 def anchor(spec: Spec, name: str) -> str:
@@ -185,12 +194,12 @@ def anchor(spec: Spec, name: str) -> str:
 
 def followed_by(spec: Spec, by: str) -> list[str]:
     cats = categories(spec)
-    return [name for i, (name, cat) in enumerate(cats) if cat in WEIGHTED and any(is_kind(f, by) for f in followers(cats, i))]
+    return [name for i, (name, cat) in enumerate(cats) if cat in WEIGHTED and any(is_kind(f, by) for f in followers(spec, cats, i))]
 
 
 def count_layers(spec: Spec, of: str, by: str | None) -> int:
     cats = categories(spec)
-    return sum(1 for i, (_, cat) in enumerate(cats) if is_kind(cat, of) and (by is None or any(is_kind(f, by) for f in followers(cats, i))))
+    return sum(1 for i, (_, cat) in enumerate(cats) if is_kind(cat, of) and (by is None or any(is_kind(f, by) for f in followers(spec, cats, i))))
 
 
 def followed_by_holds(spec: Spec, check: FollowedBy) -> bool:

@@ -376,7 +376,7 @@ class SqueezeNet10(nn.Module):
 
 
 def test_squeezenet_parameters_by_hand(shipped_run: AuditRun) -> None:
-    a = audited(shipped_run, "torchvision-squeezenet1-0.yaml")
+    a = audited(shipped_run, "torchvision-squeezenet.yaml")
     stem = 7 * 7 * 3 * 96 + 96
     fires = sum(cin * s + s + s * e1 + e1 + 3 * 3 * s * e3 + e3 for cin, s, e1, e3 in FIRES.values())
     classifier = 512 * 1000 + 1000
@@ -386,6 +386,6 @@ def test_squeezenet_parameters_by_hand(shipped_run: AuditRun) -> None:
 
 
 def test_squeezenet_macs_equal_fvcore_on_the_same_network(shipped_run: AuditRun) -> None:
-    a = audited(shipped_run, "torchvision-squeezenet1-0.yaml")
+    a = audited(shipped_run, "torchvision-squeezenet.yaml")
     check_against_reference(a, SqueezeNet10())
     assert gflops_reading(a)[0] == f"the figure is MACs quoted as FLOPs: the MAC count gives {a.analysis.totals.macs:,}"
