@@ -1,0 +1,1 @@
+"""Keras listings (placeholder until written)."""

@@ -1,0 +1,1 @@
+"""TF1 listings (placeholder until written)."""
