@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from .common import Namer, Sizes
 from .consts import Container, Function, Method, Opaque, Ref, Template, Unknown
 from .interp import Hooks, NotMine, Obj, Tensor, Walk
+from .classes import read_class
 from .reading import Check, Node, Reading
 
 MODULES = {
@@ -307,51 +308,6 @@ def _declared_text(t: Template) -> str | None:
         if kw.arg in ("in_channels", "in_features", "num_features"):
             return ast.unparse(kw.value)
     return ast.unparse(call.args[0]) if call.args else None
-
-
-def read_class(walk: Walk, cls: ast.ClassDef, hooks: TorchHooks, reading: Reading) -> None:
-    """Walk __init__ (with the constructor's arguments) then forward()."""
-    obj = Obj(cls)
-    init = obj.method("__init__")
-    if init is not None:
-        args, kwargs = constructor_args(walk, cls, reading)
-        walk.invoke(Function(init, obj), args, kwargs, init)
-    forward = obj.method("forward") or obj.method("call")
-    if forward is None:
-        reading.assumed.append(f"{cls.name} has no forward(): the layers are taken in the order __init__ defines them")
-        x = Tensor()
-        for name, value in obj.attrs.items():
-            if isinstance(value, (Template, Container)):
-                x = hooks.apply(value, x, name)
-        reading.nodes = list(x.nodes)
-        return
-    x = Tensor()
-    out = walk.invoke(Function(forward, obj), [x], {}, forward)
-    if not isinstance(out, Tensor):
-        reading.note_unreadable(forward.lineno, f"{forward.name}() does not return the network's tensor")
-        out = x
-    reading.nodes = list(out.nodes)
-    for name, value in obj.attrs.items():
-        if isinstance(value, (Template, Container)) and name not in hooks.used:
-            reading.checks.append(Check("unused_layer", name, None, value.line, getattr(value, "code", name)))
-
-
-def constructor_args(walk: Walk, cls: ast.ClassDef, reading: Reading) -> tuple[list[Any], dict[str, Any]]:
-    """The constructor's arguments from the first call of the class the listing makes with known values."""
-    for node in ast.walk(walk.tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.name and (node.args or node.keywords):
-            try:
-                args = [walk.eval(a, walk.module) for a in node.args]
-                kwargs = {k.arg: walk.eval(k.value, walk.module) for k in node.keywords if k.arg}
-            except Unknown:
-                continue
-            if any(isinstance(v, Opaque) for v in args + list(kwargs.values())):
-                continue
-            note = (node.lineno, f"constructor arguments: {walk.code(node)}")
-            if note not in reading.read:
-                reading.read.append(note)
-            return args, kwargs
-    return [], {}
 
 
 def make_hooks(reading: Reading, sizes: Sizes) -> TorchHooks:
