@@ -54,16 +54,15 @@ class Namer:
     def __init__(self) -> None:
         self.used: set[str] = set()
 
-    def take(self, base: str) -> str:
+    def take(self, base: str, scope: tuple[str, ...] = ()) -> str:
         base = clean_name(base)
         name, n = base, 1
-        while name in self.used:
+        while ".".join(scope + (name,)) in self.used:
             n += 1
             name = f"{base}_{n}"
-        self.used.add(name)
+        self.used.add(".".join(scope + (name,)))
         return name
 
 
 def clean_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", text)[:60] or "layer"
-    return name if re.match(r"[A-Za-z_]", name) else f"l{name}"
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)[:60] or "layer"

@@ -45,7 +45,7 @@ def plan(reading: Reading, shape: tuple[int, ...]) -> tuple[list[Planned], str |
             layer = _LAYER.validate_python({"kind": node.kind, **dict(node.fields)})
             nxt = layer.out_shape(current)
         except (AuditError, ValidationError) as exc:
-            problem = f"{node.name}: {exc.message if isinstance(exc, AuditError) else exc.errors()[0]['msg']}"
+            problem = f"{node.qualified}: {exc.message if isinstance(exc, AuditError) else exc.errors()[0]['msg']}"
             out.append(Planned(node, current, None))
             current = None
             continue
@@ -60,7 +60,7 @@ def spec_yaml(reading: Reading, listing: Listing, *, spec_id: str, source_name: 
     if not planned:
         raise AuditError("the listing's model has no layers this importer reads", file=listing.path)
     line = listing.file_line
-    layers = [_layer_line(p) for p in planned]
+    layers = _layer_lines(planned)
     claims = _claims(planned, reading, line)
     final = planned[-1].shape_out
     classes = final[0] if final and len(final) == 1 else (final[0] if final else 1)
@@ -85,68 +85,99 @@ def spec_yaml(reading: Reading, listing: Listing, *, spec_id: str, source_name: 
     return text
 
 
-def _layer_line(p: Planned) -> str:
+def _layer_lines(planned: list[Planned]) -> list[str]:
+    """Layers as flow mappings, nested in `block:` items where the code nests nn.Sequential."""
+    out: list[str] = []
+    open_scope: tuple[str, ...] = ()
+    for p in planned:
+        scope = p.node.scope
+        common = 0
+        while common < min(len(scope), len(open_scope)) and scope[common] == open_scope[common]:
+            common += 1
+        for depth in range(common, len(scope)):
+            out.append("  " + "    " * depth + f"- block: {_scalar(scope[depth])}")
+            out.append("  " + "    " * depth + "  layers:")
+        open_scope = scope
+        out.append("  " + "    " * len(scope) + "- " + _flow(_layer_fields(p)))
+    return out
+
+
+def _layer_fields(p: Planned) -> dict[str, Any]:
     fields: dict[str, Any] = {"kind": p.node.kind, "name": p.node.name}
     fields.update(p.node.fields)
     if p.node.kind == "linear" and p.node.declared_in is not None and p.shape_in == (p.node.declared_in,):
         fields["in_features"] = p.node.declared_in
-    return "  - " + _flow(fields)
+    return fields
 
 
 def _claims(planned: list[Planned], reading: Reading, line: Any) -> list[str]:
     out: list[str] = []
-    by_name = {p.node.name: p for p in planned}
+    names = {p.node.qualified for p in planned}
     for p in planned:
-        n = p.node
-        if n.declared_in is None:
-            continue
-        formula = _declared_formula(n)
-        if formula is None:
-            continue
-        word = {"conv": "input channels", "linear": "input features", "batchnorm": "features"}[n.kind]
-        out.append("  - " + _flow({
-            "id": f"{n.name}-declared-input", "kind": "params", "target": n.name, "claimed": formula,
-            "where": f"code line {line(n.line)}: {n.code}", "quote": n.declared_text or str(n.declared_in),
-            "note": f"the code declares {n.declared_in} {word}; the parameters follow from that",
-        }))
+        claim = _declared_claim(p.node, line)
+        if claim is not None:
+            out.append("  - " + _flow(claim))
     for check in reading.checks:
         where = f"code line {line(check.line)}: {check.text}"
-        if check.kind == "flatten_size" and check.target in by_name:
+        if check.kind == "flatten_size" and check.target in names:
             out.append("  - " + _flow({
                 "id": f"{check.target}-declared-size", "kind": "output_shape", "target": check.target,
                 "claimed": [check.value], "layout": "c", "where": where,
                 "note": f"the code reshapes to {check.value} features per sample",
             }))
-        elif check.kind == "ignored_input_shape" and check.target in by_name:
+        elif check.kind == "ignored_input_shape" and check.target in names:
             out.append("  - " + _flow({
                 "id": f"{check.target}-declared-input-shape", "kind": "output_shape", "target": check.target,
                 "claimed": [check.value], "layout": "c", "where": where,
                 "note": "input_shape on a layer that is not the first: Keras ignores it, the layer takes what "
                         f"{check.target} gives",
             }))
+        elif check.kind == "unused_layer":
+            out.append("  - " + _flow({
+                "id": f"{check.target}-used", "kind": "listing", "check": "unused_layer", "name": check.target,
+                "line": line(check.line), "claimed": f"{check.target} is part of the network", "where": where,
+            }))
+        elif check.kind == "undefined_name":
+            out.append("  - " + _flow({
+                "id": f"{check.target}-defined", "kind": "listing", "check": "undefined_name", "name": check.target,
+                "line": line(check.line), "claimed": f"the listing defines {check.target}", "where": f"code line {line(check.line)}",
+            }))
+    return _unique_ids(out)
+
+
+def _unique_ids(lines: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for text in lines:
+        ident = re.match(r"  - \{id: ([^,]+),", text)
+        key = ident.group(1) if ident else text
+        if key not in seen:
+            seen.add(key)
+            out.append(text)
     return out
 
 
-_ARITH = re.compile(r"^[\d\s*+\-()]+$")
-
-
-def _declared_formula(n: Node) -> str | None:
-    """The parameters the declared input size implies, as a formula with its result."""
-    size = f"({n.declared_text})" if n.declared_text and _ARITH.match(n.declared_text) and not n.declared_text.strip().isdigit() else str(n.declared_in)
+def _declared_claim(n: Node, line: Any) -> dict[str, Any] | None:
+    """What the code declares about a layer's input: a conv's in_channels or a linear layer's
+    in_features is its weight tensor's shape; a BatchNorm's num_features its parameter count."""
+    if n.declared_in is None:
+        return None
     f = dict(n.fields)
+    base = {"id": f"{n.qualified}-declared-input", "target": n.qualified}
+    where = f"code line {line(n.line)}: {n.code}"
     if n.kind == "conv":
         kh, kw = pair(f["kernel"])
-        groups = f.get("groups", 1)
-        weights = kh * kw * (n.declared_in // groups) * f["out_channels"]
-        text = f"{kh}*{kw}*{size}{'/' + str(groups) if groups != 1 else ''}*{f['out_channels']}"
-        bias = f["out_channels"] if f.get("bias", True) else 0
+        shape = [f["out_channels"], n.declared_in // f.get("groups", 1), kh, kw]
+        what = f"{n.declared_in} input channels"
     elif n.kind == "linear":
-        weights = n.declared_in * f["out_features"]
-        text = f"{size}*{f['out_features']}"
-        bias = f["out_features"] if f.get("bias", True) else 0
+        shape = [f["out_features"], n.declared_in]
+        what = f"{n.declared_in} input features"
     else:
-        return f"2*{size}={2 * n.declared_in}"
-    return f"{text}+{bias}={weights + bias}" if bias else f"{text}={weights}"
+        return {**base, "kind": "params", "claimed": f"2*{n.declared_in}={2 * n.declared_in}", "where": where,
+                "quote": n.declared_text or str(n.declared_in),
+                "note": f"the code declares {n.declared_in} features: a scale and a shift each"}
+    return {**base, "kind": "weight_shape", "claimed": "x".join(map(str, shape)), "where": where,
+            "quote": n.declared_text or str(n.declared_in), "note": f"the code declares {what}"}
 
 
 def _header(reading: Reading, listing: Listing, planned: list[Planned], problem: str | None) -> list[str]:
@@ -159,7 +190,7 @@ def _header(reading: Reading, listing: Listing, planned: list[Planned], problem:
         out.append(f"# - line {line(l)}: {what}")
     for p in planned:
         shape = "x".join(map(str, p.shape_out)) if p.shape_out else "?"
-        out.append(f"# - line {line(p.node.line)}: {p.node.name} ({p.node.kind}, output {shape}): {p.node.code}")
+        out.append(f"# - line {line(p.node.line)}: {p.node.qualified} ({p.node.kind}, output {shape}): {p.node.code}")
     sections = [
         ("Assumed (framework defaults and what the code leaves open):", reading.assumed),
         ("Not read statically (named here, not guessed):", [f"line {line(l)}: {why}" for l, why in reading.unreadable]),

@@ -10,6 +10,7 @@ sets each conv/linear layer's init.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any, Iterator
 
 from .common import Namer, Sizes
@@ -112,19 +113,20 @@ class TorchHooks(Hooks):
 
     # ------------------------------------------------------------ applying to the tensor
 
-    def apply(self, module: Any, x: Tensor, name: str) -> Tensor:
+    def apply(self, module: Any, x: Tensor, name: str, scope: tuple[str, ...] = ()) -> Tensor:
+        """Apply a module; an nn.Sequential becomes a block of its children, named as PyTorch names them."""
         if isinstance(module, Container):
-            self.used.add(name)
+            self.used.add(module.name or name)
+            inner = scope + (name,)
             for i, (key, child) in enumerate(module.items):
-                x = self.apply(child, x, f"{name}_{key if key is not None else i}")
+                x = self.apply(child, x, key if key is not None else str(i), inner)
             return x
         if not isinstance(module, Template):
             raise Unknown(f"{name} is not a module this importer reads", 0)
         self.used.add(module.name or name)
-        nodes = self.nodes(module, name)
-        return Tensor(x.nodes + tuple(nodes))
+        return Tensor(x.nodes + tuple(self.nodes(module, name, scope)))
 
-    def nodes(self, t: Template, name: str) -> list[Node]:
+    def nodes(self, t: Template, name: str, scope: tuple[str, ...] = ()) -> list[Node]:
         s, line = self.sizes, t.line
         kind, fields, declared = None, {}, None
         if t.ctor == "Conv2d":
@@ -169,8 +171,8 @@ class TorchHooks(Hooks):
         if kind is None:
             return []
         declared_text = _declared_text(t)
-        return [Node(kind, tuple(fields.items()), self.names.take(name), line, t.code,
-                     declared if kind in ("conv", "linear", "batchnorm") else None, declared_text)]
+        return [Node(kind, tuple(fields.items()), self.names.take(name, scope), line, t.code,
+                     declared if kind in ("conv", "linear", "batchnorm") else None, declared_text, scope)]
 
     def _opt(self, fields: dict[str, Any], key: str, value: Any, default: Any, conv: Any, line: int) -> None:
         if value is not None and value != default and value != (default, default):
@@ -209,14 +211,15 @@ class TorchHooks(Hooks):
             start = _getter(args, kwargs, ["input", "start_dim"])("start_dim", 0)
             if start not in (1, -3) and x.nodes:
                 self.reading.assumed.append(f"line {s.file_line(line)}: flatten from dim {start} read as flattening each sample")
-        base = f"{x.nodes[-1].name}_{kind}" if x.nodes else kind
+        prev = x.nodes[-1] if x.nodes else None
+        base = f"{prev.name}_{kind}" if prev is not None and not prev.scope else kind
         return Tensor(x.nodes + (Node(kind, tuple(fields.items()), self.names.take(base), line, walk.code(node)),))
 
     def reshape(self, x: Tensor, sizes: list[Any], node: ast.Call, walk: Walk) -> Tensor:
         flat = self.functional("flatten", [x], {"start_dim": 1}, node, walk)
         stated = [v for v in sizes[1:] if isinstance(v, int) and not isinstance(v, bool)]
         if len(sizes) == 2 and len(stated) == 1 and stated[0] > 0:
-            self.reading.checks.append(Check("flatten_size", flat.nodes[-1].name, stated[0], node.lineno, walk.code(node)))
+            self.reading.checks.append(Check("flatten_size", flat.nodes[-1].qualified, stated[0], node.lineno, walk.code(node)))
         return flat
 
     # ------------------------------------------------------------ initialisation
@@ -322,5 +325,6 @@ def read(walk: Walk, chosen: Any, hooks: TorchHooks, reading: Reading) -> None:
         if not isinstance(model, Container):
             raise Unknown(f"{chosen.name} is not a Sequential this importer reads", chosen.node.lineno)
         reading.nodes = list(hooks.apply(model, Tensor(), chosen.name).nodes)
+        reading.nodes = [replace(n, scope=n.scope[1:]) for n in reading.nodes]  # the model is the top level
     rules = {kind: {"weight": {"dist": "pytorch"}, "bias": {"dist": "pytorch"}, **parts} for kind, parts in hooks.init.items()}
     reading.nodes = [n.with_fields(init=rules[n.kind]) if n.kind in rules else n for n in reading.nodes]

@@ -23,6 +23,11 @@ class Node:
     code: str  # the constructor or call as written (for the header)
     declared_in: int | None = None  # in_channels / in_features / num_features the code declares
     declared_text: str | None = None  # how it is written ("16 * 4 * 4")
+    scope: tuple[str, ...] = ()  # the enclosing blocks (nn.Sequential attributes), outermost first
+
+    @property
+    def qualified(self) -> str:
+        return ".".join(self.scope + (self.name,))
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.fields).get(key, default)
