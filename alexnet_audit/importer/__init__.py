@@ -53,6 +53,54 @@ def import_code(path: str | Path, *, model: str | None = None, input: tuple[int,
     return Imported(spec_yaml(reading, listing, spec_id=ident, source_name=name), reading, listing)
 
 
+def import_spec(code: Path | None, *, module: str | None = None, model: str | None = None, input: str | None = None,
+                sets: list[str] | None = None, spec_id: str | None = None) -> Imported:
+    """The `import` command's library side: arguments as typed, to a spec (raises AuditError)."""
+    shape = parse_input(input) if input else None
+    if module is not None:
+        if code is not None:
+            raise AuditError("give a code file or --module FILE.py:NAME, not both")
+        from .live import import_live  # runs the user's own file: never on the static path
+
+        return import_live(module, input=shape, spec_id=spec_id)
+    if code is None:
+        raise AuditError("give the code file to read (or --module FILE.py:NAME for a live model)")
+    return import_code(code, model=model, input=shape, sets=parse_sets(sets or []), spec_id=spec_id)
+
+
+def parse_input(text: str) -> tuple[int, int, int]:
+    parts = re.split(r"\s*[x×,]\s*", text.strip())
+    if len(parts) != 3 or not all(p.isdigit() and 0 < int(p) <= 4096 for p in parts):
+        raise AuditError(f"--input {text!r}: expected C x H x W, e.g. 3x224x224")
+    c, h, w = (int(p) for p in parts)
+    return c, h, w
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise AuditError(f"--set {item!r}: expected NAME=VALUE, e.g. num_classes=10")
+        try:
+            out[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            out[name.strip()] = value.strip()
+    return out
+
+
+def summary(result: Imported, output: Path) -> list[str]:
+    r = result.reading
+    claims = result.text.count("\n  - {id: ")
+    lines = [f"wrote {output}: {r.model} ({r.framework}), {len(r.nodes)} layers, {claims} claims from the code itself"]
+    if r.unreadable:
+        lines.append(f"{len(r.unreadable)} line(s) not read statically, named in the spec's header:")
+        lines += [f"  line {result.listing.file_line(n)}: {why}" for n, why in r.unreadable]
+    if r.assumed:
+        lines.append(f"{len(r.assumed)} assumption(s), listed in the spec's header")
+    return lines
+
+
 def _read(chosen: Candidate, tree: ast.Module, listing: Listing, reading: Reading, sets: dict[str, Any]) -> None:
     from . import keras, pytorch, tf1
     from .common import Sizes

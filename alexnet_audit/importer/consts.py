@@ -192,4 +192,4 @@ BUILTINS = {"range", "int", "float", "abs", "round", "len", "min", "max", "list"
             "True", "False", "None", "__name__", "__file__", "input", "iter", "next", "any", "all", "set",
             "repr", "format", "vars", "id", "hash", "callable", "NotImplementedError", "RuntimeError",
             "KeyError", "TypeError", "IndexError", "AssertionError", "OSError", "staticmethod", "classmethod",
-            "property", "exit", "quit"}
+            "property", "exit", "quit", "__import__", "eval", "exec", "compile", "globals", "locals"}

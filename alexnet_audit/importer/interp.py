@@ -97,9 +97,10 @@ class Walk:
             try:
                 self.stmt(stmt, env, strict)
             except Unknown as exc:
-                if exc.undefined and strict:
+                model = strict or _touches_model(stmt, env)
+                if exc.undefined and model:
                     self.undefined(exc)
-                if strict:
+                if model:
                     self.reading.note_unreadable(exc.line, f"{exc.message}: {self.code(stmt)}")
                 for target in _targets(stmt):
                     env[target] = Opaque(target)
@@ -366,6 +367,11 @@ def _hint(target: ast.expr) -> str | None:
     if isinstance(target, ast.Attribute):
         return target.attr
     return None
+
+
+def _touches_model(stmt: ast.stmt, env: dict[str, Any]) -> bool:
+    """A top-level statement that builds the model (model.add(...) on a Sequential, a functional layer call)."""
+    return any(isinstance(n, ast.Name) and isinstance(env.get(n.id), (Container, Tensor)) for n in ast.walk(stmt))
 
 
 def _names(target: ast.expr) -> list[str]:

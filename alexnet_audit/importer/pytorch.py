@@ -45,6 +45,7 @@ class TorchHooks(Hooks):
         self.names = Namer()
         self.used: set[str] = set()
         self.init: dict[str, dict[str, dict[str, Any]]] = {}  # conv/linear -> weight/bias -> INIT
+        self.stems: dict[str, str] = {}  # a functional layer's name -> the module it follows
 
     def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
              hint: str | None) -> Any:
@@ -212,8 +213,11 @@ class TorchHooks(Hooks):
             if start not in (1, -3) and x.nodes:
                 self.reading.assumed.append(f"line {s.file_line(line)}: flatten from dim {start} read as flattening each sample")
         prev = x.nodes[-1] if x.nodes else None
-        base = f"{prev.name}_{kind}" if prev is not None and not prev.scope else kind
-        return Tensor(x.nodes + (Node(kind, tuple(fields.items()), self.names.take(base), line, walk.code(node)),))
+        stem = self.stems.get(prev.qualified, prev.name) if prev is not None and not prev.scope and kind != "flatten" else None
+        name = self.names.take(f"{stem}_{kind}" if stem else kind)
+        if stem:
+            self.stems[name] = stem  # F.max_pool2d(F.relu(self.conv1(x))): conv1_relu, conv1_maxpool
+        return Tensor(x.nodes + (Node(kind, tuple(fields.items()), name, line, walk.code(node)),))
 
     def reshape(self, x: Tensor, sizes: list[Any], node: ast.Call, walk: Walk) -> Tensor:
         flat = self.functional("flatten", [x], {"start_dim": 1}, node, walk)
