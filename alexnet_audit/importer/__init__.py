@@ -34,6 +34,7 @@ class Imported:
     text: str  # the spec YAML
     reading: Reading
     listing: Listing
+    differences: tuple[str, ...] = ()  # live import: layers whose parameters or MACs differ from the module
 
 
 def import_code(path: str | Path, *, model: str | None = None, input: tuple[int, int, int] | None = None,
@@ -92,7 +93,11 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def summary(result: Imported, output: Path) -> list[str]:
     r = result.reading
     claims = result.text.count("\n  - {id: ")
-    lines = [f"wrote {output}: {r.model} ({r.framework}), {len(r.nodes)} layers, {claims} claims from the code itself"]
+    layers = len(r.nodes) or result.text.count("{kind: ")
+    lines = [f"wrote {output}: {r.model} ({r.framework}), {layers} layers, {claims} claims from the code itself"]
+    if result.differences:
+        lines.append("the spec differs from the live module:")
+        lines += [f"  {d}" for d in result.differences]
     if r.unreadable:
         lines.append(f"{len(r.unreadable)} line(s) not read statically, named in the spec's header:")
         lines += [f"  line {result.listing.file_line(n)}: {why}" for n, why in r.unreadable]

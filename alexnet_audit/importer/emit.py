@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -224,3 +225,70 @@ def _scalar(value: Any) -> str:
 
 def _flow(fields: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in fields.items()) + "}"
+
+
+def live_yaml(graph: Any, reading: Reading, *, path: str, spec_id: str) -> str:
+    """A traced live module as a spec, with graph blocks where its branches merge."""
+    from .tree import decompose, nest
+
+    assert reading.input is not None
+    items = nest(decompose(graph))
+    last = graph.nodes.get(graph.output)
+    doc = [
+        f"id: {spec_id}",
+        f"title: {_scalar(f'{reading.model} as the live module runs it (imported from {Path(path).name})')}",
+        "source:",
+        f"  seed: {_scalar(Path(path).name)}",
+        f"  section: {_scalar(f'the nn.Module {reading.model}')}",
+        "  framework: pytorch",
+        "  variant: code",
+        f"input: [{', '.join(str(d) for d in reading.input)}]",
+        f"num_classes: {_classes(graph)}",
+        "layers:",
+        *_items(items, 1),
+    ]
+    header = [f"# Imported by `alexnet-audit import --module` from {path}: {reading.model}, a live nn.Module",
+              "# (the file was run to build it).", "#"]
+    if reading.input_from:
+        header.append(f"# Input {'x'.join(map(str, reading.input))} (C x H x W): {reading.input_from}")
+    header += [f"# - {what}" for _, what in reading.read]
+    if reading.assumed:
+        header += ["#", "# Assumed:"] + [f"# - {a}" for a in reading.assumed]
+    header.append("# Initialisation is not read from a live module: PyTorch's defaults stand in the spec.")
+    header.append("#")
+    del last
+    text = "\n".join([_comment(h) for h in header] + doc) + "\n"
+    spec_from_text(text, f"<import of {path}>")
+    return text
+
+
+def _classes(graph: Any) -> int:
+    for name in reversed(graph.order):
+        layer = graph.nodes[name].layer
+        if layer and layer["kind"] == "linear":
+            return int(layer["out_features"])
+    return 1
+
+
+def _items(items: list[Any], depth: int) -> list[str]:
+    from .tree import Block, Leaf
+
+    pad = "  " * depth
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, Leaf):
+            out.append(f"{pad}- {_flow(item.layer)}")
+        elif isinstance(item, Block):
+            out += [f"{pad}- block: {_scalar(item.name)}", f"{pad}  layers:"] + _items(item.items, depth + 2)
+        else:
+            out.append(f"{pad}- branches:")
+            for branch in item.branches:
+                if not branch:
+                    out.append(f"{pad}    - []")
+                    continue
+                inner = _items(branch, depth + 3)
+                first = inner[0].lstrip()
+                out.append(f"{pad}    - {first}")
+                out += inner[1:]
+            out.append(f"{pad}  merge: {item.merge}")
+    return out
