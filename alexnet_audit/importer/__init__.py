@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import AuditError
 from .emit import spec_yaml
 from .inputs import find_input
+from .consts import Unknown
 from .interp import Walk
 from .reading import Framework, Reading
 from .source import Listing, read_listing
@@ -40,7 +41,10 @@ class Imported:
 def import_code(path: str | Path, *, model: str | None = None, input: tuple[int, int, int] | None = None,
                 sets: dict[str, Any] | None = None, spec_id: str | None = None) -> Imported:
     listing = read_listing(path)
-    tree = ast.parse(listing.text)
+    try:
+        tree = ast.parse(listing.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise AuditError("the code does not parse as Python", file=listing.path) from None
     chosen = choose(find_models(tree), model, listing.path)
     reading = Reading(chosen.framework, chosen.name)
     reading.first = (getattr(chosen.node, "lineno", 1), getattr(chosen.node, "end_lineno", 1) or 1)
@@ -48,6 +52,10 @@ def import_code(path: str | Path, *, model: str | None = None, input: tuple[int,
         _read(chosen, tree, listing, reading, dict(sets or {}))
     except AuditError as exc:
         raise exc.located(file=listing.path) from None
+    except Unknown as exc:
+        raise AuditError(f"line {listing.file_line(exc.line)}: {exc.message}", file=listing.path) from None
+    except RecursionError:
+        raise AuditError("the listing nests expressions too deeply to read", file=listing.path) from None
     find_input(tree, listing, reading, input)
     name = Path(path).name
     ident = spec_id or _spec_id(chosen.name)
@@ -148,8 +156,9 @@ def find_models(tree: ast.Module) -> list[Candidate]:
 
 
 def _uses_tf_ops(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Attribute) and n.attr in ("conv2d", "max_pool", "xw_plus_b", "matmul")
-               and "nn" in ast.unparse(n) or isinstance(n, ast.Attribute) and n.attr == "matmul"
+    """TF1 low-level code: tf.nn.conv2d, tf.nn.xw_plus_b or tf.matmul somewhere in it."""
+    return any(isinstance(n, ast.Attribute) and (n.attr in ("conv2d", "xw_plus_b") and ast.unparse(n.value).endswith("nn")
+                                                 or n.attr == "matmul" and ast.unparse(n.value) in ("tf", "tensorflow"))
                for n in ast.walk(node))
 
 

@@ -87,7 +87,10 @@ class Walk:
     # ------------------------------------------------------------ statements
 
     def run_module(self) -> None:
-        self.run(self.tree.body, self.module, strict=False)
+        try:
+            self.run(self.tree.body, self.module, strict=False)
+        except _Return:
+            pass  # ast accepts a top-level `return` (only compiling refuses it): the walk ends there
 
     def run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
         for stmt in body:

@@ -92,7 +92,10 @@ def _is_code(block: Block) -> bool:
     """Prose that happens to parse ("AlexNet", "5.3", "fig.png") is a bare name or number: not code."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        body = ast.parse("\n".join(text for _, text in block)).body
+        try:
+            body = ast.parse("\n".join(text for _, text in block)).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
     return any(not (isinstance(s, ast.Expr) and isinstance(s.value, (ast.Name, ast.Constant, ast.Attribute, ast.BinOp)))
                for s in body)
 
@@ -172,7 +175,7 @@ def _syntax_error(text: str) -> int | None:
             ast.parse(text)
     except SyntaxError as exc:
         return exc.lineno or 1
-    except ValueError:
+    except (ValueError, RecursionError, MemoryError):
         return 1
     return None
 
