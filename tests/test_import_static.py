@@ -35,12 +35,16 @@ def _measured(text: str) -> list[tuple[str, str, tuple[int, ...], int]]:
     return [(lr.name, lr.kind, lr.output_shape, lr.params) for lr in analysis.layers]
 
 
-def _verdicts(tmp_path: Path, text: str) -> dict[str, str]:
+def _claims(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
     path = tmp_path / "imported.yaml"
     path.write_text(text, encoding="utf-8")
     run = audit_paths([path])
     assert not run.broken, run.broken
-    return {c.id: c.verdict.value for c in run.audits[0].claims}
+    return {c.id: c for c in run.audits[0].claims}
+
+
+def _verdicts(tmp_path: Path, text: str) -> dict[str, str]:
+    return {cid: c.verdict.value for cid, c in _claims(tmp_path, text).items()}
 
 
 LENET_TUTORIAL = """
@@ -99,9 +103,11 @@ def test_shapes_that_do_not_meet_become_failing_claims(tmp_path: Path) -> None:
     params = {n: p for n, _, _, p in _measured(result.text) if p}
     assert params["fc1"] == 400 * 120 + 120  # the network as it runs: fc1 takes what the flatten gives
     assert "fc4" not in params
-    verdicts = _verdicts(tmp_path, result.text)
+    claims = _claims(tmp_path, result.text)
+    verdicts = {cid: c.verdict.value for cid, c in claims.items()}
     assert verdicts["fc1-declared-input"] == "fails"  # weight 120x256 declared, 120x400 built
     assert verdicts["flatten-declared-size"] == "fails"  # view(-1, 256) of 400 features
+    assert "a 28x28 input instead of the 32x32" in claims["flatten-declared-size"].diagnosis  # 16*4*4 is 28x28's map
     assert verdicts["fc4-used"] == "fails"
     assert verdicts["conv1-declared-input"] == verdicts["fc2-declared-input"] == "holds"
     assert "fc4 is defined but never used" in result.text

@@ -114,6 +114,9 @@ def _layer_fields(p: Planned) -> dict[str, Any]:
 def _claims(planned: list[Planned], reading: Reading, line: Any) -> list[str]:
     out: list[str] = []
     names = {p.node.qualified for p in planned}
+    # A vector written as one figure reads the same in the default layout, where the judge also
+    # tries other readings (another input size); a map's channels need layout c.
+    layout = {p.node.qualified: {} if p.shape_out is not None and len(p.shape_out) == 1 else {"layout": "c"} for p in planned}
     for p in planned:
         claim = _declared_claim(p.node, line)
         if claim is not None:
@@ -123,13 +126,13 @@ def _claims(planned: list[Planned], reading: Reading, line: Any) -> list[str]:
         if check.kind == "flatten_size" and check.target in names:
             out.append("  - " + _flow({
                 "id": f"{check.target}-declared-size", "kind": "output_shape", "target": check.target,
-                "claimed": [check.value], "layout": "c", "where": where,
+                "claimed": str(check.value), **layout[check.target], "where": where,
                 "note": f"the code reshapes to {check.value} features per sample",
             }))
         elif check.kind == "ignored_input_shape" and check.target in names:
             out.append("  - " + _flow({
                 "id": f"{check.target}-declared-input-shape", "kind": "output_shape", "target": check.target,
-                "claimed": [check.value], "layout": "c", "where": where,
+                "claimed": str(check.value), **layout[check.target], "where": where,
                 "note": "input_shape on a layer that is not the first: Keras ignores it, the layer takes what "
                         f"{check.target} gives",
             }))
