@@ -198,4 +198,4 @@ def judge_listing(claim: ListingClaim, ctx: Context, _: list[ClaimResult]) -> Cl
     if found:
         return result(claim, found, Verdict.HOLDS, f"{claim.name} is in the network: {', '.join(found)}")
     return result(claim, "absent", Verdict.FAILS, f"the listing defines {claim.name} (line {claim.line}) but its forward "
-                  "pass never applies it: the network has no such layer, and its parameters count for nothing")
+                  "pass never applies it: the network has no such layer")

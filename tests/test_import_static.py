@@ -170,6 +170,46 @@ def test_nested_sequential_from_a_list_an_ordered_dict_and_init_weights(tmp_path
     assert (inits["head.fc.1"].weight.dist, inits["head.fc.1"].weight.std) == ("normal", 0.01)
 
 
+def test_sub_module_classes_become_blocks(tmp_path: Path) -> None:
+    code = """
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class ConvBlock(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+                self.bn = nn.BatchNorm2d(c_out)
+                self.extra = nn.ReLU()
+
+            def forward(self, x):
+                return F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)
+
+        class Net(nn.Module):
+            def __init__(self, num_classes=10):
+                super().__init__()
+                self.block1 = ConvBlock(3, 16)
+                self.stages = nn.Sequential(ConvBlock(16, 32), ConvBlock(32, 64))
+                self.fc = nn.Linear(64 * 4 * 4, num_classes)
+
+            def forward(self, x):
+                x = self.stages(self.block1(x))
+                return self.fc(x.view(x.size(0), -1))
+        # input 3x32x32
+    """
+    result = _import(tmp_path, code)  # ConvBlock is a part of Net, not a second model
+    rows = _measured(result.text)
+    assert [n for n, _, _, _ in rows][:4] == ["block1.conv", "block1.bn", "block1.bn_relu", "block1.bn_maxpool"]
+    shapes = {n: s for n, _, s, _ in rows}
+    assert shapes["stages.1.bn_maxpool"] == (64, 4, 4)  # 32 -> 16 -> 8 -> 4
+    assert {n: p for n, _, _, p in rows if p} == {
+        "block1.conv": 3 * 3 * 3 * 16, "block1.bn": 2 * 16, "stages.0.conv": 3 * 3 * 16 * 32, "stages.0.bn": 2 * 32,
+        "stages.1.conv": 3 * 3 * 32 * 64, "stages.1.bn": 2 * 64, "fc": 64 * 4 * 4 * 10 + 10}
+    verdicts = _verdicts(tmp_path, result.text)
+    assert sorted(c for c, v in verdicts.items() if v == "fails") == [
+        "block1.extra-used", "stages.0.extra-used", "stages.1.extra-used"]
+
+
 def test_keras_sequential_list_with_prefixes_and_an_ignored_input_shape(tmp_path: Path) -> None:
     code = """
         import tensorflow as tf

@@ -152,7 +152,15 @@ def find_models(tree: ast.Module) -> list[Candidate]:
                 found.append(Candidate(name, framework, stmt, "sequential"))
             elif last == "Model" and (len(stmt.value.args) >= 2 or {k.arg for k in stmt.value.keywords} >= {"inputs", "outputs"}):
                 found.append(Candidate(name, "keras", stmt, "functional"))
-    return found
+    return _without_parts(found)
+
+
+def _without_parts(found: list[Candidate]) -> list[Candidate]:
+    """A class another model class instantiates (a conv-bn-relu block) is a part, not a model."""
+    classes = {c.name for c in found if c.style == "class"}
+    parts = {n.func.id for c in found if c.style == "class" for n in ast.walk(c.node)
+             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes and n.func.id != c.name}
+    return [c for c in found if c.name not in parts] or found
 
 
 def _uses_tf_ops(node: ast.AST) -> bool:

@@ -28,7 +28,7 @@ def read_class(walk: Walk, cls: ast.ClassDef, hooks: Any, reading: Reading) -> N
         x = Tensor()
         for name, value in obj.attrs.items():
             if isinstance(value, (Template, Container)):
-                x = hooks.apply(value, x, name)
+                x = hooks.apply_attr(value, x, name, walk)
         reading.nodes = list(x.nodes)
         return
     x = Tensor()
@@ -37,9 +37,24 @@ def read_class(walk: Walk, cls: ast.ClassDef, hooks: Any, reading: Reading) -> N
         reading.note_unreadable(forward.lineno, f"{forward.name}() does not return the network's tensor")
         out = x
     reading.nodes = list(out.nodes)
+    _unused(obj, (), hooks.applied, reading)
+
+
+def _unused(obj: Obj, scope: tuple[str, ...], applied: set[int], reading: Reading) -> None:
+    """Modules bound in __init__ that the forward pass never applied, sub-modules' included."""
     for name, value in obj.attrs.items():
-        if isinstance(value, (Template, Container)) and name not in hooks.used:
-            reading.checks.append(Check("unused_layer", name, None, value.line, getattr(value, "code", name)))
+        if not isinstance(value, (Template, Container, Obj)):
+            continue
+        if id(value) not in applied:
+            line = value.cls.lineno if isinstance(value, Obj) else value.line
+            reading.checks.append(Check("unused_layer", ".".join(scope + (name,)), None, line,
+                                        getattr(value, "code", None) or name))
+        elif isinstance(value, Obj):
+            _unused(value, scope + (name,), applied, reading)
+        elif isinstance(value, Container):
+            for i, (key, child) in enumerate(value.items):
+                if isinstance(child, Obj):
+                    _unused(child, scope + (name, key if key is not None else str(i)), applied, reading)
 
 
 def constructor_args(walk: Walk, cls: ast.ClassDef, reading: Reading) -> tuple[list[Any], dict[str, Any]]:

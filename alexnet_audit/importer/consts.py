@@ -82,6 +82,13 @@ class Method:
     name: str
 
 
+@dataclass(frozen=True, eq=False)
+class ClassRef:
+    """A class the listing defines (a sub-module such as a conv-bn-relu block)."""
+
+    node: ast.ClassDef
+
+
 @dataclass(frozen=True)
 class Function:
     """A def in the listing: a method (owner set) or a module-level function."""

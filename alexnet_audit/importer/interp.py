@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ..errors import AuditError
 from .consts import (
-    BUILTINS, Container, Function, Method, Opaque, Ref, Template, Unknown, binop, builtin, compare, plain, truth, unary,
+    BUILTINS, ClassRef, Container, Function, Method, Opaque, Ref, Template, Unknown, binop, builtin, compare, plain, truth, unary,
 )
 from .reading import Check, Node, Reading
 
@@ -36,6 +36,7 @@ class Obj:
 
     cls: ast.ClassDef
     attrs: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the attribute it is bound to, for a sub-module
 
     def method(self, name: str) -> ast.FunctionDef | None:
         for stmt in self.cls.body:
@@ -142,7 +143,7 @@ class Walk:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             env[stmt.name] = Function(stmt)  # type: ignore[arg-type]
         elif isinstance(stmt, ast.ClassDef):
-            env[stmt.name] = Opaque(stmt.name)
+            env[stmt.name] = ClassRef(stmt)
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 env[alias.asname or alias.name.split(".")[0]] = Ref(alias.name if alias.asname else alias.name.split(".")[0])
@@ -359,7 +360,7 @@ _MISSING = object()
 def _named(value: Any, name: str) -> Any:
     if isinstance(value, Template) and value.name is None:
         return replace(value, name=name)
-    if isinstance(value, Container) and value.name is None:
+    if isinstance(value, (Container, Obj)) and value.name is None:
         value.name = name
     return value
 

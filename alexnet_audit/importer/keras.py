@@ -47,7 +47,7 @@ class KerasHooks(Hooks):
         self.sizes = sizes
         self.counts: dict[str, int] = {}
         self.taken: set[str] = set()
-        self.used: set[str] = set()
+        self.applied: set[int] = set()  # layers the model applied (the rest are unused)
         self.defaults: set[str] = set()
 
     def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
@@ -76,14 +76,13 @@ class KerasHooks(Hooks):
         raise NotMine
 
     def apply(self, module: Any, x: Tensor, first: bool) -> Tensor:
+        self.applied.add(id(module))
         if isinstance(module, Container):
-            self.used.add(module.name or "")
             for i, (_, child) in enumerate(module.items):
                 x = self.apply(child, x, first=first and i == 0)
             return x
         if not isinstance(module, Template):
             raise Unknown("a layer this importer does not read", 0)
-        self.used.add(module.name or "")
         if module.ctor == "InputLayer":
             self._input(module.arg(0, "input_shape"), module.line, module.code)
             return x
@@ -94,6 +93,9 @@ class KerasHooks(Hooks):
             elif x.nodes:
                 self._ignored(module, shape, x.nodes[-1].name)
         return Tensor(x.nodes + tuple(self.nodes(module)))
+
+    def apply_attr(self, module: Any, x: Tensor, name: str, walk: Walk) -> Tensor:
+        return self.apply(module, x, first=not x.nodes)
 
     def _input(self, shape: Any, line: int, code: str) -> None:
         if isinstance(shape, (tuple, list)) and len(shape) == 3 and all(isinstance(d, int) for d in shape):

@@ -13,8 +13,8 @@ import ast
 from dataclasses import replace
 from typing import Any, Iterator
 
-from .common import Namer, Sizes
-from .consts import Container, Function, Method, Opaque, Ref, Template, Unknown
+from .common import Namer, Sizes, clean_name
+from .consts import ClassRef, Container, Function, Method, Opaque, Ref, Template, Unknown
 from .interp import Hooks, NotMine, Obj, Tensor, Walk
 from .classes import read_class
 from .reading import Check, Node, Reading
@@ -43,16 +43,23 @@ class TorchHooks(Hooks):
         self.reading = reading
         self.sizes = sizes
         self.names = Namer()
-        self.used: set[str] = set()
         self.init: dict[str, dict[str, dict[str, Any]]] = {}  # conv/linear -> weight/bias -> INIT
         self.stems: dict[str, str] = {}  # a functional layer's name -> the module it follows
+        self.scope: tuple[str, ...] = ()  # the sub-module whose forward() is being walked
+        self.applied: set[int] = set()  # modules the forward pass applied (the rest are unused)
 
     def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
              hint: str | None) -> Any:
         if isinstance(callee, Ref):
             return self.ref(walk, callee, args, kwargs, node)
-        if isinstance(callee, (Template, Container)) and args and isinstance(args[0], Tensor):
-            return self.apply(callee, args[0], callee.name or "layer")
+        if isinstance(callee, ClassRef) and is_module_class(callee.node):
+            sub = Obj(callee.node)
+            init = sub.method("__init__")
+            if init is not None:
+                walk.invoke(Function(init, sub), args, kwargs, node)
+            return sub
+        if isinstance(callee, (Template, Container, Obj)) and args and isinstance(args[0], Tensor):
+            return self.apply(callee, args[0], callee.name or "layer", walk=walk)
         if isinstance(callee, Method):
             return self.method(walk, callee, args, kwargs, node)
         raise NotMine
@@ -114,18 +121,31 @@ class TorchHooks(Hooks):
 
     # ------------------------------------------------------------ applying to the tensor
 
-    def apply(self, module: Any, x: Tensor, name: str, scope: tuple[str, ...] = ()) -> Tensor:
-        """Apply a module; an nn.Sequential becomes a block of its children, named as PyTorch names them."""
+    def apply(self, module: Any, x: Tensor, name: str, scope: tuple[str, ...] | None = None, walk: Walk | None = None) -> Tensor:
+        """Apply a module; an nn.Sequential or a sub-module class becomes a block of its children,
+        named as PyTorch names them (`features.0`, `layer1.conv`)."""
+        scope = self.scope if scope is None else scope
+        name = clean_name(name)
+        self.applied.add(id(module))
         if isinstance(module, Container):
-            self.used.add(module.name or name)
-            inner = scope + (name,)
             for i, (key, child) in enumerate(module.items):
-                x = self.apply(child, x, key if key is not None else str(i), inner)
+                x = self.apply(child, x, key if key is not None else str(i), scope + (name,), walk)
             return x
+        if isinstance(module, Obj) and walk is not None and module.method("forward") is not None:
+            outer, self.scope = self.scope, scope + (name,)
+            try:
+                out = walk.invoke(Function(module.method("forward"), module), [x], {}, module.cls)  # type: ignore[arg-type]
+            finally:
+                self.scope = outer
+            if not isinstance(out, Tensor):
+                raise Unknown(f"{name}'s forward() does not return the network's tensor", module.cls.lineno)
+            return out
         if not isinstance(module, Template):
             raise Unknown(f"{name} is not a module this importer reads", 0)
-        self.used.add(module.name or name)
         return Tensor(x.nodes + tuple(self.nodes(module, name, scope)))
+
+    def apply_attr(self, module: Any, x: Tensor, name: str, walk: Walk) -> Tensor:
+        return self.apply(module, x, name, walk=walk)
 
     def nodes(self, t: Template, name: str, scope: tuple[str, ...] = ()) -> list[Node]:
         s, line = self.sizes, t.line
@@ -213,11 +233,13 @@ class TorchHooks(Hooks):
             if start not in (1, -3) and x.nodes:
                 self.reading.assumed.append(f"line {s.file_line(line)}: flatten from dim {start} read as flattening each sample")
         prev = x.nodes[-1] if x.nodes else None
-        stem = self.stems.get(prev.qualified, prev.name) if prev is not None and not prev.scope and kind != "flatten" else None
-        name = self.names.take(f"{stem}_{kind}" if stem else kind)
+        scope = self.scope
+        same = prev is not None and prev.scope == scope and kind != "flatten"
+        stem = self.stems.get(prev.qualified, prev.name) if same and prev is not None else None
+        name = self.names.take(f"{stem}_{kind}" if stem else kind, scope)
         if stem:
-            self.stems[name] = stem  # F.max_pool2d(F.relu(self.conv1(x))): conv1_relu, conv1_maxpool
-        return Tensor(x.nodes + (Node(kind, tuple(fields.items()), name, line, walk.code(node)),))
+            self.stems[".".join(scope + (name,))] = stem  # F.max_pool2d(F.relu(self.conv1(x))): conv1_relu, conv1_maxpool
+        return Tensor(x.nodes + (Node(kind, tuple(fields.items()), name, line, walk.code(node), scope=scope),))
 
     def reshape(self, x: Tensor, sizes: list[Any], node: ast.Call, walk: Walk) -> Tensor:
         flat = self.functional("flatten", [x], {"start_dim": 1}, node, walk)
@@ -328,7 +350,7 @@ def read(walk: Walk, chosen: Any, hooks: TorchHooks, reading: Reading) -> None:
         model = walk.module.get(chosen.name)
         if not isinstance(model, Container):
             raise Unknown(f"{chosen.name} is not a Sequential this importer reads", chosen.node.lineno)
-        reading.nodes = list(hooks.apply(model, Tensor(), chosen.name).nodes)
+        reading.nodes = list(hooks.apply(model, Tensor(), chosen.name, walk=walk).nodes)
         reading.nodes = [replace(n, scope=n.scope[1:]) for n in reading.nodes]  # the model is the top level
     rules = {kind: {"weight": {"dist": "pytorch"}, "bias": {"dist": "pytorch"}, **parts} for kind, parts in hooks.init.items()}
     reading.nodes = [n.with_fields(init=rules[n.kind]) if n.kind in rules else n for n in reading.nodes]
