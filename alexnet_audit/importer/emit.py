@@ -125,40 +125,49 @@ def _claims(planned: list[Planned], reading: Reading, line: Any) -> list[str]:
         where = f"code line {line(check.line)}: {check.text}"
         if check.kind == "flatten_size" and check.target in names:
             out.append("  - " + _flow({
-                "id": f"{check.target}-declared-size", "kind": "output_shape", "target": check.target,
+                "id": _id(check.target, "declared-size"), "kind": "output_shape", "target": check.target,
                 "claimed": str(check.value), **layout[check.target], "where": where,
                 "note": f"the code reshapes to {check.value} features per sample",
             }))
         elif check.kind == "ignored_input_shape" and check.target in names:
             out.append("  - " + _flow({
-                "id": f"{check.target}-declared-input-shape", "kind": "output_shape", "target": check.target,
+                "id": _id(check.target, "declared-input-shape"), "kind": "output_shape", "target": check.target,
                 "claimed": str(check.value), **layout[check.target], "where": where,
                 "note": "input_shape on a layer that is not the first: Keras ignores it, the layer takes what "
                         f"{check.target} gives",
             }))
         elif check.kind == "unused_layer":
             out.append("  - " + _flow({
-                "id": f"{check.target}-used", "kind": "listing", "check": "unused_layer", "name": check.target,
+                "id": _id(check.target, "used"), "kind": "listing", "check": "unused_layer", "name": check.target,
                 "line": line(check.line), "claimed": f"{check.target} is part of the network", "where": where,
             }))
         elif check.kind == "undefined_name":
             out.append("  - " + _flow({
-                "id": f"{check.target}-defined", "kind": "listing", "check": "undefined_name", "name": check.target,
+                "id": _id(check.target, "defined"), "kind": "listing", "check": "undefined_name", "name": check.target,
                 "line": line(check.line), "claimed": f"the listing defines {check.target}", "where": f"code line {line(check.line)}",
             }))
     return _unique_ids(out)
 
 
 def _unique_ids(lines: list[str]) -> list[str]:
+    """Claim ids are cut to the id pattern's length; two that then meet get a number."""
     seen: set[str] = set()
     out = []
     for text in lines:
         ident = re.match(r"  - \{id: ([^,]+),", text)
-        key = ident.group(1) if ident else text
-        if key not in seen:
-            seen.add(key)
-            out.append(text)
+        if ident is None:
+            continue
+        key, n = ident.group(1), 1
+        while key in seen:
+            n += 1
+            key = f"{ident.group(1)[:76]}-{n}"
+        seen.add(key)
+        out.append(text.replace(f"{{id: {ident.group(1)},", f"{{id: {key},", 1))
     return out
+
+
+def _id(target: str, suffix: str) -> str:
+    return f"{target[:80 - len(suffix) - 1]}-{suffix}"
 
 
 def _declared_claim(n: Node, line: Any) -> dict[str, Any] | None:
@@ -167,7 +176,7 @@ def _declared_claim(n: Node, line: Any) -> dict[str, Any] | None:
     if n.declared_in is None:
         return None
     f = dict(n.fields)
-    base = {"id": f"{n.qualified}-declared-input", "target": n.qualified}
+    base = {"id": _id(n.qualified, "declared-input"), "target": n.qualified}
     where = f"code line {line(n.line)}: {n.code}"
     if n.kind == "conv":
         kh, kw = pair(f["kernel"])

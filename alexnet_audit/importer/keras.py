@@ -123,7 +123,8 @@ class KerasHooks(Hooks):
             n = self.counts.get(auto, 0)
             self.counts[auto] = n + 1
             base = auto if n == 0 else f"{auto}_{n}"
-        name, n = re.sub(r"[^A-Za-z0-9_]", "_", base), 1
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base)[:60] or "layer"
+        name, n = base, 1
         while name in self.taken:
             n += 1
             name = f"{base}_{n}"
