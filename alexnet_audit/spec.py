@@ -146,16 +146,21 @@ def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...]
 
 
 def _check_names(spec: Spec, groups: tuple[Group, ...]) -> None:
+    # Groups first: two blocks of one name would otherwise show as their auto-named layers clashing.
     seen: set[str] = set()
-    for layer in spec.layers:
-        if layer.name in seen:
-            raise spec.error(f"name {layer.name!r} is used twice", *spec.layer_path(layer), "name")
-        seen.add(layer.name)
     for group in groups:
-        what, field = ("block", "block") if group.is_block else ("stage", "stage")
         if group.name in seen:
-            raise spec.error(f"{what} name {group.name!r} is used twice (by a layer, stage or block)", *group.path, field)
+            raise spec.error(f"{_what(group)} name {group.name!r} is used twice", *group.path, _what(group))
         seen.add(group.name)
+    layers: set[str] = set()
+    for layer in spec.layers:
+        if layer.name in layers:
+            raise spec.error(f"name {layer.name!r} is used twice", *spec.layer_path(layer), "name")
+        layers.add(layer.name)
+    for group in groups:
+        if group.name in layers:
+            raise spec.error(f"{_what(group)} name {group.name!r} is also a layer name", *group.path, _what(group))
+    seen |= layers
     for i, claim in enumerate(spec.doc.claims):
         for field, names in _claim_names(claim):
             for name in names:
@@ -165,6 +170,10 @@ def _check_names(spec: Spec, groups: tuple[Group, ...]) -> None:
     for i, cid in enumerate(ids):
         if cid in ids[:i]:
             raise spec.error(f"claim id {cid!r} is used twice", "claims", i, "id")
+
+
+def _what(group: Group) -> str:
+    return "block" if group.is_block else "stage"
 
 
 def _claim_names(claim: Any) -> list[tuple[tuple[str, ...], list[str]]]:

@@ -81,6 +81,15 @@ def _render(renderable: object) -> str:
 
 @given(net=nets_with_claims())
 def test_random_valid_network_builds_measures_and_reports(net: Net) -> None:
+    _builds_measures_and_reports(net)
+
+
+@given(net=nets_with_claims(graphs=True))
+def test_random_valid_graph_builds_measures_and_reports(net: Net) -> None:
+    _builds_measures_and_reports(net)
+
+
+def _builds_measures_and_reports(net: Net) -> None:
     note(net.text)
     run = _audit_text(net.text)
     assert run.broken == (), [str(b.error) for b in run.broken]

@@ -224,6 +224,15 @@ def test_diagnosis_ptflops_figure_differs_from_ptflops_only_by_pool_padding(path
 
 @given(net=nets())
 def test_random_network_agrees_with_peers(net: Net) -> None:
+    _agrees_with_peers(net)
+
+
+@given(net=nets(graphs=True))
+def test_random_graph_agrees_with_peers(net: Net) -> None:
+    _agrees_with_peers(net)
+
+
+def _agrees_with_peers(net: Net) -> None:
     note(net.text)
     a = analyse(spec_from_text(net.text, "fuzz.yaml"))
     assert a.disagreements == ()
