@@ -417,7 +417,8 @@ Claim = Annotated[
     Union[
         InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
         ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim, FactClaim, PaddingClaim,
-        WeightShapeClaim, SizeRuleClaim, IterationClaim, MemoryClaim, SameAsClaim, ListingClaim,
+        WeightShapeClaim, SizeRuleClaim, IterationClaim, MemoryClaim, SameAsClaim,
+        ListingClaim,
     ],
     Field(discriminator="kind"),
 ]

@@ -8,8 +8,9 @@ from typing import Any
 
 from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
 from .claim_schema import (
-    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, ListingClaim, NoActivation, Overlapping, SameAsClaim, StructureClaim,
+    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, NoActivation, Overlapping, SameAsClaim, StructureClaim,
 )
+from .claim_schema import ListingClaim
 from .diagnose import Diagnosis, Reading
 from .figures import rows_from_analysis
 from .verdicts import ClaimResult, Context, Verdict, result
