@@ -226,6 +226,7 @@ def test_keras_sequential_list_with_prefixes_and_an_ignored_input_shape(tmp_path
             layers.Dropout(0.25),
             layers.Dense(128, activation='relu', input_shape=(3136,)),
             layers.Dense(10, activation='softmax'),
+            layers.GaussianNoise(0.1),
         ])
     """
     result = _import(tmp_path, code)
@@ -243,6 +244,7 @@ def test_keras_sequential_list_with_prefixes_and_an_ignored_input_shape(tmp_path
     assert _verdicts(tmp_path, result.text) == {"dropout-declared-input-shape": "fails"}  # 3136 claimed, 2304 given
     assert any("padding 'valid'" in a for a in result.reading.assumed)
     assert any("use_bias=True" in a for a in result.reading.assumed)
+    assert [line for line, _ in result.reading.unreadable] == [16]  # GaussianNoise: named, left out
 
 
 FUNCTIONAL_AND_SUBCLASS = """

@@ -54,8 +54,6 @@ class KerasHooks(Hooks):
              hint: str | None) -> Any:
         if isinstance(callee, Ref):
             name = callee.last
-            if name in LAYERS:
-                return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
             if name == "Sequential":
                 items = args[0] if args and isinstance(args[0], list) else kwargs.get("layers", [])
                 return Container("Sequential", [(None, t) for t in items], node.lineno)
@@ -66,6 +64,9 @@ class KerasHooks(Hooks):
                 out = kwargs.get("outputs", args[1] if len(args) > 1 else None)
                 if isinstance(out, Tensor):
                     return out
+            elif name in LAYERS or ("layers" in callee.path.split(".") and name[:1].isupper()):
+                # a Keras layer with no spec kind becomes a template too: applying it names its line
+                return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
         if isinstance(callee, Template) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
         if isinstance(callee, Container) and args and isinstance(args[0], Tensor):
@@ -192,6 +193,8 @@ class KerasHooks(Hooks):
             kind = "flatten"
             self._default("Flatten of channels-last maps: the same count of features as PyTorch's channels-first order")
         if kind is None:
+            if ctor not in ("Activation", "InputLayer"):
+                self.reading.note_unreadable(line, f"{t.code}: {ctor} is not a layer kind a spec holds (left out)")
             return []
         name = self._name(t)
         out = [Node(kind, tuple(fields.items()), name, line, t.code)]

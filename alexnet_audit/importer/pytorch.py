@@ -66,7 +66,8 @@ class TorchHooks(Hooks):
 
     def ref(self, walk: Walk, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: ast.Call) -> Any:
         name = ref.last
-        if name in MODULES:
+        if name in MODULES or (".nn." in f".{ref.path}" and name[:1].isupper() and name not in CONTAINERS | {"Module", "Parameter"}):
+            # a module of torch.nn with no spec kind becomes a template too: applying it names its line
             return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
         if name in CONTAINERS:
             container = Container(name, line=node.lineno)
@@ -190,6 +191,8 @@ class TorchHooks(Hooks):
             if t.ctor == "Dropout2d":
                 self.reading.assumed.append(f"line {self.sizes.file_line(line)}: Dropout2d (whole channels) read as dropout")
         if kind is None:
+            if t.ctor != "Identity":
+                self.reading.note_unreadable(line, f"{t.code}: nn.{t.ctor} is not a layer kind a spec holds (left out)")
             return []
         declared_text = _declared_text(t)
         return [Node(kind, tuple(fields.items()), self.names.take(name, scope), line, t.code,
