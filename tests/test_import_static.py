@@ -390,6 +390,28 @@ def test_a_loop_of_unknown_length_is_named_and_the_rest_written(tmp_path: Path) 
         ("stem", 3 * 3 * 3 * 8 + 8), ("stem_adaptive_avgpool", 0), ("flatten", 0), ("fc", 8 * 10 + 10)]
 
 
+def test_branches_are_named_not_guessed(tmp_path: Path) -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+
+        class Two(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Conv2d(3, 4, 1)
+                self.b = nn.Conv2d(3, 4, 3, padding=1)
+                self.fc = nn.Linear(8 * 4 * 4, 2)
+
+            def forward(self, x):
+                y = torch.cat([self.a(x), self.b(x)], 1)
+                y = y + self.a(x)
+                return self.fc(torch.flatten(y, 1))
+    """
+    result = _import(tmp_path, code, input=(3, 4, 4))
+    assert [line for line, _ in result.reading.unreadable] == [13, 14]
+    assert all("--module" in why for _, why in result.reading.unreadable)
+
+
 def test_nothing_of_the_listing_is_executed(tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
     code = f"""

@@ -321,11 +321,17 @@ class Walk:
             return self.hooks.call(self, callee, args, kwargs, node, hint)
         except NotMine:
             pass
-        tensor = next((a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)), None)
+        values = list(args) + list(kwargs.values())
+        tensor = next((a for a in values if isinstance(a, Tensor)), None)
         if tensor is not None:
             self.reading.note_unreadable(node.lineno, f"{self.code(node)}: a call on the network's tensor that this "
                                          "importer does not read (passed over)")
             return tensor
+        joined = [t for a in values if isinstance(a, (list, tuple)) for t in a if isinstance(t, Tensor)]
+        if joined:
+            self.reading.note_unreadable(node.lineno, f"{self.code(node)}: a call joining tensors (a branch) is not read "
+                                         "statically; the first branch is kept; import the live model with --module")
+            return joined[0]
         return Opaque(self.code(node.func))
 
     def invoke(self, fn: Function, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
