@@ -232,7 +232,7 @@ def _comment(text: str) -> str:
 
 def _scalar(value: Any) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=False, width=math.inf, sort_keys=False).strip()
-    return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text.removesuffix("...").strip()
+    return text[:-4].rstrip() if text.endswith("\n...") else text  # a plain scalar ends its document with "..."
 
 
 def _flow(fields: dict[str, Any]) -> str:

@@ -10,13 +10,29 @@ the model's own code) or passed over (the rest of the file).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import AuditError
 from .consts import (
-    BUILTINS, ClassRef, Container, Function, Method, Opaque, Ref, Template, Unknown, binop, builtin, compare, plain, truth, unary,
+    BUILTINS,
+    ClassRef,
+    Container,
+    Function,
+    Method,
+    Opaque,
+    Ref,
+    Template,
+    Unknown,
+    binop,
+    builtin,
+    compare,
+    plain,
+    truth,
+    unary,
 )
+from .names import bound_names
 from .reading import Check, Node, Reading
 
 MAX_STEPS = 200_000  # statements per walk: a listing's training loop must not keep us busy
@@ -52,14 +68,14 @@ class NotMine(Exception):
 class Hooks:
     known: frozenset[str] = frozenset()  # framework names a post may use without importing them
 
-    def call(self, walk: "Walk", callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
+    def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
              hint: str | None) -> Any:
         raise NotMine
 
-    def binop(self, walk: "Walk", op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
         raise NotMine
 
-    def function(self, walk: "Walk", fn: Function, args: list[Any], node: ast.Call) -> Any:
+    def function(self, walk: Walk, fn: Function, args: list[Any], node: ast.Call) -> Any:
         raise NotMine
 
 
@@ -254,11 +270,10 @@ class Walk:
 
     def lookup(self, name: str, env: dict[str, Any], line: int) -> Any:
         value = env.get(name, self.module.get(name, _MISSING))
-        if value is _MISSING or isinstance(value, Opaque):
-            if name in self.sets:
-                if name not in self.bound:
-                    self.reading.checks.append(Check("undefined_name", name, None, line, name))
-                return self.sets[name]
+        if (value is _MISSING or isinstance(value, Opaque)) and name in self.sets:
+            if name not in self.bound:
+                self.reading.checks.append(Check("undefined_name", name, None, line, name))
+            return self.sets[name]
         if value is not _MISSING:
             return value
         if name in BUILTINS:
@@ -394,23 +409,3 @@ def _targets(stmt: ast.stmt) -> list[str]:
     if isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.For)):
         return _names(stmt.target)
     return []
-
-
-def bound_names(tree: ast.Module) -> frozenset[str]:
-    """Every name the listing binds anywhere: an unbound name is one the listing never defines."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-    return frozenset(names)

@@ -73,7 +73,7 @@ def _slug(name: str) -> str:
 
 
 def _load(path: Path, name: str) -> Any:
-    import torch.nn as nn
+    from torch import nn
 
     if not path.is_file():
         raise AuditError("cannot read the file", file=str(path))
@@ -102,7 +102,7 @@ def _load(path: Path, name: str) -> Any:
 
 
 def _guess_input(model: Any, reading: Reading) -> tuple[int, int, int]:
-    import torch.nn as nn
+    from torch import nn
 
     conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     channels = conv.in_channels if conv is not None else 3
@@ -114,7 +114,7 @@ def _guess_input(model: Any, reading: Reading) -> tuple[int, int, int]:
 
 
 def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
-    import torch.fx as fx
+    from torch import fx
 
     try:
         gm = fx.symbolic_trace(model)
@@ -218,7 +218,7 @@ def _pair(value: Any) -> Any:
 
 def module_layer(m: Any, name: str) -> dict[str, Any] | None:
     """A leaf module's spec fields (None for Identity); anything else is not a spec layer."""
-    import torch.nn as nn
+    from torch import nn
 
     if isinstance(m, nn.Conv2d):
         if _pair(m.dilation) != 1 or m.padding_mode != "zeros":

@@ -10,13 +10,23 @@ sets each conv/linear layer's init.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
-from .common import Namer, Sizes, clean_name
-from .consts import ClassRef, Container, Function, Method, Opaque, Ref, Template, Unknown
-from .interp import Hooks, NotMine, Obj, Tensor, Walk
 from .classes import read_class
+from .common import Namer, Sizes, clean_name
+from .consts import (
+    ClassRef,
+    Container,
+    Function,
+    Method,
+    Opaque,
+    Ref,
+    Template,
+    Unknown,
+)
+from .interp import Hooks, NotMine, Obj, Tensor, Walk
 from .reading import Check, Node, Reading
 
 MODULES = {

@@ -32,7 +32,7 @@ class Node:
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.fields).get(key, default)
 
-    def with_fields(self, **changes: Any) -> "Node":
+    def with_fields(self, **changes: Any) -> Node:
         merged = dict(self.fields)
         merged.update(changes)
         return replace(self, fields=tuple(merged.items()))
