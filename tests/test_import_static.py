@@ -243,6 +243,34 @@ def test_a_loop_of_unknown_length_is_named_and_the_rest_written(tmp_path: Path) 
         ("stem", 3 * 3 * 3 * 8 + 8), ("stem_adaptive_avgpool", 0), ("flatten", 0), ("fc", 8 * 10 + 10)]
 
 
+def test_a_helper_function_is_read_as_strictly_as_the_model(tmp_path: Path) -> None:
+    code = """
+        import torch.nn as nn
+
+        def make_layers(cfg, depth):
+            layers = []
+            in_channels = 3
+            for v in cfg[:depth]:
+                layers += [nn.Conv2d(in_channels, v, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+                in_channels = v
+            return nn.Sequential(*layers)
+
+        class VGGish(nn.Module):
+            def __init__(self, cfg, depth):
+                super().__init__()
+                self.features = make_layers([8, 16], depth)
+                self.pool = nn.AdaptiveAvgPool2d(1)
+                self.fc = nn.Linear(16, 10)
+
+            def forward(self, x):
+                x = self.pool(self.features(x))
+                return self.fc(x.view(x.size(0), -1))
+    """
+    result = import_listing(tmp_path, code, input=(3, 8, 8))
+    assert [line for line, _ in result.reading.unreadable] == [7]  # the loop over cfg[:depth], depth unknown
+    assert "line 7:" in result.text
+
+
 def test_branches_are_named_not_guessed(tmp_path: Path) -> None:
     code = """
         import torch

@@ -97,6 +97,7 @@ class Walk:
         self.module: dict[str, Any] = {}
         self.steps = 0
         self.depth = 0
+        self.strict = False  # walking the model's own code: what cannot be read is named
 
     def code(self, node: ast.AST) -> str:
         return " ".join((ast.get_source_segment(self.text, node) or "").split())[:200]
@@ -110,6 +111,13 @@ class Walk:
             pass  # ast accepts a top-level `return` (only compiling refuses it): the walk ends there
 
     def run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
+        outer, self.strict = self.strict, strict
+        try:
+            self._run(body, env, strict)
+        finally:
+            self.strict = outer
+
+    def _run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
         for stmt in body:
             self.steps += 1
             if self.steps > MAX_STEPS:
@@ -367,7 +375,7 @@ class Walk:
         env.update({k: v for k, v in kwargs.items() if k in env})
         self.depth += 1
         try:
-            self.run(fn.node.body, env, strict=fn.owner is not None)
+            self.run(fn.node.body, env, strict=fn.owner is not None or self.strict)
         except _Return as ret:
             return ret.value
         finally:
