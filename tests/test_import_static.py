@@ -339,3 +339,7 @@ def test_the_command_writes_a_spec_or_says_why_not(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1 and "cannot read" in bad.output
     wrong = CliRunner().invoke(app, ["import", str(code), "-o", str(spec), "--input", "224x224"])
     assert wrong.exit_code == 2 and "C x H x W" in wrong.output
+    given = CliRunner().invoke(app, ["import", str(code), "-o", str(spec), "--input", "1x28x28", "--set", "num_classes=7"])
+    assert given.exit_code == 0, given.output
+    written = spec_from_text(spec.read_text())
+    assert written.doc.input == (1, 28, 28) and written.doc.num_classes == 7  # a set value overrides the default

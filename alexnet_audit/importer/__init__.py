@@ -103,8 +103,10 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def summary(result: Imported, output: Path) -> list[str]:
     r = result.reading
     claims = result.text.count("\n  - {id: ")
-    layers = len(r.nodes) or result.text.count("{kind: ")
-    lines = [f"wrote {output}: {r.model} ({r.framework}), {layers} layers, {claims} claims from the code itself"]
+    if r.nodes:
+        lines = [f"wrote {output}: {r.model} ({r.framework}), {len(r.nodes)} layers, {claims} claims from the code itself"]
+    else:  # a live module: its layers are in the spec's graph
+        lines = [f"wrote {output}: {r.model} (a live nn.Module), {result.text.count('{kind: ')} layers"]
     if result.differences:
         lines.append("the spec differs from the live module:")
         lines += [f"  {d}" for d in result.differences]
