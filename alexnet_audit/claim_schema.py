@@ -7,7 +7,7 @@ at load (`_parse` validators) so a malformed figure is a located user error, not
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -29,6 +29,7 @@ class Against(Frozen):
 
     reading: Literal["prose", "code"]
     target: Name | None = None
+    names: dict[Name, Name] | None = None  # layer names of this spec -> that reading's (conv1 -> c1)
 
 
 class _Claim(Frozen):
@@ -60,6 +61,10 @@ class _Claim(Frozen):
 def alternative_claim(claim: "_Claim", reading: dict[str, Any]) -> Any:
     """`claim` as one of its readings reads it: the reading's fields replace the claim's own."""
     fields = claim.model_dump(exclude={"readings", "against"}, exclude_none=True)
+    kind = reading.get("kind", fields["kind"])
+    if kind != fields["kind"]:  # another kind keeps only the fields it has (id, where, quote, claimed, ...)
+        known = next((m.model_fields for m in get_args(get_args(Claim)[0]) if kind in get_args(m.model_fields["kind"].annotation)), {})
+        fields = {k: v for k, v in fields.items() if k in known}
     fields.update({k: v for k, v in reading.items() if k != "label"})
     return CLAIM_ADAPTER.validate_python(fields)
 
@@ -219,7 +224,16 @@ class LayerHas(Frozen):
     groups: int | None = None
 
 
-StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas]
+class PoolsOver(Frozen):
+    """What a pooling layer's window spans: neighbouring cells of each map (`space`) or
+    neighbouring maps (`channels`), and how many inputs one window takes."""
+
+    pools: Name
+    over: Literal["space", "channels"]
+    window: int | None = Field(default=None, ge=1)
+
+
+StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas, PoolsOver]
 
 
 class StructureClaim(_Claim):

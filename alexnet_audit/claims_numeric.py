@@ -158,7 +158,7 @@ def judge_memory(claim: MemoryClaim, ctx: Context, _: list[ClaimResult]) -> Clai
                 + ("the input and every layer's output, each held once" if claim.target is None else f"the outputs of {claim.target}'s layers"))
     measured = elements * size
     number, unit = byte_figure(claim.claimed)
-    value, tol = precision(number, claim.approx)
+    value, tol = precision(number, True)  # a figure with a unit is rounded to it: "248 KB" is 247.5 to 248.5 KB
     units = [unit] if unit.endswith("iB") or unit == "B" else [unit, unit[0] + "iB"]
     verdicts: list[tuple[str, bool]] = []
     for u in units:
@@ -237,7 +237,7 @@ def _terms_differ(claim: ArithmeticClaim, ctx: Context) -> list[str]:
     layer_name = ctx.analysis.spec.stages.get(target, (target,))[-1]
     i = names.index(layer_name)
     module = ctx.analysis.modules[i]
-    size_in = ctx.analysis.layers[i - 1].output_shape if i else tuple(ctx.analysis.spec.doc.input)
+    size_in = ctx.analysis.layers[i].input_shape
     have = {"input": size_in[axis] if len(size_in) == 3 else None, "kernel": module.kernel, "stride": module.stride,
             "padding": Fraction(sum(module.padding), 2) if module.padding else None}
     wrong = []

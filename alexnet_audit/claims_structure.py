@@ -8,7 +8,8 @@ from typing import Any
 
 from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
 from .claim_schema import (
-    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, NoActivation, Overlapping, SameAsClaim, StructureClaim,
+    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, NoActivation, Overlapping, PoolsOver, SameAsClaim,
+    StructureClaim,
 )
 from .claim_schema import ListingClaim
 from .diagnose import Diagnosis, Reading
@@ -115,6 +116,19 @@ def _structure(claim: StructureClaim, ctx: Context) -> ClaimResult:
         if "out_channels" in bad and seen["out_channels"] and wanted["out_channels"] * 2 == seen["out_channels"]:
             diagnoses.append(Diagnosis("half_channels", f"one GPU's share: half of {module.name}'s {seen['out_channels']} channels is {wanted['out_channels']}"))
         return result(claim, {k: _attr(v) for k, v in seen.items()}, Verdict.FAILS if bad else Verdict.HOLDS, detail, diagnoses)
+    if isinstance(check, PoolsOver):
+        i = _anchor(ctx, check.pools)
+        module, layer = modules[i], ctx.analysis.layers[i]
+        if module.category not in ("maxpool", "avgpool") or module.kernel is None:
+            return result(claim, module.category, Verdict.FAILS, f"{module.name} is not a pooling layer")
+        cells = module.kernel * module.kernel
+        kept = layer.input_shape[0] == layer.output_shape[0]
+        ok = check.over == "space" and kept and (check.window is None or check.window == cells)
+        detail = (f"{module.name} takes the {'maximum' if module.category == 'maxpool' else 'mean'} over {module.kernel}x"
+                  f"{module.kernel} = {cells} neighbouring cells of each map and keeps all {layer.output_shape[0]} maps"
+                  + ("; it never pools across maps" if check.over == "channels" else "")
+                  + (f" (claimed {check.window} inputs per window)" if check.window and check.window != cells else ""))
+        return result(claim, {"over": "space", "window": cells}, Verdict.HOLDS if ok else Verdict.FAILS, detail)
     assert isinstance(check, NoActivation)
     with_act = {m.name for i, m in enumerate(modules) if m.category in WEIGHTED
                 and any(f.category in ACTIVATIONS for f in followers(modules, i))}
@@ -134,6 +148,7 @@ def _attr(value: Any) -> Any:
 # ---------------------------------------------------------------- the network it is presented as
 
 _LRN_FIELDS = ("size", "alpha", "beta", "k")
+_COMPARED = {"relu", "tanh", "sigmoid", "lrn", "batchnorm", "maxpool", "avgpool"}  # what follows a layer
 
 
 def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
@@ -151,9 +166,12 @@ def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[M
 
 
 def _lrn_constants(analysis: Analysis, name: str) -> tuple[Any, ...] | None:
+    """(size, alpha, beta, k) in PyTorch's form, read off the module the layer builds (tf.nn.lrn converted)."""
     layer = next((lr for lr in analysis.spec.layers if lr.name == name), None)
-    spec = layer.spec if layer else None
-    return tuple(getattr(spec, f, None) for f in _LRN_FIELDS) if spec is not None and spec.kind == "lrn" else None  # type: ignore[attr-defined]
+    if layer is None or layer.spec.kind not in ("lrn", "lrn_tf"):
+        return None
+    module = layer.spec.module(analysis.layer(name).input_shape)
+    return tuple(round(float(getattr(module, f)), 12) for f in _LRN_FIELDS)
 
 
 def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
@@ -169,10 +187,10 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = {m.category for m in after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
-        ref_kinds = {m.category for m in ref_after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
+        kinds = {m.category for m in after} & _COMPARED
+        ref_kinds = {m.category for m in ref_after} & _COMPARED
         if kinds != ref_kinds:
-            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no normalisation or pooling'}; "
+            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no activation, normalisation or pooling'}; "
                                f"the reference: {', '.join(sorted(ref_kinds)) or 'none'}")
         mine_lrn = [m for m in after if m.category == "lrn"]
         ref_lrn = [m for m in ref_after if m.category == "lrn"]

@@ -305,16 +305,14 @@ def shape_diagnoses(
 def weight_shapes(reading: Reading) -> dict[str, tuple[int, ...]]:
     """Each conv layer's weight tensor (out, in / groups, kh, kw) and each linear layer's (out, in)."""
     out: dict[str, tuple[int, ...]] = {}
-    shape: Shape = tuple(reading.spec.doc.input)
     by_name = {layer.name: layer for layer in reading.spec.layers}
     for r in reading.rows:
         layer = by_name.get(r.name)
-        if isinstance(layer.spec if layer else None, Conv):
-            kh, kw = pair(layer.spec.kernel)  # type: ignore[union-attr]
-            out[r.name] = (r.output_shape[0], shape[0] // layer.spec.groups, kh, kw)  # type: ignore[union-attr]
+        if layer is not None and isinstance(layer.spec, Conv):
+            kh, kw = pair(layer.spec.kernel)
+            out[r.name] = (r.output_shape[0], r.input_shape[0] // layer.spec.groups, kh, kw)
         elif r.kind == "linear":
             out[r.name] = (r.output_shape[0], (r.params - r.bias_params) // r.output_shape[0])
-        shape = r.output_shape
     return out
 
 
@@ -329,7 +327,7 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     planned = rows_from_plan(plan(spec, prefix_only=True))
     if i >= len(planned):
         return []
-    size_in = (planned[i - 1].output_shape if i else tuple(spec.doc.input))
+    size_in = planned[i].input_shape
     if len(size_in) != 3:
         return []
     layer = layers[i].spec
