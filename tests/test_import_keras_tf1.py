@@ -84,6 +84,26 @@ def test_several_models_ask_which(tmp_path: Path) -> None:
         ("conv", 3 * 3 * 3 * 8 + 8), ("flat", 0), ("out", 30 * 30 * 8 * 10 + 10)]
 
 
+def test_keras_functional_branches(tmp_path: Path) -> None:
+    code = """
+        from tensorflow.keras import layers, Model
+
+        inp = layers.Input(shape=(8, 8, 3))
+        left = layers.Conv2D(4, 1, padding='same')(inp)
+        right = layers.Conv2D(4, 3, padding='same')(inp)
+        x = layers.concatenate([left, right])
+        y = layers.Conv2D(8, 1)(x)
+        x = layers.Add()([x, y])
+        out = layers.Dense(3)(layers.Flatten()(x))
+        net = Model(inp, out)
+    """
+    result = import_listing(tmp_path, code)
+    rows = measured(result.text)
+    assert {n: p for n, _, _, p in rows if p} == {
+        "conv2d": 3 * 4 + 4, "conv2d_1": 3 * 3 * 3 * 4 + 4, "conv2d_2": 8 * 8 + 8, "dense": 8 * 8 * 8 * 3 + 3}
+    assert sorted(k for _, k, _, _ in rows if k in ("add", "concat")) == ["add", "concat"]
+
+
 def test_a_name_the_listing_never_defines(tmp_path: Path) -> None:
     code = """
         from keras.models import Sequential

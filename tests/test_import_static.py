@@ -271,25 +271,75 @@ def test_a_helper_function_is_read_as_strictly_as_the_model(tmp_path: Path) -> N
     assert "line 7:" in result.text
 
 
-def test_branches_are_named_not_guessed(tmp_path: Path) -> None:
+BRANCHES = """
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += x
+            return F.relu(out)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 1)
+            self.b = nn.Sequential(nn.Conv2d(3, 2, 1), nn.ReLU(), nn.Conv2d(2, 4, 3, padding=1))
+            self.layer1 = nn.Sequential(Block(8), Block(8))
+            self.fc = nn.Linear(8 * 4 * 4, 2)
+
+        def forward(self, x):
+            x = torch.cat([self.a(x), self.b(x)], 1)
+            x = self.layer1(x)
+            return self.fc(torch.flatten(x, 1))
+"""
+
+
+def test_branches_that_merge_become_graph_blocks(tmp_path: Path) -> None:
+    result = import_listing(tmp_path, BRANCHES, input=(3, 4, 4))
+    rows = measured(result.text)
+    kinds = {n: k for n, k, _, _ in rows}
+    assert [kinds[n] for n in ("a", "b.0", "b.1", "b.2")] == ["conv", "conv", "relu", "conv"]
+    assert sorted(k for k in kinds.values() if k in ("add", "concat")) == ["add", "add", "concat"]
+    shapes = {n: s for n, _, s, _ in rows}
+    assert shapes["b.0"] == (2, 4, 4) and shapes["layer1.0.conv1"] == (8, 4, 4)  # the concat: 4 + 4 channels
+    assert {n: p for n, _, _, p in rows if p} == {
+        "a": 3 * 4 + 4, "b.0": 3 * 2 + 2, "b.2": 3 * 3 * 2 * 4 + 4,
+        "layer1.0.conv1": 3 * 3 * 8 * 8, "layer1.0.bn1": 2 * 8, "layer1.0.conv2": 3 * 3 * 8 * 8, "layer1.0.bn2": 2 * 8,
+        "layer1.1.conv1": 3 * 3 * 8 * 8, "layer1.1.bn1": 2 * 8, "layer1.1.conv2": 3 * 3 * 8 * 8, "layer1.1.bn2": 2 * 8,
+        "fc": 128 * 2 + 2}
+    assert set(verdicts(tmp_path, result.text).values()) == {"holds"}  # every declared channel count meets
+    assert result.reading.unreadable == []
+
+
+def test_an_operation_joining_tensors_that_specs_do_not_hold_is_named(tmp_path: Path) -> None:
     code = """
         import torch
         import torch.nn as nn
 
-        class Two(nn.Module):
+        class Gate(nn.Module):
             def __init__(self):
                 super().__init__()
                 self.a = nn.Conv2d(3, 4, 1)
-                self.b = nn.Conv2d(3, 4, 3, padding=1)
-                self.fc = nn.Linear(8 * 4 * 4, 2)
+                self.b = nn.Conv2d(3, 4, 1)
+                self.fc = nn.Linear(4 * 4 * 4, 2)
 
             def forward(self, x):
-                y = torch.cat([self.a(x), self.b(x)], 1)
-                y = y + self.a(x)
+                y = self.a(x) * torch.sigmoid(self.b(x))
                 return self.fc(torch.flatten(y, 1))
     """
     result = import_listing(tmp_path, code, input=(3, 4, 4))
-    assert [line for line, _ in result.reading.unreadable] == [13, 14]
+    assert [line for line, _ in result.reading.unreadable] == [13]  # a * sigmoid(b): a gate
     assert all("--module" in why for _, why in result.reading.unreadable)
 
 

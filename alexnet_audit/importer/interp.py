@@ -41,9 +41,32 @@ MAX_DEPTH = 12
 
 @dataclass(frozen=True)
 class Tensor:
-    """The network's activation: the layers applied so far, in order."""
+    """The network's activation: the layers applied so far (every branch's), in order; the last
+    one produced it."""
 
     nodes: tuple[Node, ...] = ()
+
+    @property
+    def head(self) -> str:
+        return self.nodes[-1].qualified if self.nodes else ""
+
+    def then(self, *nodes: Node) -> "Tensor":
+        """These layers applied in turn, each fed by the one before."""
+        out, head = list(self.nodes), self.head
+        for node in nodes:
+            node = replace(node, inputs=(head,))
+            out.append(node)
+            head = node.qualified
+        return Tensor(tuple(out))
+
+    def join(self, others: list["Tensor"], merge: Node) -> "Tensor":
+        """Branches meeting at a merge node (add, concat)."""
+        out = list(self.nodes)
+        seen = {n.qualified for n in out}
+        for other in others:
+            out += [n for n in other.nodes if n.qualified not in seen]
+            seen |= {n.qualified for n in other.nodes}
+        return Tensor(tuple(out) + (replace(merge, inputs=tuple(t.head for t in [self] + others)),))
 
 
 @dataclass

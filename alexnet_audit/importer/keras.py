@@ -64,9 +64,15 @@ class KerasHooks(Hooks):
                 out = kwargs.get("outputs", args[1] if len(args) > 1 else None)
                 if isinstance(out, Tensor):
                     return out
+            elif name in ("add", "concatenate") and args and isinstance(args[0], list) and len(args[0]) > 1 \
+                    and all(isinstance(t, Tensor) for t in args[0]):
+                return self.merge("add" if name == "add" else "concat", args[0], node, walk)
             elif name in LAYERS or ("layers" in callee.path.split(".") and name[:1].isupper()):
                 # a Keras layer with no spec kind becomes a template too: applying it names its line
                 return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
+        if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and isinstance(args[0], list) \
+                and len(args[0]) > 1 and all(isinstance(t, Tensor) for t in args[0]):
+            return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
         if isinstance(callee, Template) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
         if isinstance(callee, Container) and args and isinstance(args[0], Tensor):
@@ -93,7 +99,12 @@ class KerasHooks(Hooks):
                 self._input(shape, module.line, module.code)
             elif x.nodes:
                 self._ignored(module, shape, x.nodes[-1].name)
-        return Tensor(x.nodes + tuple(self.nodes(module)))
+        return x.then(*self.nodes(module))
+
+    def merge(self, kind: str, branches: list[Tensor], node: ast.Call, walk: Walk) -> Tensor:
+        name = self._name(Template("Add" if kind == "add" else "Concatenate", (), (), node.lineno, walk.code(node)))
+        merge = Node(kind, (), name, node.lineno, walk.code(node))
+        return branches[0].join(branches[1:], merge)
 
     def apply_attr(self, module: Any, x: Tensor, name: str, walk: Walk) -> Tensor:
         return self.apply(module, x, first=not x.nodes)

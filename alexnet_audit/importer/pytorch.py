@@ -88,6 +88,11 @@ class TorchHooks(Hooks):
             else:
                 container.items = [(None, v) for v in args]
             return container
+        if name == "cat" and args and isinstance(args[0], (list, tuple)) and len(args[0]) > 1 \
+                and all(isinstance(t, Tensor) for t in args[0]) and kwargs.get("dim", args[1] if len(args) > 1 else 0) in (1, -3):
+            return self.merge("concat", list(args[0]), node, walk)
+        if name == "add" and len(args) == 2 and all(isinstance(t, Tensor) for t in args):
+            return self.merge("add", list(args), node, walk)
         if name == "OrderedDict" and len(args) == 1 and isinstance(args[0], list):
             return {k: v for k, v in args[0]}
         if name in FUNCTIONAL and args and isinstance(args[0], Tensor) and ("functional" in ref.path or ref.path.startswith("torch") or ref.path == name):
@@ -153,7 +158,7 @@ class TorchHooks(Hooks):
             return out
         if not isinstance(module, Template):
             raise Unknown(f"{name} is not a module this importer reads", 0)
-        return Tensor(x.nodes + tuple(self.nodes(module, name, scope)))
+        return x.then(*self.nodes(module, name, scope))
 
     def apply_attr(self, module: Any, x: Tensor, name: str, walk: Walk) -> Tensor:
         return self.apply(module, x, name, walk=walk)
@@ -252,7 +257,7 @@ class TorchHooks(Hooks):
         name = self.names.take(f"{stem}_{kind}" if stem else kind, scope)
         if stem:
             self.stems[".".join(scope + (name,))] = stem  # F.max_pool2d(F.relu(self.conv1(x))): conv1_relu, conv1_maxpool
-        return Tensor(x.nodes + (Node(kind, tuple(fields.items()), name, line, walk.code(node), scope=scope),))
+        return x.then(Node(kind, tuple(fields.items()), name, line, walk.code(node), scope=scope))
 
     def reshape(self, x: Tensor, sizes: list[Any], node: ast.Call, walk: Walk) -> Tensor:
         flat = self.functional("flatten", [x], {"start_dim": 1}, node, walk)
@@ -260,6 +265,16 @@ class TorchHooks(Hooks):
         if len(sizes) == 2 and len(stated) == 1 and stated[0] > 0:
             self.reading.checks.append(Check("flatten_size", flat.nodes[-1].qualified, stated[0], node.lineno, walk.code(node)))
         return flat
+
+    def merge(self, kind: str, branches: list[Tensor], node: ast.AST, walk: Walk) -> Tensor:
+        name = self.names.take(kind, self.scope)
+        merge = Node(kind, (), name, node.lineno, walk.code(node), scope=self.scope)  # type: ignore[attr-defined]
+        return branches[0].join(branches[1:], merge)
+
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+        if isinstance(op, ast.Add) and isinstance(left, Tensor) and isinstance(right, Tensor):
+            return self.merge("add", [left, right], node, walk)  # out += identity: a residual block
+        raise NotMine
 
     # ------------------------------------------------------------ initialisation
 
