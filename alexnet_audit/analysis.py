@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .build import PlannedLayer, SpecNet, build_meta, plan
 from .graph import NETWORK_INPUT, input_names
 from .layers import COUNTED, EXCLUDED, Shape
+from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
 from .spec import Spec
 
 
@@ -61,7 +62,7 @@ class ModuleInfo:
 
 
 WEIGHTED = ("conv", "linear")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "relu6", "hardswish", "elu", "gelu")
 
 
 def followers(modules: tuple[ModuleInfo, ...], index: int) -> tuple[ModuleInfo, ...]:
@@ -79,6 +80,9 @@ def followers(modules: tuple[ModuleInfo, ...], index: int) -> tuple[ModuleInfo, 
 
 
 _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
+    (PartialConv2d, "conv"), (SumPoolAffine, "subsample"), (RBFUnits, "rbf"), (GlobalAvgPool2d, "global_avgpool"),
+    (GlobalMaxPool2d, "global_maxpool"), (nn.LeakyReLU, "leaky_relu"), (nn.ReLU6, "relu6"), (nn.Hardswish, "hardswish"),
+    (nn.ELU, "elu"), (nn.GELU, "gelu"), (nn.ZeroPad2d, "zeropad"),
     (nn.Conv2d, "conv"), (nn.Linear, "linear"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
     (nn.AdaptiveAvgPool2d, "adaptive_avgpool"), (nn.LocalResponseNorm, "lrn"),
     (nn.modules.batchnorm._BatchNorm, "batchnorm"), (nn.ReLU, "relu"), (nn.Tanh, "tanh"),
@@ -296,7 +300,7 @@ def analyse(spec: Spec) -> Analysis:
         )
         for name, names in spec.stages.items()
     )
-    weighted = [lr for lr in layers if lr.kind in ("conv", "linear")]
+    weighted = [lr for lr in layers if lr.kind in ("conv", "linear", "subsample")]
     macs = sum(lr.macs for lr in layers)
     totals = Totals(
         params=sum(lr.params + lr.non_trainable_params for lr in layers),

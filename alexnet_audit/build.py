@@ -150,8 +150,9 @@ def _init_for(layer: Layer, spec: Spec) -> LayerInit:
     return own or spec.doc.init or FRAMEWORK_DEFAULTS[spec.doc.source.framework]
 
 
-def _weighted(module: nn.Module) -> nn.Module:
-    return module.inner if hasattr(module, "inner") else module
+def _weighted(module: nn.Module) -> list[nn.Module]:
+    """The conv/linear modules inside a layer (a padded conv wraps one; a partially connected conv holds several)."""
+    return [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
 def _module(p: PlannedLayer) -> nn.Module:
@@ -175,11 +176,11 @@ def _initialised(spec: Spec, planned: tuple[PlannedLayer, ...], *, try_only: boo
         module = _module(p)
         if isinstance(p.layer.spec, (Conv, Linear)):
             init = _init_for(p.layer, spec)
-            target = _weighted(module)
-            tensors = [("weight", target.weight, init.weight)] + ([("bias", target.bias, init.bias)] if target.bias is not None else [])
-            for which, tensor, how in tensors:
-                probe = torch.empty((1,) * tensor.dim(), device="cpu") if try_only else tensor
-                _init_tensor(spec, p.layer, which, probe, how)
+            for target in _weighted(module):
+                tensors = [("weight", target.weight, init.weight)] + ([("bias", target.bias, init.bias)] if target.bias is not None else [])
+                for which, tensor, how in tensors:
+                    probe = torch.empty((1,) * tensor.dim(), device="cpu") if try_only else tensor
+                    _init_tensor(spec, p.layer, which, probe, how)
         modules.append(module)
     return modules
 

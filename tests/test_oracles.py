@@ -8,10 +8,12 @@ and checked exactly:
 - torchinfo's Mult-Adds add one add per bias output on conv/linear layers, and count a
   BatchNorm layer as its 2*C parameters (times the batch of 1):
       torchinfo = sum_conv/linear (MACs + [bias] * output numel) + sum_BN 2 * C
-- ptflops (module hooks, count_functional=False) adds the bias outputs, one op per ReLU output,
-  one per element entering each max/average pooling module, 2 per BatchNorm element and one
-  per adaptive-pool input element (the last two as fvcore does):
+- ptflops (module hooks, count_functional=False) adds the bias outputs, one op per ReLU (leaky,
+  ReLU6, ELU, GELU) output, one per element entering each max/average pooling module (global
+  max pooling too), 2 per BatchNorm element and one per adaptive-pool input element (the last
+  two as fvcore does):
       ptflops - ours = bias outputs + ReLU outputs + elements entering max/avg pooling modules
+                       - MACs of subsampling layers (a custom module none of the peers has a rule for)
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from conftest import ROOT
 from strategies import Net, nets
 
 SPEC_PATHS = sorted((ROOT / "specs").glob("*.yaml"))
-POOLS = (nn.MaxPool2d, nn.AvgPool2d)
+POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveMaxPool2d)  # what ptflops counts the inputs of, beyond ours
+PTFLOPS_ACTIVATIONS = ("relu", "leaky_relu", "relu6", "elu", "gelu")  # one op per output; not hardswish or tanh
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,10 @@ def check_against_peers(a: Analysis, peers: Peers) -> None:
     bias_outputs = sum(math.prod(p.output_shape) for p in weighted if bias[p.name])
     bn_channels = sum(p.output_shape[0] for p, lr in zip(peers.layers, a.layers) if lr.kind == "batchnorm")
     assert peers.torchinfo_macs == sum(p.thop_ops for p in weighted) + bias_outputs + 2 * bn_channels
-    relu_outputs = sum(math.prod(p.output_shape) for p, lr in zip(peers.layers, a.layers) if lr.kind == "relu")
-    assert peers.ptflops_macs - a.totals.macs == bias_outputs + relu_outputs + peers.pool_inputs
+    relu_outputs = sum(math.prod(p.output_shape) for p, lr in zip(peers.layers, a.layers) if lr.kind in PTFLOPS_ACTIVATIONS)
+    # LeCun's subsampling is a custom module: no peer has a rule for it, so they count none of its MACs
+    custom = sum(lr.macs for lr in a.layers if lr.kind == "subsample")
+    assert peers.ptflops_macs - a.totals.macs == bias_outputs + relu_outputs + peers.pool_inputs - custom
 
 
 def _torchinfo_figure(a: Analysis, target: str | None) -> int:
@@ -170,7 +175,7 @@ def _ptflops_figure(a: Analysis) -> int:
 
 def _unpadded_pool_inputs(a: Analysis) -> int:
     """Elements entering each max/avg pool layer as the spec's previous layer outputs them."""
-    return sum(math.prod(lr.input_shape) for lr in a.layers if lr.kind in ("maxpool", "avgpool"))
+    return sum(math.prod(lr.input_shape) for lr in a.layers if lr.kind in ("maxpool", "avgpool", "global_maxpool"))
 
 
 # ---------------------------------------------------------------- shipped specs
