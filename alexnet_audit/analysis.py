@@ -12,7 +12,7 @@ import logging
 import math
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from fvcore.nn import FlopCountAnalysis
@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .build import PlannedLayer, SpecNet, build_meta, plan
-from .graph import NETWORK_INPUT, input_names
+from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
 from .spec import Spec
@@ -59,6 +59,7 @@ class ModuleInfo:
     out_channels: int | None = None
     padding: tuple[int, int] | None = None  # (top, bottom) of the height axis
     inputs: tuple[str, ...] = ()  # the nodes feeding it (graph.Layer.inputs)
+    feeds: tuple[int, ...] = ()  # the positions of the nodes it feeds
 
 
 WEIGHTED = ("conv", "linear")
@@ -68,14 +69,13 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "relu6", "hardswish", "e
 def followers(modules: tuple[ModuleInfo, ...], index: int) -> tuple[ModuleInfo, ...]:
     """The layers that `modules[index]`'s output reaches along the data path before it meets a
     conv or linear layer, in execution order (on a line: the layers up to the next one)."""
-    name = modules[index].name
     reached: set[int] = set()
-    frontier = {name}
-    for j in range(index + 1, len(modules)):
-        m = modules[j]
-        if frontier.intersection(m.inputs or (NETWORK_INPUT,)) and m.category not in WEIGHTED:
+    stack = list(modules[index].feeds)
+    while stack:  # visits only what it reaches: linear in the network over all layers' calls on a line
+        j = stack.pop()
+        if j not in reached and modules[j].category not in WEIGHTED:
             reached.add(j)
-            frontier.add(m.name)
+            stack.extend(modules[j].feeds)
     return tuple(modules[j] for j in sorted(reached))
 
 
@@ -263,7 +263,8 @@ def analyse(spec: Spec) -> Analysis:
     with torch.no_grad():
         torch_flops, shapes = _flop_counter_and_shapes(model, torch.zeros(1, *spec.doc.input, device="meta"))
         params = {name: _param_counts(module) for name, module in model.named_layers()}
-        modules = tuple(module_info(name, module, p.layer.inputs)
+        feeds = consumers(spec.layers)
+        modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
                         for (name, module), p in zip(model.named_layers(), planned))
         model.to_empty(device="cpu")
         fv = _fvcore(model, torch.zeros(1, *spec.doc.input))

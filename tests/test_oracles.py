@@ -308,3 +308,38 @@ layers:
     a = analyse(spec_from_text(text))
     # ptflops by hand: 48 elements enter the pool; linear 12 * 5 MACs + 5 bias adds
     assert _ptflops_figure(a) == 48 + 60 + 5
+
+
+def test_graph_spec_agrees_with_peers() -> None:
+    """A residual block with a projection shortcut and an Inception-like concat, by the peers."""
+    text = """id: graph
+title: graph
+source: {seed: t, section: t, framework: pytorch}
+input: [3, 8, 8]
+num_classes: 5
+layers:
+  - {kind: conv, name: stem, out_channels: 4, kernel: 3, padding: 1}
+  - block: res
+    branches:
+      - [{kind: conv, name: a, out_channels: 6, kernel: 3, stride: 2, padding: 1, bias: false}, {kind: batchnorm, name: bn},
+         {kind: relu, name: r}, {kind: conv, name: b, out_channels: 6, kernel: 3, padding: 1}]
+      - [{kind: conv, name: proj, out_channels: 6, kernel: 1, stride: 2}]
+    merge: add
+  - {kind: relu, name: r2}
+  - block: mix
+    branches:
+      - [{kind: conv, name: one, out_channels: 2, kernel: 1}]
+      - [{kind: maxpool, name: pool, kernel: 3, stride: 1, padding: 1}]
+      - []
+    merge: concat
+  - {kind: flatten}
+  - {kind: linear, name: fc, out_features: 5}
+"""
+    a = analyse(spec_from_text(text))
+    peers = measure_with_peers(a.spec)
+    check_against_peers(a, peers)
+    # res.a 8 -> (8 + 2 - 3) // 2 + 1 = 4; mix: 2 + 6 + 6 = 14 channels at 4x4; fc 14*16 -> 5
+    assert peers.layer("mix.concat_1").output_shape == (14, 4, 4)
+    assert peers.layer("fc").params == 14 * 16 * 5 + 5
+    assert peers.pool_inputs == 6 * 4 * 4  # the pool sees res's output, not the conv written before it
+    assert _ptflops_figure(a) == peers.ptflops_macs
