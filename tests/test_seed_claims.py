@@ -19,8 +19,8 @@ from alexnet_audit.audit import AuditRun
 
 PER_SEED = {
     "000_7b2e40ebace9b455.txt": {"holds": 41, "fails": 9, "ambiguous": 3, "unverifiable": 0},
-    "001_064323bdb59b6484.txt": {"holds": 61, "fails": 32, "ambiguous": 1, "unverifiable": 2},
-    "002_c1e88c9ea5899ef2.txt": {"holds": 67, "fails": 14, "ambiguous": 1, "unverifiable": 4},
+    "001_064323bdb59b6484.txt": {"holds": 62, "fails": 32, "ambiguous": 1, "unverifiable": 2},
+    "002_c1e88c9ea5899ef2.txt": {"holds": 67, "fails": 14, "ambiguous": 1, "unverifiable": 5},
     "003_d71b9f1d5dd3f21e.txt": {"holds": 32, "fails": 7, "ambiguous": 0, "unverifiable": 0},
     "004_c338b316e2a88ea6.txt": {"holds": 19, "fails": 5, "ambiguous": 0, "unverifiable": 0},
 }
