@@ -84,6 +84,28 @@ def test_several_models_ask_which(tmp_path: Path) -> None:
         ("conv", 3 * 3 * 3 * 8 + 8), ("flat", 0), ("out", 30 * 30 * 8 * 10 + 10)]
 
 
+def test_keras_padding_global_pooling_and_leaky_relu(tmp_path: Path) -> None:
+    code = """
+        from keras.models import Sequential
+        from keras.layers import Conv2D, ZeroPadding2D, LeakyReLU, GlobalAveragePooling2D, Dense
+
+        model = Sequential([
+            ZeroPadding2D(padding=((1, 0), (2, 1)), input_shape=(10, 10, 3)),
+            Conv2D(8, 3, dilation_rate=2),
+            LeakyReLU(),
+            GlobalAveragePooling2D(),
+            Dense(5, activation='elu'),
+        ])
+    """
+    result = import_listing(tmp_path, code)
+    rows = measured(result.text)
+    # 10+1+0 = 11 rows, 10+2+1 = 13 columns; the dilated 3x3 spans 5: 7 x 9
+    assert [(k, s, p) for _, k, s, p in rows] == [
+        ("zeropad", (3, 11, 13), 0), ("conv", (8, 7, 9), 3 * 3 * 3 * 8 + 8), ("leaky_relu", (8, 7, 9), 0),
+        ("global_avgpool", (8,), 0), ("linear", (5,), 8 * 5 + 5), ("elu", (5,), 0)]
+    assert spec_from_text(result.text).layers[2].spec.slope == 0.3  # Keras's LeakyReLU default
+
+
 def test_keras_functional_branches(tmp_path: Path) -> None:
     code = """
         from tensorflow.keras import layers, Model

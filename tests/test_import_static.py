@@ -143,6 +143,35 @@ def test_nested_sequential_from_a_list_an_ordered_dict_and_init_weights(tmp_path
     assert (inits["head.fc.1"].weight.dist, inits["head.fc.1"].weight.std) == ("normal", 0.01)
 
 
+def test_newer_layer_kinds(tmp_path: Path) -> None:
+    code = """
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class Modern(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pad = nn.ZeroPad2d((1, 2, 0, 3))
+                self.conv = nn.Conv2d(3, 4, 3, dilation=2)
+                self.act = nn.LeakyReLU(0.2)
+                self.fc = nn.Linear(4 * 5 * 6, 2)
+
+            def forward(self, x):
+                x = F.elu(self.act(self.conv(self.pad(x))), alpha=0.5)
+                x = F.gelu(x)
+                return nn.functional.relu6(self.fc(x.view(x.size(0), -1)))
+    """
+    result = import_listing(tmp_path, code, input=(3, 6, 7))
+    rows = measured(result.text)
+    # pad: 6+0+3 = 9 rows, 7+1+2 = 10 columns; a dilated 3x3 spans 5: 9-5+1 = 5, 10-5+1 = 6
+    assert [(k, s) for _, k, s, _ in rows] == [
+        ("zeropad", (3, 9, 10)), ("conv", (4, 5, 6)), ("leaky_relu", (4, 5, 6)), ("elu", (4, 5, 6)),
+        ("gelu", (4, 5, 6)), ("flatten", (120,)), ("linear", (2,)), ("relu6", (2,))]
+    layers = spec_from_text(result.text).layers
+    assert (layers[2].spec.slope, layers[3].spec.alpha, layers[1].spec.dilation) == (0.2, 0.5, 2)
+    assert set(verdicts(tmp_path, result.text).values()) == {"holds"}
+
+
 def test_sub_module_classes_become_blocks(tmp_path: Path) -> None:
     code = """
         import torch.nn as nn

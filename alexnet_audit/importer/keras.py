@@ -18,11 +18,12 @@ from .reading import Check, Node, Reading
 LAYERS = {
     "Conv2D", "Convolution2D", "Dense", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
     "GlobalAveragePooling2D", "GlobalAvgPool2D", "BatchNormalization", "Activation", "ReLU", "Softmax",
-    "Dropout", "Flatten", "InputLayer",
+    "Dropout", "Flatten", "InputLayer", "ZeroPadding2D", "GlobalMaxPooling2D", "GlobalMaxPool2D", "LeakyReLU", "ELU",
 }
 ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "Convolution2D": "Conv2D",
-           "GlobalAvgPool2D": "GlobalAveragePooling2D"}
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax"}
+           "GlobalAvgPool2D": "GlobalAveragePooling2D", "GlobalMaxPool2D": "GlobalMaxPooling2D"}
+ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax", "elu": "elu",
+               "gelu": "gelu", "relu6": "relu6", "hard_swish": "hardswish"}
 INITIALISERS = {
     "zeros": {"dist": "constant", "value": 0.0}, "ones": {"dist": "constant", "value": 1.0},
     "glorot_uniform": {"dist": "glorot_uniform"},
@@ -161,6 +162,9 @@ class KerasHooks(Hooks):
             if stride != 1:
                 fields["stride"] = stride
             fields["padding"] = self._padding(t.arg(3, "padding"), "Conv2D")
+            dilation = s.pair(t.arg(5, "dilation_rate", 1), "dilation_rate", line)
+            if dilation != 1:
+                fields["dilation"] = dilation
             activation = t.arg(8, "activation")
             self._bias(t, fields)
             self._init(t, fields)
@@ -181,9 +185,18 @@ class KerasHooks(Hooks):
             if strides is not None:
                 fields["stride"] = s.pair(strides, "strides", line)
             fields["padding"] = self._padding(t.arg(2, "padding"), ctor)
-        elif ctor == "GlobalAveragePooling2D":
-            return [Node("adaptive_avgpool", (("output_size", 1),), self._name(t), line, t.code),
-                    Node("flatten", (), self._name(Template("Flatten", (), (), line, t.code)), line, t.code)]
+        elif ctor in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+            kind = "global_avgpool" if ctor == "GlobalAveragePooling2D" else "global_maxpool"
+        elif ctor == "ZeroPadding2D":
+            pad = t.arg(0, "padding", 1)
+            if isinstance(pad, (tuple, list)) and all(isinstance(p, (tuple, list)) for p in pad):  # ((top, bottom), (left, right))
+                pad = [s.integer(v, "padding", line) for side in pad for v in side]
+            kind, fields = "zeropad", {"padding": s.pair(pad, "padding", line) if not isinstance(pad, list) or len(pad) == 2 else pad}
+        elif ctor == "LeakyReLU":
+            slope = dict(t.kwargs).get("negative_slope", t.arg(0, "alpha", 0.3))
+            kind, fields = "leaky_relu", {"slope": s.number(slope, "alpha", line)}
+        elif ctor == "ELU":
+            kind, fields = "elu", {"alpha": s.number(t.arg(0, "alpha", 1.0), "alpha", line)}
         elif ctor == "BatchNormalization":
             kind = "batchnorm"
             momentum = t.arg(1, "momentum", 0.99)

@@ -100,6 +100,7 @@ def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
 
 
 _FUNCTIONS = {"relu": "relu", "relu_": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
+              "relu6": "relu6", "hardswish": "hardswish", "gelu": "gelu",
               "flatten": "flatten", "max_pool2d": "maxpool", "avg_pool2d": "avgpool",
               "adaptive_avg_pool2d": "adaptive_avgpool", "dropout": "dropout"}
 _PASS = {"contiguous", "clone", "detach", "float", "to", "dropout_eval"}
@@ -194,9 +195,11 @@ def module_layer(m: Any, name: str) -> dict[str, Any] | None:
     from torch import nn
 
     if isinstance(m, nn.Conv2d):
-        if _pair(m.dilation) != 1 or m.padding_mode != "zeros":
-            raise AuditError(f"{name}: dilated or non-zero-padded convolutions are not a spec layer")
+        if m.padding_mode != "zeros":
+            raise AuditError(f"{name}: a convolution padded with {m.padding_mode!r} is not a spec layer")
         out = {"kind": "conv", "out_channels": m.out_channels, "kernel": _pair(m.kernel_size)}
+        if _pair(m.dilation) != 1:
+            out["dilation"] = _pair(m.dilation)
         if _pair(m.stride) != 1:
             out["stride"] = _pair(m.stride)
         padding = m.padding if isinstance(m.padding, str) else _pair(m.padding)
@@ -228,8 +231,17 @@ def module_layer(m: Any, name: str) -> dict[str, Any] | None:
         return {"kind": "lrn", "size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
     if isinstance(m, (nn.Dropout, nn.Dropout2d)):
         return {"kind": "dropout", "p": m.p}
+    if isinstance(m, nn.LeakyReLU):
+        return {"kind": "leaky_relu", "slope": m.negative_slope}
+    if isinstance(m, nn.ELU):
+        return {"kind": "elu", "alpha": m.alpha}
+    if isinstance(m, nn.GELU):
+        return {"kind": "gelu", "approximate": m.approximate}
+    if isinstance(m, nn.ZeroPad2d):
+        left, right, top, bottom = m.padding
+        return {"kind": "zeropad", "padding": [top, bottom, left, right]}
     for cls, kind in ((nn.ReLU, "relu"), (nn.Tanh, "tanh"), (nn.Sigmoid, "sigmoid"), (nn.Softmax, "softmax"),
-                      (nn.Flatten, "flatten")):
+                      (nn.Flatten, "flatten"), (nn.ReLU6, "relu6"), (nn.Hardswish, "hardswish")):
         if isinstance(m, cls):
             return {"kind": kind}
     if isinstance(m, nn.Identity):

@@ -32,12 +32,14 @@ from .reading import Check, Node, Reading
 MODULES = {
     "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "LocalResponseNorm", "BatchNorm2d",
     "BatchNorm1d", "ReLU", "Tanh", "Sigmoid", "Softmax", "Dropout", "Dropout2d", "Flatten", "Identity",
+    "LeakyReLU", "ReLU6", "ELU", "GELU", "Hardswish", "ZeroPad2d",
 }
 CONTAINERS = {"Sequential", "ModuleList"}
 FUNCTIONAL = {
     "relu": "relu", "relu_": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
     "max_pool2d": "maxpool", "avg_pool2d": "avgpool", "adaptive_avg_pool2d": "adaptive_avgpool",
     "dropout": "dropout", "flatten": "flatten", "local_response_norm": "lrn",
+    "leaky_relu": "leaky_relu", "relu6": "relu6", "elu": "elu", "gelu": "gelu", "hardswish": "hardswish",
 }
 INIT_KIND = {"Conv2d": "conv", "Linear": "linear"}
 
@@ -175,8 +177,7 @@ class TorchHooks(Hooks):
             fields["padding"] = padding if padding in ("same", "valid") else s.pair(padding, "padding", line)
             if fields["padding"] == 0:
                 del fields["padding"]
-            if t.arg(5, "dilation", 1) not in (1, (1, 1)):
-                self.reading.note_unreadable(line, f"{t.code}: dilation is not a spec field; left out")
+            self._opt(fields, "dilation", t.arg(5, "dilation", 1), 1, s.pair, line)
             self._opt(fields, "groups", t.arg(6, "groups", 1), 1, s.integer, line)
             if t.arg(7, "bias", True) is False:
                 fields["bias"] = False
@@ -199,8 +200,20 @@ class TorchHooks(Hooks):
             kind, declared = "batchnorm", s.integer(t.arg(0, "num_features"), "num_features", line)
             self._opt(fields, "eps", t.arg(1, "eps", 1e-5), 1e-5, s.number, line)
             self._opt(fields, "momentum", t.arg(2, "momentum", 0.1), 0.1, s.number, line)
-        elif t.ctor in ("ReLU", "Tanh", "Sigmoid", "Softmax", "Flatten"):
+        elif t.ctor in ("ReLU", "Tanh", "Sigmoid", "Softmax", "Flatten", "ReLU6", "Hardswish"):
             kind = t.ctor.lower()
+        elif t.ctor == "LeakyReLU":
+            kind, fields = "leaky_relu", {"slope": s.number(t.arg(0, "negative_slope", 0.01), "negative_slope", line)}
+        elif t.ctor == "ELU":
+            kind, fields = "elu", {"alpha": s.number(t.arg(0, "alpha", 1.0), "alpha", line)}
+        elif t.ctor == "GELU":
+            kind, fields = "gelu", {"approximate": t.arg(0, "approximate", "none")}
+        elif t.ctor == "ZeroPad2d":
+            pad = t.arg(0, "padding")
+            if isinstance(pad, (tuple, list)) and len(pad) == 4:  # PyTorch's (left, right, top, bottom)
+                pad = [s.integer(pad[2], "padding", line), s.integer(pad[3], "padding", line),
+                       s.integer(pad[0], "padding", line), s.integer(pad[1], "padding", line)]
+            kind, fields = "zeropad", {"padding": pad if isinstance(pad, list) else s.integer(pad, "padding", line)}
         elif t.ctor in ("Dropout", "Dropout2d"):
             kind, fields = "dropout", {"p": s.number(t.arg(0, "p", 0.5), "p", line)}
             if t.ctor == "Dropout2d":
@@ -246,6 +259,10 @@ class TorchHooks(Hooks):
             get = _getter(args, kwargs, ["input", "size", "alpha", "beta", "k"])
             fields = {"size": s.integer(get("size"), "size", line), "alpha": s.number(get("alpha", 1e-4), "alpha", line),
                       "beta": s.number(get("beta", 0.75), "beta", line), "k": s.number(get("k", 1.0), "k", line)}
+        elif kind == "leaky_relu":
+            fields = {"slope": s.number(_getter(args, kwargs, ["input", "negative_slope"])("negative_slope", 0.01), "negative_slope", line)}
+        elif kind == "elu":
+            fields = {"alpha": s.number(_getter(args, kwargs, ["input", "alpha"])("alpha", 1.0), "alpha", line)}
         elif kind == "flatten":
             start = _getter(args, kwargs, ["input", "start_dim"])("start_dim", 0)
             if start not in (1, -3) and x.nodes:
