@@ -50,7 +50,7 @@ class Tensor:
     def head(self) -> str:
         return self.nodes[-1].qualified if self.nodes else ""
 
-    def then(self, *nodes: Node) -> "Tensor":
+    def then(self, *nodes: Node) -> Tensor:
         """These layers applied in turn, each fed by the one before."""
         out, head = list(self.nodes), self.head
         for node in nodes:
@@ -59,7 +59,7 @@ class Tensor:
             head = node.qualified
         return Tensor(tuple(out))
 
-    def join(self, others: list["Tensor"], merge: Node) -> "Tensor":
+    def join(self, others: list[Tensor], merge: Node) -> Tensor:
         """Branches meeting at a merge node (add, concat)."""
         out = list(self.nodes)
         seen = {n.qualified for n in out}

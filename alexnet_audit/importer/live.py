@@ -57,7 +57,7 @@ def _load(path: Path, name: str) -> Any:
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # the user's own code: any failure of it is theirs to see
+    except Exception as exc:  # noqa: BLE001 - the user's own code: any failure of it is theirs to see
         raise AuditError(f"running it failed: {type(exc).__name__}: {exc}", file=str(path)) from None
     finally:
         sys.path.pop(0)
@@ -67,7 +67,7 @@ def _load(path: Path, name: str) -> Any:
     if not isinstance(obj, nn.Module):
         try:
             obj = obj()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             raise AuditError(f"{name}() failed: {type(exc).__name__}: {exc}", file=str(path)) from None
     if not isinstance(obj, nn.Module):
         raise AuditError(f"{name} is not an nn.Module (nor a class or function that makes one)", file=str(path))
@@ -91,7 +91,7 @@ def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
 
     try:
         gm = fx.symbolic_trace(model)
-    except Exception as exc:  # fx refuses data-dependent control flow and more: fall back, say so
+    except Exception as exc:  # noqa: BLE001 - fx refuses data-dependent control flow and more: fall back, say so
         reading.assumed.append(f"torch.fx cannot trace the model ({type(exc).__name__}): its leaf modules are taken "
                                "in the order a forward pass calls them; functional calls in forward() are not seen")
         return _by_calls(model, shape, reading)
@@ -260,7 +260,7 @@ def _by_calls(model: Any, shape: tuple[int, int, int], reading: Reading) -> Grap
     try:
         with torch.no_grad():
             model(torch.zeros(1, *shape))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         raise AuditError(f"a forward pass on a {'x'.join(map(str, shape))} input failed: {type(exc).__name__}: {exc}") from None
     finally:
         for h in handles:

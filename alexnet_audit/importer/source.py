@@ -13,6 +13,7 @@ import html
 import re
 import warnings
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from ..errors import AuditError
@@ -189,7 +190,7 @@ def _lost_layout(run: Block) -> bool:
     texts = [t for _, t in run if t.strip()]
     if any(re.search(r"\):(def|super|self|return|if|for)\b", t) or re.search(r"\w(class|def) \w+\(", t) for t in texts):
         return True
-    for a, b in zip(texts, texts[1:]):
+    for a, b in pairwise(texts):
         if _HEADER.match(a.strip()) and a.rstrip().endswith(":") and _indent(b) <= _indent(a):
             return True
     return False
@@ -262,11 +263,10 @@ def _split_statements(text: str) -> list[str]:
             pieces.append(text[start:i + 1])
             start = i + 1
             header = bool(_HEADER.match(text[start:]))
-        elif depth == 0 and (match := _GLUED_KEYWORD.match(text, i)) and i > start:
+        elif depth == 0 and i > start and _GLUED_KEYWORD.match(text, i):
             pieces.append(text[start:i])
             start = i
             header = bool(_HEADER.match(text[start:]))
-            del match
         i += 1
     pieces.append(text[start:])
     return [p.strip() for p in pieces if p.strip()]
