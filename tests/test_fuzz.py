@@ -29,7 +29,7 @@ from alexnet_audit.build import build_model
 from alexnet_audit.claims import Verdict
 from alexnet_audit.cli import app
 from alexnet_audit.render.json_out import run_json
-from alexnet_audit.render.terminal import compare_table, inspect_view
+from alexnet_audit.render.terminal import compare_view, inspect_view
 from alexnet_audit.spec import Spec
 
 from helpers import LENET, spec_text
@@ -90,7 +90,7 @@ def test_random_valid_network_builds_measures_and_reports(net: Net) -> None:
     claims = net.doc.get("claims", [])
     assert [c.id for c in audit.claims] == [c["id"] for c in claims]  # every claim judged, none skipped
     assert all(isinstance(c.verdict, Verdict) for c in audit.claims)
-    text = _render(compare_table(run)) + _render(inspect_view(audit))
+    text = _render(compare_view(run, 160)) + _render(inspect_view(audit, 160))
     assert "fuzz" in text and "claims" in text
     doc = json.loads(run_json(run))
     assert [c["id"] for c in doc["specs"][0]["claims"]] == [c["id"] for c in claims]
