@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import AuditError
@@ -88,6 +88,21 @@ class OneLineGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERNAL) from None
 
 
+class PlainCommand(TyperCommand):
+    """Help that names each argument by its metavar (`SPEC...`), not by a Python type (`<list[Path]>`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        names = [(p.metavar or (p.name or "").upper()) + ("..." if p.nargs != 1 else "")
+                 for p in self.params if isinstance(p, TyperArgument)]
+        return ["[OPTIONS]", *names]
+
+
 app = typer.Typer(cls=OneLineGroup, add_completion=False, rich_markup_mode=None, invoke_without_command=True,
                   help="Audit written descriptions of classic CNNs.")
 
@@ -105,7 +120,7 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     if ctx.invoked_subcommand is None:
-        _say(ctx.get_help())
+        typer.echo(ctx.get_help())
         raise typer.Exit(0)
 
 
@@ -120,7 +135,7 @@ def _input_shape(value: Optional[str]) -> Optional[tuple[int, int, int]]:
     return c, h, w
 
 
-SPECS_ARG = typer.Argument(..., help="Spec files (YAML).", metavar="SPEC...")
+SPECS_ARG = typer.Argument(..., help="Spec files (YAML).", metavar="SPEC")
 JSON_OPT = typer.Option(None, "--json", metavar="FILE", help="Also write the results as JSON here.")
 CSV_OPT = typer.Option(None, "--csv", metavar="FILE", help="Also write the table as CSV here.")
 MD_OPT = typer.Option(None, "--markdown", metavar="FILE", help="Also write the table as markdown here.")
@@ -169,7 +184,7 @@ def _tables(frame: Any, csv_path: Optional[Path], md_path: Optional[Path]) -> No
         _write(md_path, to_markdown(frame))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def compare(
     specs: List[Path] = SPECS_ARG, json_path: Optional[Path] = JSON_OPT, csv_path: Optional[Path] = CSV_OPT,
     md_path: Optional[Path] = MD_OPT, input_shape: Optional[str] = INPUT_OPT, training_dir: Path = TRAINING_OPT,
@@ -189,7 +204,7 @@ def compare(
     raise typer.Exit(run.exit_code)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def inspect(
     spec: Path = typer.Argument(..., help="One spec file (YAML).", metavar="SPEC"), json_path: Optional[Path] = JSON_OPT,
     csv_path: Optional[Path] = CSV_OPT, md_path: Optional[Path] = MD_OPT, input_shape: Optional[str] = INPUT_OPT,
@@ -208,7 +223,7 @@ def inspect(
     raise typer.Exit(run.exit_code)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def schema() -> None:
     """Print the spec format's JSON Schema (for editor completion)."""
     import json
@@ -236,17 +251,17 @@ def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
     return show
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def train(
     specs: List[Path] = SPECS_ARG,
     data: str = typer.Option("digits", "--data", metavar="NAME|DIR", help="digits or shapes (built in), or a "
                              "directory: CIFAR-10's python batches, MNIST's IDX files or an ImageFolder tree."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default 150 on CPU, 1000 on a GPU)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Train for this many epochs instead."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, metavar="N", help="Training steps (default 150 on CPU, 1000 on a GPU)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N", help="Train for this many epochs instead."),
     budget: Optional[float] = typer.Option(None, "--budget", min=1, metavar="SECONDS", help="Seconds per spec, all "
                                            "phases together (default 60 on CPU, 45 on a GPU)."),
-    device: Device = typer.Option(Device.auto, "--device", help="auto takes CUDA when present."),
-    seed: int = typer.Option(0, "--seed", help="Initial weights, batch order, dropout."),
+    device: Device = typer.Option(Device.auto, "--device", metavar="auto|cuda|cpu", help="auto takes CUDA when present."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Initial weights, batch order, dropout."),
     out_dir: Path = typer.Option(TRAINING_DIR, "--out", metavar="DIR", help="Where <spec-id>.json and <spec-id>.png "
                                  "go (what --training-dir reads)."),
 ) -> None:
@@ -302,7 +317,7 @@ def _check_reports(out_dir: Path, files: dict[str, bytes]) -> None:
     _say(f"{len(files)} report files in {out_dir} are up to date")
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def report(
     specs: List[Path] = SPECS_ARG,
     out_dir: Path = typer.Option(..., "-o", "--output", metavar="DIR", help="The report directory (created if missing)."),
@@ -342,7 +357,7 @@ def report(
     _finish(run, records)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def check(
     specs: List[Path] = SPECS_ARG,
     baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", help="Fail only on changes against "
