@@ -5,21 +5,22 @@ module, its output shape, its closed-form parameter and MAC counts, and its rece
 step. A new kind touches this file only: write its class and add it to `LayerSpec`.
 
 Shapes are per sample, without the batch dimension: (C, H, W) for maps, (F,) for vectors.
+Nothing here imports torch at module level: each `module()` imports it when it builds.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
-from torch import nn
 
 from .errors import AuditError
 from .init import LayerInit
+
+if TYPE_CHECKING:  # torch loads only when a model is built: `--help` and bad input stay fast
+    from torch import nn
 
 Shape = tuple[int, ...]
 
@@ -105,33 +106,6 @@ def numel(shape: Shape) -> int:
     return math.prod(shape)
 
 
-class Padded(nn.Module):
-    """Pads (left, right, top, bottom) with a constant, then applies `inner`: asymmetric TF SAME."""
-
-    def __init__(self, pads: tuple[int, int, int, int], value: float, inner: nn.Module) -> None:
-        super().__init__()
-        self.pads = pads
-        self.value = value
-        self.inner = inner
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.inner(F.pad(x, self.pads, value=self.value))
-
-
-class CountExcludingAvgPool(nn.Module):
-    """TF's SAME average pooling: padded cells do not count in the mean, even when asymmetric."""
-
-    def __init__(self, pads: tuple[int, int, int, int], kernel: tuple[int, int], stride: tuple[int, int], in_hw: tuple[int, int]) -> None:
-        super().__init__()
-        self.pads = pads
-        self.pool = nn.AvgPool2d(kernel, stride)
-        ones = F.pad(torch.ones(1, 1, *in_hw), pads)
-        self.register_buffer("inv_count", 1.0 / self.pool(ones), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(F.pad(x, self.pads)) * self.inv_count
-
-
 class _Layer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -193,6 +167,10 @@ class Conv(_Layer):
         return RFStep(pair(self.kernel)[0], pair(self.stride)[0])
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
+        from .modules import Padded
+
         c, _, _, ph, pw = self._geometry(shape)
         symmetric = ph[0] == ph[1] and pw[0] == pw[1]
         conv = nn.Conv2d(
@@ -238,6 +216,10 @@ class MaxPool(_Pool):
     kind: Literal["maxpool"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
+        from .modules import Padded
+
         k, s, ph, pw = self._geometry(shape)
         if ph[0] == ph[1] and pw[0] == pw[1]:
             return nn.MaxPool2d(k, s, padding=(ph[0], pw[0]), ceil_mode=self.ceil_mode)
@@ -248,6 +230,10 @@ class AvgPool(_Pool):
     kind: Literal["avgpool"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
+        from .modules import CountExcludingAvgPool
+
         k, s, ph, pw = self._geometry(shape)
         if self.padding == "same":
             return CountExcludingAvgPool((pw[0], pw[1], ph[0], ph[1]), k, s, (shape[1], shape[2]))
@@ -272,6 +258,8 @@ class AdaptiveAvgPool(_Layer):
         return RFStep(-(-h // oh), max(h // oh, 1))
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.AdaptiveAvgPool2d(pair(self.output_size))
 
 
@@ -303,6 +291,8 @@ class LRN(_LocalResponseNorm):
         return self.size
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.LocalResponseNorm(self.size, self.alpha, self.beta, self.k)
 
 
@@ -323,6 +313,8 @@ class LRNTF(_LocalResponseNorm):
         return 2 * self.depth_radius + 1
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         size = self.window()
         return nn.LocalResponseNorm(size, self.alpha * size, self.beta, self.bias)
 
@@ -342,6 +334,8 @@ class BatchNorm(_Layer):
         return 2 * numel(shape)  # fvcore, eval mode with affine: a scale and a shift per element
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
         return norm(shape[0], eps=self.eps, momentum=self.momentum)
 
@@ -350,6 +344,8 @@ class ReLU(_Layer):
     kind: Literal["relu"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.ReLU()
 
 
@@ -357,6 +353,8 @@ class Tanh(_Layer):
     kind: Literal["tanh"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Tanh()
 
 
@@ -364,6 +362,8 @@ class Sigmoid(_Layer):
     kind: Literal["sigmoid"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Sigmoid()
 
 
@@ -371,6 +371,8 @@ class Softmax(_Layer):
     kind: Literal["softmax"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Softmax(dim=1)
 
 
@@ -381,6 +383,8 @@ class Dropout(_Layer):
     p: float = Field(default=0.5, ge=0, lt=1)
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Dropout(self.p)
 
 
@@ -395,6 +399,8 @@ class Flatten(_Layer):
         return RFStep(shape[1] if len(shape) == 3 else 1, 1)
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Flatten()
 
 
@@ -424,6 +430,8 @@ class Linear(_Layer):
         return shape[0] * self.out_features
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Linear(self._in(shape), self.out_features, bias=self.bias)
 
 
