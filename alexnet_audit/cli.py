@@ -83,7 +83,8 @@ class OneLineGroup(TyperGroup):
             from .audit import internal_error
 
             if ctx.params.get("debug"):
-                _say(traceback.format_exc().rstrip(), to_err=True)
+                for line in traceback.format_exc().rstrip().splitlines():
+                    _say(line, to_err=True)
             _fail(str(internal_error(exc)))
             raise typer.Exit(EXIT_INTERNAL) from None
 

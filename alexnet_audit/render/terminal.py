@@ -123,7 +123,7 @@ def layer_rows(audit: SpecAudit) -> list[dict[str, str]]:
 _RIGHT = {"params", "MACs", "receptive field", "effective stride", "output (HxWxC)"}
 
 
-def _layer_table(audit: SpecAudit, columns: Sequence[str], title: str, total: bool = True) -> Table:
+def _layer_table(audit: SpecAudit, columns: Sequence[str], title: Text | str, total: bool = True) -> Table:
     table = Table(title=title)
     if not any(lr.stage for lr in audit.analysis.layers):
         columns = [c for c in columns if c != "stage"]
@@ -140,7 +140,7 @@ def _layer_table(audit: SpecAudit, columns: Sequence[str], title: str, total: bo
 
 def layer_tables(audit: SpecAudit, width: int) -> RenderableType:
     """One table of every layer when it fits `width`; else its shapes and counts, then its windows."""
-    title = plain(f"{audit.spec.id}: {audit.spec.doc.title}")
+    title = terminal_text(f"{audit.spec.id}: {audit.spec.doc.title}")
     whole = fit(_layer_table(audit, _SHAPE_COLUMNS + _WINDOW_COLUMNS[1:], title), width)
     if whole is not None:
         return whole
