@@ -56,9 +56,10 @@ def _fail(text: str) -> None:
 class OneLineGroup(TyperGroup):
     """Usage errors in one line (exit 2); any other exception in one line as ours (exit 3)."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, standalone_mode: bool = True,
+             **kwargs: Any) -> Any:
+        try:  # one program name however it was started (the script, python -m, a test runner)
+            code = super().main(args, "alexnet-audit", *rest, standalone_mode=False, **kwargs)
         except typer.TyperException as exc:  # typer's usage errors: unknown option, bad value, missing argument
             ctx = getattr(exc, "ctx", None)
             hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
