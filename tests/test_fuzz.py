@@ -62,13 +62,12 @@ def _audit_text(text: str) -> AuditRun:
 
 def _forward_shapes(spec: Spec) -> list[tuple[int, ...]]:
     model = build_model(spec).eval()
-    h = torch.zeros(2, *spec.doc.input)
-    shapes = []
-    with torch.no_grad():
-        for module in model:
-            h = module(h)
-            shapes.append(tuple(h.shape[1:]))
-    return shapes
+    x = torch.zeros(2, *spec.doc.input)
+    values: list[torch.Tensor] = []
+    with torch.no_grad():  # node by node, each fed from the positions its spec names (-1: the input)
+        for module, feeds in zip(model.nodes, model.feeds):
+            values.append(module(*(x if i < 0 else values[i] for i in feeds)))
+    return [tuple(v.shape[1:]) for v in values]
 
 
 def _render(renderable: object) -> str:
