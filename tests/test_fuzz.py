@@ -37,8 +37,10 @@ from strategies import SENTINEL, Broken, Net, broken_specs, nets_with_claims
 
 runner = CliRunner()
 MAX_PEAK_BYTES = 64 << 20  # Python-level memory a refused spec may use (an alias bomb would need gigabytes)
-# Where a broken spec could blow up memory, the fuzz test traces it (tracemalloc costs ~30 ms an example).
-MEMORY_RISKS = {"alias_bomb", "deep_nesting", "long_string", "huge_integer", "size_out_of_range", "bad_formula"}
+# Where a broken spec could blow up memory, the fuzz test traces it (tracemalloc slows an example
+# several-fold). Deep nesting is a risk of recursion and time, not memory: its nodes are bounded by
+# the file's size, and the test still has it refused in one line.
+MEMORY_RISKS = {"alias_bomb", "long_string", "huge_integer", "size_out_of_range", "bad_formula"}
 
 
 @contextlib.contextmanager
