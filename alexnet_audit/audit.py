@@ -20,6 +20,7 @@ from .spec import Spec, SpecDoc, load_spec
 if TYPE_CHECKING:
     from .analysis import Analysis
     from .claims import ClaimResult, Verdict
+    from .facts import FactBase
     from .train.record import TrainingRecord
 
 Shape = tuple[int, int, int]
@@ -118,10 +119,11 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
             continue
         loaded[spec.id] = (spec, analysis)
     records = _training_records(list(loaded), training_dir, broken) if training_dir and loaded else {}
+    facts = _facts() if loaded else None
     audits = []
     for spec, analysis in loaded.values():
         try:
-            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), input_shape))
+            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), input_shape, facts))
         except AuditError as exc:
             broken.append(BrokenSpec(spec.path, exc.located(file=spec.path)))
         except Exception as exc:  # noqa: BLE001 - isolate our own bug to this spec
@@ -129,12 +131,19 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
     return AuditRun(tuple(audits), tuple(broken), training_dir)
 
 
-def _judge(spec: Spec, analysis: Analysis, loaded: dict[str, tuple[Spec, Analysis]],
-           record: TrainingRecord | None, input_shape: Shape | None) -> SpecAudit:
+def _facts() -> FactBase:
+    from .facts import load_facts
+
+    return load_facts()
+
+
+def _judge(spec: Spec, analysis: Analysis, loaded: dict[str, tuple[Spec, Analysis]], record: TrainingRecord | None,
+           input_shape: Shape | None, facts: FactBase | None) -> SpecAudit:
     from .claims import judge_all
 
     counterpart = _counterpart(spec, loaded, input_shape)
-    return SpecAudit(spec, analysis, judge_all(analysis, counterpart, record), counterpart, record)
+    claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded, input_shape))
+    return SpecAudit(spec, analysis, claims, counterpart, record)
 
 
 def _training_records(spec_ids: list[str], training_dir: Path, broken: list[BrokenSpec]) -> dict[str, TrainingRecord]:
@@ -150,6 +159,20 @@ def _training_records(spec_ids: list[str], training_dir: Path, broken: list[Brok
             except AuditError as exc:
                 broken.append(BrokenSpec(str(path), exc))
     return records
+
+
+def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None) -> dict[str, Analysis]:
+    """The reference networks a spec's claims compare with: those among the specs given, and any a
+    `same_as` claim names, found beside this spec's file."""
+    refs = {sid: a for sid, (s, a) in loaded.items() if s.doc.source.variant == "reference"}
+    for claim in spec.doc.claims:
+        wanted = getattr(claim, "reference", None)
+        if wanted and wanted not in refs:
+            try:
+                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml", input_shape)[1]
+            except AuditError:
+                continue
+    return refs
 
 
 def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None) -> Analysis | None:

@@ -226,4 +226,5 @@ def test_csv_and_markdown_tables(tmp_path: Path) -> None:
 
 
 def test_verdicts_print_as_text(shipped_run: AuditRun) -> None:
-    assert {str(c.verdict) for a in shipped_run.audits for c in a.claims} == {"holds", "fails", "unverifiable"}
+    printed = {str(c.verdict) for a in shipped_run.audits for c in a.claims}
+    assert {"holds", "fails"} <= printed <= {"holds", "fails", "ambiguous", "unverifiable"}

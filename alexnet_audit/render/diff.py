@@ -56,7 +56,7 @@ def diff_table(d: SpecDiff) -> Table:
     """Two readings of one network, layer by layer: where they part and what it does downstream."""
     table = Table(title=terminal_text(f"{d.left} → {d.right}"), caption=terminal_text(_caption(d)), show_lines=True)
     for col in _DIFF_COLUMNS:
-        table.add_column(col, justify="right" if col.startswith("Δ") else "left")
+        table.add_column(col, justify="right" if col.startswith("Δ") else "left", overflow="fold" if col == "where they part" else "ellipsis")
     for cells in [_row_cells(r) for r in d.rows] + [_total_cells(d)]:
         table.add_row(*[cells[c] for c in _DIFF_COLUMNS])
     return table
@@ -66,8 +66,8 @@ def diff_blocks(d: SpecDiff) -> Table:
     """The same diff with each row's figures stacked, for terminals too narrow for eight columns."""
     table = Table(title=terminal_text(f"{d.left} → {d.right}"), caption=terminal_text(_caption(d)), show_lines=True,
                   show_header=False)
-    table.add_column("")
-    table.add_column("")
+    table.add_column("", overflow="fold")
+    table.add_column("", overflow="fold")
     for cells in [_row_cells(r) for r in d.rows] + [_total_cells(d)]:
         head = Text.assemble(cells["left"], " → ", cells["right"]) if cells["right"].plain else cells["left"]
         body = Text("\n").join([Text.assemble((f"{k}: ", "dim"), cells[k]) for k in _DIFF_COLUMNS[2:] if cells[k].plain])
@@ -84,9 +84,9 @@ def deviations_table(rows: Sequence[tuple[str, tuple[Deviation, ...]]]) -> Table
     """Features of the 2012 network (rows) and what each spec does with them (columns)."""
     table = Table(title=f"against the 2012 paper ({PAPER_ID})", show_lines=True)
     table.add_column("feature", style="bold")
-    table.add_column("2012 paper")
+    table.add_column("2012 paper", overflow="fold")
     for spec_id, _ in rows:
-        table.add_column(terminal_text(spec_id))
+        table.add_column(terminal_text(spec_id), overflow="fold")
     if not rows:
         return table
     for i, first in enumerate(rows[0][1]):

@@ -4,6 +4,8 @@ rich shrinks a table that is too wide by narrowing its widest columns, even belo
 word, so a figure such as `61,100,840` would be cut or folded. Here each column gets an explicit
 width between its longest word and its longest line; a table whose longest words cannot all fit
 is reported as not fitting, and the caller picks another layout (fewer columns, stacked rows).
+Prose columns (`overflow="fold"`) may fold a word longer than PROSE_WIDTH, as text without spaces
+(Chinese quotes) must.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from rich.table import Table
 T = TypeVar("T")
 
 _MEASURE = Console(width=100_000, color_system=None)
+# The narrowest a prose column gets: wider than any figure (`1,448,813,632`), so only words fold.
+PROSE_WIDTH = 20
 
 
 def _overhead(table: Table) -> int:
@@ -32,13 +36,14 @@ def _column_range(table: Table, index: int) -> tuple[int, int]:
     """The longest word and the longest line of one column, header included."""
     column = table.columns[index]
     whole = column.no_wrap  # a column of figures that must not wrap even at a space ("0.71 G")
+    prose = column.overflow == "fold"  # sentences, some without spaces (Chinese): folded, but never narrower than a figure
     cells: list[RenderableType] = [column.header] if table.show_header else []
     cells += list(column.cells)
     low = high = 1
     for cell in cells:
         m = Measurement.get(_MEASURE, _MEASURE.options, cell)
         low, high = max(low, m.maximum if whole else m.minimum), max(high, m.maximum)
-    return low, high
+    return (min(low, PROSE_WIDTH) if prose else low), high
 
 
 def fit(table: Table, width: int) -> Table | None:

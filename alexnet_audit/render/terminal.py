@@ -167,30 +167,35 @@ def notes(audit: SpecAudit) -> Text:
 
 
 def _claim_cells(c: ClaimResult) -> dict[str, Text]:
-    return {"claim": terminal_text(c.id), "kind": Text(c.kind), "target": terminal_text(c.target or ""),
+    why = Text("\n").join([terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings else []
+                          + [terminal_text(c.diagnosis or c.detail)])
+    return {"claim": terminal_text(c.id), "quote": terminal_text(f"“{c.quote}”", "italic") if c.quote else Text(""),
+            "kind": Text(c.kind), "target": terminal_text(c.target or ""),
             "claimed": terminal_text(figure_text(c.claimed)), "measured": terminal_text(figure_text(c.measured)),
-            "verdict": _verdict(c.verdict), "why": terminal_text(c.diagnosis or c.detail)}
+            "verdict": _verdict(c.verdict), "why": why}
 
 
 def claims_table(audit: SpecAudit) -> Table:
     table = Table(title="claims", show_lines=True)
     for col in ("claim", "kind", "target", "claimed", "measured", "verdict", "why"):
-        table.add_column(col, no_wrap=col in ("claimed", "measured"))
+        table.add_column(col, no_wrap=col in ("claimed", "measured"), overflow="fold" if col in ("claim", "why") else "ellipsis")
     for c in audit.claims:
-        table.add_row(*_claim_cells(c).values())
+        cells = _claim_cells(c)
+        claim = Text("\n").join([cells["claim"], cells["quote"]]) if c.quote else cells["claim"]
+        table.add_row(claim, *[cells[k] for k in ("kind", "target", "claimed", "measured", "verdict", "why")])
     return table
 
 
 def claims_blocks(audit: SpecAudit) -> Table:
     """One block per claim, its figures stacked: for terminals too narrow for the claims table."""
     table = Table(title="claims", show_header=False, show_lines=True)
-    table.add_column("")
-    table.add_column("")
+    table.add_column("", overflow="fold")
+    table.add_column("", overflow="fold")
     for c in audit.claims:
         cells = _claim_cells(c)
         head = Text.assemble(cells["claim"], " ", cells["verdict"])
-        body = Text("\n").join([Text.assemble((f"{k}: ", "dim"), cells[k]) for k in ("kind", "target", "claimed", "measured", "why")
-                                if cells[k].plain])
+        fields = ("quote", "kind", "target", "claimed", "measured", "why")
+        body = Text("\n").join([Text.assemble((f"{k}: ", "dim"), cells[k]) for k in fields if cells[k].plain])
         table.add_row(head, body)
     return table
 
