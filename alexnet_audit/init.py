@@ -11,9 +11,16 @@ from typing import Annotated, Literal, Union
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .strict import refuse_bools
+
 
 class _Init(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools(cls, data: object) -> object:
+        return refuse_bools(cls, data)
 
 
 class TorchDefault(_Init):

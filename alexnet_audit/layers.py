@@ -15,11 +15,12 @@ from typing import Annotated, ClassVar, Literal, Union
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
 from .errors import AuditError
 from .init import LayerInit
+from .strict import refuse_bools
 
 Shape = tuple[int, ...]
 
@@ -137,6 +138,11 @@ class _Layer(BaseModel):
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     mac_rule: ClassVar[str] = EXCLUDED
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools(cls, data: object) -> object:
+        return refuse_bools(cls, data)
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape
