@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
-from .atomic import write_all, write_atomic
+from .atomic import locked, write_all, write_atomic, write_set
 from .audit import AuditRun, audit_paths
 from .baseline import baseline_json, baseline_of, gate, load_baseline
 from .errors import AuditError
@@ -42,6 +42,10 @@ def _report_broken(run: AuditRun) -> None:
 def _bad_input(exc: AuditError) -> typer.Exit:
     err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(2)
+
+
+def _say(line: str) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _write(path: Path, text: str) -> None:
@@ -158,8 +162,9 @@ def train(
             continue
         json_path, png_path = out_dir / f"{spec.id}.json", out_dir / f"{spec.id}.png"
         try:
-            write_atomic(json_path, record_json(record).encode())
-            write_atomic(png_path, curves_png(record))
+            result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
+            with locked(out_dir, on_wait=_say):
+                write_set(result)
         except AuditError as exc:
             raise _bad_input(exc) from None
         out.print(training_summary(record, json_path, png_path), highlight=False, soft_wrap=True)
@@ -196,10 +201,9 @@ def report(
         if check_only:
             _check_reports(out_dir, files)
             return
-        gone = leftovers(out_dir, files) if out_dir.is_dir() else []
-        write_all(out_dir, files)
-        for name in gone:
-            (out_dir / name).unlink(missing_ok=True)
+        with locked(out_dir, on_wait=_say):  # another run's pages are neither mixed in nor deleted mid-write
+            gone = leftovers(out_dir, files)
+            write_all(out_dir, files, remove=gone)
     except AuditError as exc:
         raise _bad_input(exc) from None
     except OSError as exc:

@@ -19,8 +19,10 @@ from .. import __version__
 from ..analysis import CONVENTION, Analysis
 from ..arith import ArithError, parse_figure, parse_formula
 from ..audit import AuditRun, SpecAudit
+from ..bounded_read import read_bounded
 from ..claims import ClaimResult, Verdict
 from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations
+from ..errors import AuditError
 from ..layers import shape_hwc
 from ..train.record import TrainingRecord
 from .charts import comparison_chart, layer_chart
@@ -380,6 +382,8 @@ def report_files(run: AuditRun, report_dir: Path, versions: Versions) -> dict[st
 def _generated_pages(directory: Path) -> list[Path]:
     pages = []
     for path in sorted(directory.glob("*.md")):
+        if not path.is_file():
+            continue  # a FIFO or a device would block or never end: never a page of ours
         try:
             with path.open("rb") as f:
                 if f.readline().rstrip(b"\r\n") == MARKER.encode():
@@ -406,10 +410,13 @@ def stale(directory: Path, files: dict[str, bytes]) -> list[str]:
     out = []
     for name in sorted(files):
         path = directory / name
-        try:
-            current = path.read_bytes()
-        except OSError:
+        if not path.exists():
             out.append(f"{name}: missing")
+            continue
+        try:
+            current = read_bounded(path, len(files[name]), "the report file")  # one byte more than expected tells
+        except AuditError:
+            out.append(f"{name}: not a regular file")
             continue
         if current != files[name]:
             out.append(f"{name}: out of date")
