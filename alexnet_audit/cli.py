@@ -134,13 +134,19 @@ def train(
     device: Device = typer.Option(Device.auto, "--device", help="auto takes CUDA when present."),
     seed: int = typer.Option(0, "--seed", help="Initial weights, batch order, dropout."),
     out_dir: Path = typer.Option(TRAINING_DIR, "--out", help="Where <spec-id>.json and <spec-id>.png go."),
+    max_memory: Optional[float] = typer.Option(None, "--max-memory", help="GiB a run may take (estimated before "
+                                               "allocating; default 80% of the free memory of the device used)."),
 ) -> None:
     """Train each spec's network as its source did and judge: converges or fails to converge.
     Exit 0: every spec converges; 1: some fail to converge; 2: bad input."""
     if steps and epochs:
         err.print("error: give --steps or --epochs, not both", markup=False)
         raise typer.Exit(2)
-    options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed)
+    try:
+        options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
+                               max_memory_gib=max_memory)
+    except AuditError as exc:
+        raise _bad_input(exc) from None
     code = 0
     for path in specs:
         spec_id = path.stem
