@@ -27,6 +27,7 @@ from ..layers import shape_hwc
 from ..train.record import TrainingRecord
 from .charts import comparison_chart, layer_chart
 from .formatting import figure_text
+from .safe import markdown_text, plain
 
 # The first line of every generated page: `report` removes such pages when their spec is gone,
 # and never touches a markdown file without it.
@@ -67,16 +68,14 @@ def _training(audit: SpecAudit, directory: Path) -> Training | None:
 
 
 def _text(value: Any) -> str:
-    """Free text made safe for a table cell: no pipes, emphasis or HTML from the content."""
-    s = str(value)
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("*", "\\*"), ("<", "&lt;"), ("\n", "<br>")):
-        s = s.replace(raw, safe)
-    return s
+    """Free text made safe for a table cell: no pipes, links, images, emphasis or HTML from the
+    content; its line breaks kept as <br>."""
+    return "<br>".join(markdown_text(line) for line in str(value).split("\n"))
 
 
 def _code(value: Any) -> str:
-    s = str(value)
-    return f"`{s}`" if s and "`" not in s and "|" not in s and "\n" not in s else _text(s)
+    s = plain(str(value))
+    return f"`{s}`" if s and "`" not in s and "|" not in s else _text(s)
 
 
 def _figure(c: ClaimResult, value: Any) -> str:
