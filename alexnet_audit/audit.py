@@ -13,6 +13,7 @@ from typing import Iterable
 from .analysis import Analysis, analyse
 from .claims import ClaimResult, Verdict, judge_all
 from .errors import AuditError
+from .facts import load_facts
 from .spec import Spec, load_spec
 from .train.record import TrainingRecord, load_record
 
@@ -76,11 +77,13 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None) -
             continue
         loaded[spec.id] = (spec, analysis)
     records = _training_records(list(loaded), training_dir, broken) if training_dir else {}
+    facts = load_facts()
     audits = []
     for spec, analysis in loaded.values():
         counterpart = _counterpart(spec, loaded)
         record = records.get(spec.id)
-        audits.append(SpecAudit(spec, analysis, judge_all(analysis, counterpart, record), counterpart, record))
+        claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded))
+        audits.append(SpecAudit(spec, analysis, claims, counterpart, record))
     return AuditRun(tuple(audits), tuple(broken))
 
 
@@ -95,6 +98,20 @@ def _training_records(spec_ids: list[str], training_dir: Path, broken: list[Brok
             except AuditError as exc:
                 broken.append(BrokenSpec(str(path), exc))
     return records
+
+
+def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> dict[str, Analysis]:
+    """The reference networks a spec's claims compare with: those among the specs given, and any a
+    `same_as` claim names, found beside this spec's file."""
+    refs = {sid: a for sid, (s, a) in loaded.items() if s.doc.source.variant == "reference"}
+    for claim in spec.doc.claims:
+        wanted = getattr(claim, "reference", None)
+        if wanted and wanted not in refs:
+            try:
+                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml")[1]
+            except AuditError:
+                continue
+    return refs
 
 
 def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> Analysis | None:

@@ -7,9 +7,9 @@ at load (`_parse` validators) so a malformed figure is a located user error, not
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from .arith import ArithError, Figure, parse_figure, parse_formula
 from .strict import refuse_bools
@@ -28,11 +28,45 @@ class Frozen(BaseModel):
         return refuse_bools(cls, data)
 
 
+class Against(Frozen):
+    """One network a claim is judged against: the spec's own reading or its counterpart, with the
+    target's name there when it differs (the code's `f1` for the prose's `fc6`)."""
+
+    reading: Literal["prose", "code"]
+    target: Name | None = None
+
+
 class _Claim(Frozen):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
     where: Text  # section of the source where the claim stands
-    quote: Text | None = None  # the figure exactly as written, when it differs from `claimed`
+    quote: Text | None = None  # the source's own words that make the statement, in its language
     note: Text | None = None
+    # A statement of the prose is also a claim about the code the post presents as that network:
+    # judged against each reading listed, each with its own verdict.
+    against: Annotated[list[Union[Literal["prose", "code"], Against]], Field(min_length=1, max_length=2)] | None = None
+    # Plausible interpretations of the statement, each a label and the fields it changes; when
+    # their verdicts disagree the claim is ambiguous.
+    readings: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=8)] | None = None
+
+    @model_validator(mode="after")
+    def _check_readings(self) -> "_Claim":
+        for i, reading in enumerate(self.readings or ()):
+            if not isinstance(reading.get("label"), str) or not reading["label"].strip():
+                raise ValueError(f"readings[{i}]: each reading needs a label saying how it reads the statement")
+            try:
+                alternative_claim(self, reading)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int) and p in reading) or "fields"
+                raise ValueError(f"readings[{i}] ({where}): {first['msg']}") from None
+        return self
+
+
+def alternative_claim(claim: "_Claim", reading: dict[str, Any]) -> Any:
+    """`claim` as one of its readings reads it: the reading's fields replace the claim's own."""
+    fields = claim.model_dump(exclude={"readings", "against"}, exclude_none=True)
+    fields.update({k: v for k, v in reading.items() if k != "label"})
+    return CLAIM_ADAPTER.validate_python(fields)
 
 
 class _Numeric(_Claim):
@@ -66,14 +100,33 @@ def _check_figure(claimed: Number) -> Figure:
         raise ValueError(f"claimed: {exc}") from None
 
 
-_SHAPE_DIM = re.compile(r"^[0-9]{1,9}$")
+_SHAPE_DIM = re.compile(r"^-?[0-9]{1,9}$")
+_PASTED = re.compile(r"^\s*(?:torch\.Size\s*\(\s*)?[\[(]\s*(.*?)\s*[\])]\s*\)?\s*$")
+
+
+def shape_dims(claimed: Union[str, list[int]]) -> tuple[int, ...]:
+    """A shape as people write or paste it: "55x55x96", [55, 55, 96], "1x6x28x28",
+    "torch.Size([1, 6, 28, 28])", torchsummary's "[-1, 64, 55, 55]", Keras's "(None, 55, 55, 96)".
+    A leading batch dimension (1, -1 or None) of a 4-dimensional shape is dropped."""
+    if isinstance(claimed, list):
+        parts = [str(d) for d in claimed]
+    elif m := _PASTED.match(claimed):
+        parts = [p.strip() for p in m.group(1).split(",") if p.strip()]
+    else:
+        parts = re.split(r"\s*[x×X*]\s*", claimed.strip())
+    parts = ["-1" if p == "None" else p for p in parts]
+    if not 1 <= len(parts) <= 5 or not all(_SHAPE_DIM.match(p) for p in parts):
+        raise ValueError(f"claimed: cannot read {claimed!r} as a shape (1 to 4 sizes, e.g. 55x55x96 or [55, 55, 96])")
+    dims = [int(p) for p in parts]
+    if len(dims) >= 4 and dims[0] in (1, -1):
+        dims = dims[1:]
+    if len(dims) > 4 or any(d < 0 for d in dims):
+        raise ValueError(f"claimed: cannot read {claimed!r} as a shape (only a leading batch dimension may be -1 or None)")
+    return tuple(dims)
 
 
 def _check_shape(claimed: Union[str, list[int]]) -> None:
-    """A shape as written: 1 to 4 whole sizes, "55x55x96" or [55, 55, 96] (what claims.py can read)."""
-    dims = re.split(r"\s*[x×X*]\s*", claimed.strip()) if isinstance(claimed, str) else claimed
-    if not 1 <= len(dims) <= 4 or not all(_SHAPE_DIM.match(str(d)) for d in dims):
-        raise ValueError(f"claimed: cannot read {claimed!r} as a shape (1 to 4 sizes, e.g. 55x55x96 or [55, 55, 96])")
+    shape_dims(claimed)
 
 
 class InputClaim(_Claim):
@@ -179,7 +232,16 @@ class LayerHas(Frozen):
     groups: int | None = None
 
 
-StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas]
+class PoolsOver(Frozen):
+    """What a pooling layer's window spans: neighbouring cells of each map (`space`) or
+    neighbouring maps (`channels`), and how many inputs one window takes."""
+
+    pools: Name
+    over: Literal["space", "channels"]
+    window: int | None = Field(default=None, ge=1)
+
+
+StructureCheck = Union[FollowedBy, AllHave, Overlapping, NoActivation, Contains, LayerHas, PoolsOver]
 
 
 class StructureClaim(_Claim):
@@ -191,9 +253,20 @@ class StructureClaim(_Claim):
 Quantity = Literal["height", "width", "channels", "params", "params_no_bias", "macs", "flops", "neurons"]
 
 
+class Terms(Frozen):
+    """The figures a size formula such as (W - F + 2P) / S + 1 is built from, as the source wrote
+    them; each is compared with the target layer's own (its input size, window, stride, padding)."""
+
+    input: int | None = Field(default=None, ge=1)
+    kernel: int | None = Field(default=None, ge=1)
+    stride: int | None = Field(default=None, ge=1)
+    padding: float | None = Field(default=None, ge=0)  # per side; may be fractional as written
+
+
 class Measured(Frozen):
     target: Name | None = None
     quantity: Quantity
+    terms: Terms | None = None
 
 
 class ArithmeticClaim(_Claim):
@@ -255,10 +328,119 @@ class UnverifiableClaim(_Claim):
     needs: Text
 
 
+class FactClaim(_Claim):
+    """A statement about the paper and its world (its GPUs, venue, data, results), judged against
+    the reference base (alexnet_audit/reference/facts.yaml)."""
+
+    kind: Literal["fact"]
+    fact: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
+    claimed: Number
+    approx: bool = False
+    bound: Literal["exact", "at_most", "at_least"] = "exact"
+
+
+class PaddingClaim(_Claim):
+    """The zero padding a source states for a layer, per side: whole pixels, compared with the built layer."""
+
+    kind: Literal["padding"]
+    target: Name
+    claimed: Number
+
+    @model_validator(mode="after")
+    def _parse(self) -> "PaddingClaim":
+        try:
+            parse_figure(self.claimed)
+        except ArithError as exc:
+            raise ValueError(f"claimed: {exc}") from None
+        return self
+
+
+class WeightShapeClaim(_Claim):
+    """The shape of a layer's weight tensor: conv (out, in / groups, kh, kw), linear (out, in)."""
+
+    kind: Literal["weight_shape"]
+    target: Name
+    claimed: Union[str, list[int]]
+
+    @model_validator(mode="after")
+    def _parse(self) -> "WeightShapeClaim":
+        _check_shape(self.claimed)
+        return self
+
+
+class SizeRuleClaim(_Claim):
+    """How the output-size formula (n + 2p - k) / s + 1 is rounded when it is not whole, checked
+    on every listed conv/pool layer (default: all) over a range of input sizes."""
+
+    kind: Literal["size_rule"]
+    claimed: Literal["floor", "ceil"]
+    layers: Annotated[list[Name], Field(min_length=1)] | None = None
+    sizes: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(le=4096)]] = (1, 256)
+
+
+class IterationClaim(_Claim):
+    """A training iteration (step) count against the source's own schedule: epochs x
+    ceil(training images / batch), the training images being what a validation split leaves."""
+
+    kind: Literal["iterations"]
+    claimed: Annotated[int, Field(ge=0, le=10**9)]
+    dataset_size: Annotated[int, Field(ge=1, le=10**9)]
+    validation_split: float = Field(default=0.0, ge=0, lt=1)
+    batch_size: Annotated[int, Field(ge=1, le=10**6)] | None = None  # default: the spec's training block
+    epochs: Annotated[int, Field(ge=1, le=10**4)] | None = None  # default: the spec's training block
+    relation: Literal["total", "within"] = "within"  # "within": an iteration the schedule reaches
+
+
+MemoryDtype = Literal["float32", "float16", "bfloat16", "float64", "int8"]
+_BYTES = re.compile(r"^\s*([\d,]*\.?\d+)\s*([KMGT]i?B|B|bytes)\s*$", re.IGNORECASE)
+
+
+def byte_figure(claimed: Union[int, float, str]) -> tuple[str, str]:
+    """A size as written ("528 MB", "93MB", "1 GB", "3.9 MiB") split into its number and unit."""
+    m = _BYTES.match(str(claimed))
+    if not m:
+        raise ValueError(f"claimed: cannot read {claimed!r} as a size in bytes (a number and B, KB, MB, GB, KiB, MiB or GiB)")
+    unit = m.group(2)
+    return m.group(1), ("B" if unit.lower() in ("b", "bytes") else unit[0].upper() + unit[1:-1].lower() + "B")
+
+
+class MemoryClaim(_Claim):
+    """Memory: the parameters' bytes at a dtype, or one image's activations (every layer's output
+    held once) at a dtype. MB/GB are read both as 10^6/10^9 and as MiB/GiB."""
+
+    kind: Literal["memory"]
+    of: Literal["params", "activations"]
+    claimed: Union[int, float, str]
+    dtype: MemoryDtype = "float32"
+    target: Name | None = None
+    approx: bool = False
+    bound: Literal["exact", "at_most", "at_least"] = "exact"
+
+    @model_validator(mode="after")
+    def _parse(self) -> "MemoryClaim":
+        number, _ = byte_figure(self.claimed)
+        try:
+            parse_figure(number)
+        except ArithError as exc:
+            raise ValueError(f"claimed: {exc}") from None
+        return self
+
+
+class SameAsClaim(_Claim):
+    """The network is the reference network it is presented as ("this is AlexNet"): widths,
+    kernels, strides, normalisation and its constants, pooling, compared layer by layer."""
+
+    kind: Literal["same_as"]
+    reference: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    claimed: Text  # the statement, paraphrased in English
+
+
 Claim = Annotated[
     Union[
         InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
-        ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim,
+        ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim, FactClaim, PaddingClaim,
+        WeightShapeClaim, SizeRuleClaim, IterationClaim, MemoryClaim, SameAsClaim,
     ],
     Field(discriminator="kind"),
 ]
+CLAIM_ADAPTER: TypeAdapter[Any] = TypeAdapter(Claim)

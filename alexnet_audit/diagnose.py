@@ -15,11 +15,10 @@ from typing import Callable, Iterable, Sequence
 from .build import plan
 from .errors import AuditError
 from .figures import Quantity, Row, figure, rows_from_plan
-from .layers import AvgPool, Conv, MaxPool, Shape, shape_hwc
+from .layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from .spec import Spec
 
 Matches = Callable[[int], bool]
-
 
 
 @dataclass(frozen=True)
@@ -217,6 +216,7 @@ def numeric_diagnoses(
     reading: Reading,
     counterpart: Reading | None,
     approximate: bool = False,
+    references: Sequence[Reading] = (),
 ) -> list[Diagnosis]:
     """Every computed reading that reproduces `claimed`, most specific first."""
     out: list[Diagnosis] = []
@@ -257,7 +257,11 @@ def numeric_diagnoses(
     if counterpart is not None:
         value = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
-                      f"{counterpart.spec.id}) describes a different network: it", value)
+                      f"{counterpart.spec.id}), a different network,", value)
+    for ref in references:
+        value = _figure_or_none(Variant.of(ref.rows), ref.spec, target, quantity)
+        reading_gives("other_network", f"the figure is another network's: the reference network {ref.spec.id} "
+                      f"({ref.spec.doc.title})", value)
     if target is not None:
         for name, value in _other_layers(reading, target, quantity):
             reading_gives("other_layer", f"the figure belongs to another layer: {name}", value)
@@ -275,7 +279,11 @@ def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tup
     spec, rows = reading.spec, reading.rows
     measured = reading.variant(("as measured",), lambda: rows)
     own = set(spec.stages.get(target, (target,)))
+    order = [r.name for r in rows]
+    here = max((order.index(n) for n in own if n in order), default=0)
     names = [r.name for r in rows if r.kind in ("conv", "linear") and r.name not in own]
+    # When two layers' figures fit, the nearer row is the likelier misreading.
+    names.sort(key=lambda n: abs(order.index(n) - here))
     names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
     found = ((name, _figure_or_none(measured, spec, name, quantity)) for name in names)
     return [(name, value) for name, value in found if value is not None]
@@ -290,7 +298,7 @@ def _unexplained(claimed: Fraction, measured: int, tried: list[tuple[str, int]])
     nearer = [(label, v) for label, v in tried if abs(v - claimed) < abs(measured - claimed)]
     if nearer:
         label, value = min(nearer, key=lambda lv: abs(lv[1] - claimed))
-        text += f"; the nearest reading, {label}, gives {value:,}"
+        text += f"; the nearest reading gives {value:,}: {label.rstrip(',')}"
     return Diagnosis("unexplained", text)
 
 
@@ -317,28 +325,82 @@ def shape_diagnoses(
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, "shape"))
     if counterpart is not None:
         other = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, "shape")
-        label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}) describes a different network: it"
+        label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}), a different network,"
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
             out.append(Diagnosis("code_vs_prose", f"{label} gives {shape_hwc(other)}, and {slip}"))
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1])
-    for i, r in enumerate(reading.rows):
-        if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,)):
-            where = f"{abs(last - i)} layer{'s' if abs(last - i) > 1 else ''} {'before' if i < last else 'after'}"
-            out.append(Diagnosis("other_layer", f"the shape belongs to another layer: {r.name}'s output ({where})"))
-            break
+    others = [(abs(last - i), i, r) for i, r in enumerate(reading.rows)
+              if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,))]
+    if others:
+        _, i, r = min(others, key=lambda t: (t[0], t[1]))
+        where = f"{abs(last - i)} layer{'s' if abs(last - i) > 1 else ''} {'before' if i < last else 'after'}"
+        out.append(Diagnosis("other_layer", f"the shape belongs to another layer: {r.name}'s output ({where})"))
+    for name, weights in weight_shapes(reading).items():
+        if weights == tuple(claimed):
+            out.append(Diagnosis("weight_shape", f"the figure is {name}'s weight tensor (out, in, kh, kw) = "
+                                 f"{list(weights)}, not a feature map; {target} outputs {shape_hwc(measured)}"))
     for claim_id, earlier_target, earlier_shape in earlier:
         carried = carry_forward(spec, earlier_target, earlier_shape, target)
         if carried is not None and carried == claimed:
             out.append(Diagnosis("carried_forward", f"an error carried forward: starting from claim {claim_id}'s "
                                  f"{shape_hwc(earlier_shape)} after {earlier_target}, the layers up to {target} give {shape_hwc(carried)}"))
+    # Another padding is a computed reading too, though less specific than an error carried forward.
+    if len(claimed) == len(measured) == 3 and claimed[0] == measured[0]:
+        for axis in (1, 2):
+            if claimed[axis] != measured[axis]:
+                out += padding_needed(spec, target, claimed[axis], measured[axis], axis=axis)
+                break
     if slip := shape_slip(claimed, measured):
         out.append(Diagnosis("digit_slip", slip))
     if not out:
         out.append(Diagnosis("unexplained", f"no reading tried reproduces {shape_hwc(claimed)} (input size, padding, one GPU's "
                              "half, the other reading, another layer, an earlier error carried forward, a digit slip)"))
     return _dedupe(out)
+
+
+def weight_shapes(reading: Reading) -> dict[str, tuple[int, ...]]:
+    """Each conv layer's weight tensor (out, in / groups, kh, kw) and each linear layer's (out, in)."""
+    out: dict[str, tuple[int, ...]] = {}
+    shape: Shape = tuple(reading.spec.doc.input)
+    by_name = {layer.name: layer for layer in reading.spec.layers}
+    for r in reading.rows:
+        layer = by_name.get(r.name)
+        if isinstance(layer.spec if layer else None, Conv):
+            kh, kw = pair(layer.spec.kernel)  # type: ignore[union-attr]
+            out[r.name] = (r.output_shape[0], shape[0] // layer.spec.groups, kh, kw)  # type: ignore[union-attr]
+        elif r.kind == "linear":
+            out[r.name] = (r.output_shape[0], (r.params - r.bias_params) // r.output_shape[0])
+        shape = r.output_shape
+    return out
+
+
+def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis: int, written: bool = False) -> list[Diagnosis]:
+    """The padding that would give the claimed size, against the target layer's own. An odd total
+    (half a pixel per side) is offered only for a formula the source wrote out (its P = 1.5)."""
+    name = spec.stages.get(target, (target,))[-1]
+    layers = list(spec.layers)
+    i = next((j for j, layer in enumerate(layers) if layer.name == name), None)
+    if i is None or not isinstance(layers[i].spec, (Conv, MaxPool, AvgPool)):
+        return []
+    planned = rows_from_plan(plan(spec, prefix_only=True))
+    if i >= len(planned):
+        return []
+    size_in = (planned[i - 1].output_shape if i else tuple(spec.doc.input))
+    if len(size_in) != 3:
+        return []
+    layer = layers[i].spec
+    k = pair(layer.kernel)[axis - 1]  # type: ignore[union-attr]
+    st = pair(layer.stride if layer.stride is not None else layer.kernel)[axis - 1]  # type: ignore[union-attr]
+    n = size_in[axis]
+    total = (claimed - 1) * st - n + k
+    if total < 0 or (total % 2 and not written):
+        return []
+    have = sum(axis_pads(layer.padding, axis - 1, n, k, st))  # type: ignore[union-attr]
+    per_side = f"{total // 2} per side" if total % 2 == 0 else f"{total / 2:g} per side, which no layer can pad symmetrically"
+    return [Diagnosis("padding_needed", f"a total padding of {total} gives {claimed} (({n} - {k} + {total}) / {st} + 1 = "
+                      f"{claimed}), i.e. {per_side}; {name} pads {have} in all ({layer.padding!r}), which gives {measured}")]  # type: ignore[union-attr]
 
 
 def carry_forward(spec: Spec, start: str, start_shape: Shape, target: str) -> Shape | None:

@@ -105,7 +105,9 @@ def test_error_carried_forward(write_spec: Callable[..., Path]) -> None:
   - {id: b, kind: output_shape, target: pool1, claimed: 15x15x6, where: x}
 """)
     assert results["b"].verdict == Verdict.FAILS
-    assert [d.code for d in results["b"].diagnoses] == ["carried_forward", "digit_slip"]
+    # Also a computed reading: one pixel of padding per side on the 2x2 pool gives (28 - 2 + 2) / 2 + 1 = 15.
+    assert [d.code for d in results["b"].diagnoses] == ["carried_forward", "padding_needed", "digit_slip"]
+    assert "(28 - 2 + 2) / 2 + 1 = 15" in results["b"].diagnoses[1].message
 
 
 def test_input_size_and_padding_readings(write_spec: Callable[..., Path]) -> None:

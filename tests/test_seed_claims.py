@@ -63,7 +63,7 @@ FAILING: dict[tuple[str, str], tuple[Any, str]] = {
     ("seed000-alexnet-prose", "conv-params-under-1-percent-conv3"): (f"{(3 * 3 * 256 * 384 + 384) / PAPER_PARAMS:.2%}", None),
     ("seed000-alexnet-prose", "conv-params-under-1-percent-conv4"): (f"{(3 * 3 * 192 * 384 + 384) / PAPER_PARAMS:.2%}", None),
     ("seed001-keras-code", "conv1-kernel-count"): ({"out_channels": 96}, "half_channels"),
-    ("seed001-keras-code", "conv1-width-formula"): ((224 - 11) // 4 + 1, "digit_slip"),
+    ("seed001-keras-code", "conv1-width-formula"): ((224 - 11) // 4 + 1, "padding_needed"),
     ("seed001-keras-code", "conv1-shape"): (hwc((224 - 11) // 4 + 1, 96), "input_size"),
     ("seed001-keras-code", "conv2-input"): (hwc((54 - 2) // 2 + 1, 96), "unexplained"),
     ("seed001-keras-code", "conv2-kernel"): ({"kernel": 11}, "code_vs_prose"),

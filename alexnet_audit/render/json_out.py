@@ -45,7 +45,9 @@ def spec_json(audit: SpecAudit) -> dict[str, Any]:
         "claims": [
             {"id": c.id, "target": c.target, "kind": c.kind, "claimed": c.claimed, "measured": c.measured,
              "verdict": c.verdict.value, "diagnosis": c.diagnosis, "diagnoses": [d.message for d in c.diagnoses],
-             "detail": c.detail, "where": c.where}
+             "detail": c.detail, "where": c.where, "quote": c.quote,
+             "readings": [{"label": r.label, "verdict": r.verdict.value, "measured": r.measured, "detail": r.detail,
+                           "diagnoses": [d.message for d in r.diagnoses]} for r in c.readings]}
             for c in audit.claims
         ],
         "incomplete": list(a.incomplete),

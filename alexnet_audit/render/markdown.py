@@ -255,7 +255,7 @@ def _claims_section(a: SpecAudit) -> list[str]:
     out = ["## Claims", "", f"{len(a.claims)} claims: {counts}.", ""]
     if not a.claims:
         return out
-    rows = [{"claim": _text(c.id), "kind": c.kind, "target": c.target or "", "claimed": _figure(c, c.claimed),
+    rows = [{"claim": _text(c.id), "quote": _text(c.quote or ""), "kind": c.kind, "target": c.target or "", "claimed": _figure(c, c.claimed),
              "measured": _figure(c, c.measured),
              "verdict": f"**{c.verdict.value}**" if c.verdict == Verdict.FAILS else c.verdict.value,
              "diagnosis": _text("; ".join(d.message for d in c.diagnoses)), "detail": _text(c.detail), "where": _text(c.where)}

@@ -11,6 +11,7 @@ from ..audit import AuditRun, SpecAudit
 from ..claims import Verdict
 from ..layers import shape_hwc
 from .formatting import figure_text, human
+from .safe import terminal_text
 
 VERDICT_STYLE = {
     Verdict.HOLDS: "green", Verdict.FAILS: "bold red", Verdict.AMBIGUOUS: "yellow", Verdict.UNVERIFIABLE: "dim",
@@ -80,7 +81,13 @@ def claims_table(audit: SpecAudit) -> Table:
         table.add_column(col, overflow="fold")
     for c in audit.claims:
         why = c.diagnosis or c.detail
-        table.add_row(c.id, c.kind, c.target or "", figure_text(c.claimed), figure_text(c.measured),
+        if c.readings:
+            why = "; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings) + f"\n{why}"
+        claim = terminal_text(c.id)
+        if c.quote:
+            claim.append("\n")
+            claim.append_text(terminal_text(f"“{c.quote}”", style="italic"))
+        table.add_row(claim, c.kind, c.target or "", figure_text(c.claimed), figure_text(c.measured),
                       Text(c.verdict.value, style=VERDICT_STYLE[c.verdict]), why)
     return table
 

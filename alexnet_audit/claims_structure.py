@@ -1,0 +1,205 @@
+"""Judges read off the built model: layer counts, structure checks, and whether a network is the
+reference network it is presented as."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
+from .claim_schema import (
+    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, NoActivation, Overlapping, PoolsOver, SameAsClaim,
+    StructureClaim,
+)
+from .diagnose import Diagnosis, Reading
+from .figures import rows_from_analysis
+from .verdicts import ClaimResult, Context, Verdict, result
+
+
+def _is(category: str, wanted: str) -> bool:
+    return category == wanted or (wanted == "pool" and category in ("maxpool", "avgpool")) or (
+        wanted == "weighted" and category in WEIGHTED)
+
+
+def _anchor(ctx: Context, name: str) -> int:
+    """The position of a named layer, or of a stage's conv/linear layer (else its last layer)."""
+    names = [m.name for m in ctx.analysis.modules]
+    members = ctx.analysis.spec.stages.get(name, (name,))
+    weighted = [n for n in members if ctx.analysis.modules[names.index(n)].category in WEIGHTED]
+    return names.index(weighted[0] if weighted else members[-1])
+
+
+def _weighted_followed_by(modules: tuple[ModuleInfo, ...], by: str) -> list[str]:
+    return [m.name for i, m in enumerate(modules) if m.category in WEIGHTED
+            and any(_is(f.category, by) for f in followers(modules, i))]
+
+
+def judge_layer_count(claim: LayerCountClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    modules = ctx.analysis.modules
+    kinds = claim.of if isinstance(claim.of, list) else [claim.of]
+    matching = [(i, m) for i, m in enumerate(modules) if any(_is(m.category, k) for k in kinds)]
+    if claim.followed_by:
+        matching = [(i, m) for i, m in matching if any(_is(f.category, claim.followed_by) for f in followers(modules, i))]
+    measured = len(matching)
+    what = f"{' + '.join(kinds)} layers" + (f" followed by {claim.followed_by}" if claim.followed_by else "")
+    detail = f"{what}: claimed {claim.claimed}, the built model has {measured} ({', '.join(m.name for _, m in matching) or 'none'})"
+    if measured == claim.claimed:
+        return result(claim, measured, Verdict.HOLDS, detail)
+    diagnoses = []
+    if ctx.counterpart:
+        other = ctx.counterpart.rows
+        n = sum(1 for r in other if any(_is(r.kind, k) for k in kinds)) if not claim.followed_by else None
+        if n == claim.claimed:
+            diagnoses.append(Diagnosis("code_vs_prose", f"the post's other reading (spec {ctx.counterpart.spec.id}) has {n}"))
+    return result(claim, measured, Verdict.FAILS, detail, diagnoses)
+
+
+def judge_structure(claim: StructureClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    result = _structure(claim, ctx)
+    other = ctx.counterpart_analysis
+    if result.verdict != Verdict.FAILS or other is None:
+        return result
+    try:
+        there = _structure(claim, Context(other, Reading(other.spec, rows_from_analysis(other)), None))
+    except ValueError:  # the check names a layer that the other reading does not have
+        return result
+    if there.verdict == Verdict.HOLDS:
+        found = Diagnosis("code_vs_prose", f"the post's other reading (spec {other.spec.id}) has it: {there.detail}")
+        return replace(result, diagnoses=(found,) + result.diagnoses)
+    return result
+
+
+def _structure(claim: StructureClaim, ctx: Context) -> ClaimResult:
+    modules = ctx.analysis.modules
+    check = claim.check
+    if isinstance(check, FollowedBy):
+        have = _weighted_followed_by(modules, check.followed_by)
+        wanted = [modules[_anchor(ctx, n)].name for n in check.layers]
+        missing = [n for n in wanted if n not in have]
+        extra = [n for n in have if n not in wanted] if check.exactly else []
+        ok = not missing and not extra
+        problems = ([f"not after {', '.join(missing)}"] if missing else []) + ([f"also after {', '.join(extra)}"] if extra else [])
+        detail = f"{check.followed_by} follows: {', '.join(have) or 'no conv/linear layer'}" + (f" ({'; '.join(problems)})" if problems else "")
+        return result(claim, have, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    if isinstance(check, AllHave):
+        found = [m for m in modules if _is(m.category, check.all_of)]
+        wanted = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride), ("p", check.p)) if v is not None}
+        bad = [m for m in found if any(getattr(m, k) != v for k, v in wanted.items())]
+        seen = [f"{m.name}: " + ", ".join(f"{k}={getattr(m, k)}" for k in wanted) for m in found]
+        ok = bool(found) and not bad
+        detail = (f"every {check.all_of} with " + ", ".join(f"{k}={v}" for k, v in wanted.items()) + ": "
+                  + ("; ".join(seen) if found else f"the built model has no {check.all_of} layer"))
+        return result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    if isinstance(check, Overlapping):
+        found = [m for m in modules if _is(m.category, check.overlapping)]
+        seen = [f"{m.name}: kernel {m.kernel}, stride {m.stride}" for m in found]
+        ok = bool(found) and all(m.stride is not None and m.kernel is not None and m.stride < m.kernel for m in found)
+        detail = "overlapping windows need stride < kernel: " + ("; ".join(seen) if found else f"no {check.overlapping} layer")
+        return result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    if isinstance(check, Contains):
+        found = [m.name for m in modules if _is(m.category, check.contains)]
+        ok = bool(found) == check.present
+        detail = f"{check.contains} layers in the built model: {', '.join(found) or 'none'}"
+        return result(claim, found, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    if isinstance(check, LayerHas):
+        module = modules[_anchor(ctx, check.layer)]
+        wanted = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride), ("out_channels", check.out_channels),
+                                    ("padding", check.padding), ("groups", check.groups)) if v is not None}
+        if isinstance(wanted.get("padding"), int):
+            wanted["padding"] = (wanted["padding"], wanted["padding"])
+        seen = {k: getattr(module, k) for k in wanted}
+        bad = [k for k in wanted if seen[k] != wanted[k]]
+        detail = f"{module.name}: " + ", ".join(f"{k} {_attr(seen[k])}" + (f" (claimed {_attr(wanted[k])})" if k in bad else "")
+                                                for k in wanted)
+        diagnoses = []
+        if "out_channels" in bad and seen["out_channels"] and wanted["out_channels"] * 2 == seen["out_channels"]:
+            diagnoses.append(Diagnosis("half_channels", f"one GPU's share: half of {module.name}'s {seen['out_channels']} channels is {wanted['out_channels']}"))
+        return result(claim, {k: _attr(v) for k, v in seen.items()}, Verdict.FAILS if bad else Verdict.HOLDS, detail, diagnoses)
+    if isinstance(check, PoolsOver):
+        i = _anchor(ctx, check.pools)
+        module, layer = modules[i], ctx.analysis.layers[i]
+        if module.category not in ("maxpool", "avgpool") or module.kernel is None:
+            return result(claim, module.category, Verdict.FAILS, f"{module.name} is not a pooling layer")
+        cells = module.kernel * module.kernel
+        kept = layer.input_shape[0] == layer.output_shape[0]
+        ok = check.over == "space" and kept and (check.window is None or check.window == cells)
+        detail = (f"{module.name} takes the {'maximum' if module.category == 'maxpool' else 'mean'} over {module.kernel}x"
+                  f"{module.kernel} = {cells} neighbouring cells of each map and keeps all {layer.output_shape[0]} maps"
+                  + ("; it never pools across maps" if check.over == "channels" else "")
+                  + (f" (claimed {check.window} inputs per window)" if check.window and check.window != cells else ""))
+        return result(claim, {"over": "space", "window": cells}, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+    assert isinstance(check, NoActivation)
+    with_act = {m.name for i, m in enumerate(modules) if m.category in WEIGHTED
+                and any(f.category in ACTIVATIONS for f in followers(modules, i))}
+    wanted = [modules[_anchor(ctx, n)].name for n in check.activation_after]
+    wrong = [n for n in wanted if (n in with_act) != check.present]
+    detail = (f"a non-linearity {'follows' if check.present else 'does not follow'} "
+              f"{', '.join(wanted)}" + (f": not so for {', '.join(wrong)}" if wrong else ""))
+    return result(claim, sorted(with_act & set(wanted)), Verdict.FAILS if wrong else Verdict.HOLDS, detail)
+
+
+def _attr(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+        return value[0]
+    return list(value) if isinstance(value, tuple) else value
+
+
+# ---------------------------------------------------------------- the network it is presented as
+
+_LRN_FIELDS = ("size", "alpha", "beta", "k")
+
+
+def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
+    """Each conv/linear layer in order: its label, name, hyper-parameters and the layers after it."""
+    out = []
+    count = {"conv": 0, "linear": 0}
+    for i, m in enumerate(analysis.modules):
+        if m.category not in WEIGHTED:
+            continue
+        count[m.category] += 1
+        width = analysis.layers[i].output_shape[0]
+        has = {"width": width} if m.category == "linear" else {"kernels": width, "window": m.kernel, "stride": m.stride}
+        out.append((f"{'conv' if m.category == 'conv' else 'fc'}{count[m.category]}", m.name, has, followers(analysis.modules, i)))
+    return out
+
+
+def _lrn_constants(analysis: Analysis, name: str) -> tuple[Any, ...] | None:
+    """(size, alpha, beta, k) in PyTorch's form, read off the module the layer builds (tf.nn.lrn converted)."""
+    layer = next((lr for lr in analysis.spec.layers if lr.name == name), None)
+    if layer is None or layer.spec.kind not in ("lrn", "lrn_tf"):
+        return None
+    module = layer.spec.module(analysis.layer(name).input_shape)
+    return tuple(round(float(getattr(module, f)), 12) for f in _LRN_FIELDS)
+
+
+def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    ref = (ctx.references or {}).get(claim.reference)
+    if ref is None:
+        return result(claim, None, Verdict.UNVERIFIABLE, f"needs the reference spec {claim.reference} among the specs "
+                      "given (or beside this spec's file)")
+    mine, theirs = _profile(ctx.analysis), _profile(ref)
+    differences: list[str] = []
+    if len(mine) != len(theirs):
+        differences.append(f"{len(mine)} conv/linear layers, the reference has {len(theirs)}")
+    for (label, name, has, after), (_, ref_name, ref_has, ref_after) in zip(mine, theirs):
+        for key, value in has.items():
+            if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
+                differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
+        kinds = {m.category for m in after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
+        ref_kinds = {m.category for m in ref_after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
+        if kinds != ref_kinds:
+            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no normalisation or pooling'}; "
+                               f"the reference: {', '.join(sorted(ref_kinds)) or 'none'}")
+        mine_lrn = [m for m in after if m.category == "lrn"]
+        ref_lrn = [m for m in ref_after if m.category == "lrn"]
+        if mine_lrn and ref_lrn:
+            a, b = _lrn_constants(ctx.analysis, mine_lrn[0].name), _lrn_constants(ref, ref_lrn[0].name)
+            if a and b and a != b:
+                differences.append(f"the LRN after {label} has size, alpha, beta, k = {a}; the reference {b}")
+    widths = [h.get("kernels", h.get("width")) for _, _, h, _ in mine[:-1]]
+    ref_widths = [h.get("kernels", h.get("width")) for _, _, h, _ in theirs[:-1]]
+    if len(widths) == len(ref_widths) and all(r == 2 * w for w, r in zip(widths, ref_widths)):
+        differences.insert(0, "every layer has half the reference's width (a half-width network)")
+    detail = (f"compared with {ref.spec.id} layer by layer (widths, windows, strides, normalisation and pooling; "
+              "the last layer's width follows the classes): " + ("; ".join(differences) if differences else "no difference"))
+    return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
