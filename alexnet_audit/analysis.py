@@ -19,7 +19,8 @@ from fvcore.nn import FlopCountAnalysis
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .build import PlannedLayer, SpecNet, build_model, plan
+from .build import PlannedLayer, SpecNet, build_meta, plan
+from .graph import NETWORK_INPUT, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .spec import Spec
 
@@ -38,7 +39,8 @@ CONVENTION = Convention(
     name="fvcore MACs",
     counted="conv and linear multiply-accumulates (bias adds not counted); BatchNorm in eval mode "
     "(2 per element); adaptive average pooling (1 per input element)",
-    excluded="activations (ReLU, tanh, sigmoid, softmax), max and average pooling, dropout, flatten, padding",
+    excluded="activations (ReLU, tanh, sigmoid, softmax), max and average pooling, dropout, flatten, padding, "
+    "concatenation and residual adds",
     flops="FLOPs = 2 x MACs (one multiply and one add per MAC)",
 )
 
@@ -55,6 +57,7 @@ class ModuleInfo:
     groups: int | None = None
     out_channels: int | None = None
     padding: tuple[int, int] | None = None  # (top, bottom) of the height axis
+    inputs: tuple[str, ...] = ()  # the nodes feeding it (graph.Layer.inputs)
 
 
 WEIGHTED = ("conv", "linear")
@@ -62,9 +65,17 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
 def followers(modules: tuple[ModuleInfo, ...], index: int) -> tuple[ModuleInfo, ...]:
-    """The layers after `modules[index]`, up to the next conv or linear layer."""
-    end = next((j for j in range(index + 1, len(modules)) if modules[j].category in WEIGHTED), len(modules))
-    return modules[index + 1:end]
+    """The layers that `modules[index]`'s output reaches along the data path before it meets a
+    conv or linear layer, in execution order (on a line: the layers up to the next one)."""
+    name = modules[index].name
+    reached: set[int] = set()
+    frontier = {name}
+    for j in range(index + 1, len(modules)):
+        m = modules[j]
+        if frontier.intersection(m.inputs or (NETWORK_INPUT,)) and m.category not in WEIGHTED:
+            reached.add(j)
+            frontier.add(m.name)
+    return tuple(modules[j] for j in sorted(reached))
 
 
 _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
@@ -86,7 +97,7 @@ def _padding(module: nn.Module, sub: nn.Module) -> tuple[int, int] | None:
     return (p, p)
 
 
-def module_info(name: str, module: nn.Module) -> ModuleInfo:
+def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = ()) -> ModuleInfo:
     for sub in module.modules():
         for cls, category in _CATEGORIES:
             if isinstance(sub, cls):
@@ -101,8 +112,9 @@ def module_info(name: str, module: nn.Module) -> ModuleInfo:
                     groups=getattr(sub, "groups", None),
                     out_channels=getattr(sub, "out_channels", None),
                     padding=_padding(module, sub),
+                    inputs=inputs,
                 )
-    return ModuleInfo(name, type(module).__name__.lower())
+    return ModuleInfo(name, type(module).__name__.lower(), inputs=inputs)
 
 
 @dataclass(frozen=True)
@@ -125,11 +137,14 @@ class LayerResult:
 
 @dataclass(frozen=True)
 class StageResult:
+    """A stage or a named block: its members' sums, and the output of its last node."""
+
     name: str
     layers: tuple[str, ...]
     output_shape: Shape
     params: int
     macs: int
+    is_block: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,8 @@ class Analysis:
     incomplete: tuple[str, ...]  # "lrn1: aten::pow, ..." where the MAC total leaves arithmetic out
     disagreements: tuple[str, ...]  # counters or shapes that do not agree (never hidden)
     modules: tuple[ModuleInfo, ...]  # the built model's layers, for structure claims
+    # How receptive field and effective stride read where branches meet; None on a line.
+    receptive_field_rule: str | None = None
 
     def layer(self, name: str) -> LayerResult:
         return next(layer for layer in self.layers if layer.name == name)
@@ -172,14 +189,20 @@ class Analysis:
         return self.target_layers(target)[-1].output_shape
 
 
+GRAPH_RF_RULE = "the largest over all paths through the branches"
+
+
 def receptive_fields(planned: tuple[PlannedLayer, ...]) -> list[tuple[int, int]]:
-    """(receptive field, effective stride) after each layer, along the height axis."""
-    rf, jump, out = 1, 1, []
+    """(receptive field, effective stride) after each node, along the height axis; where
+    branches meet, the largest of each over the paths that arrive there."""
+    seen: dict[str, tuple[int, int]] = {NETWORK_INPUT: (1, 1)}
+    out = []
     for p in planned:
+        arriving = [seen[n] for n in input_names(p.layer)]
+        rf, jump = max(r for r, _ in arriving), max(j for _, j in arriving)
         step = p.layer.spec.rf_step(p.in_shape)
-        rf += (step.kernel - 1) * jump
-        jump *= step.stride
-        out.append((rf, jump))
+        seen[p.name] = (rf + (step.kernel - 1) * jump, jump * step.stride)
+        out.append(seen[p.name])
     return out
 
 
@@ -196,10 +219,11 @@ def _fvcore(model: nn.Module, x: torch.Tensor) -> FlopCountAnalysis:
 
 
 def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str, int], dict[str, Shape]]:
+    """FlopCounterMode's FLOPs and the output shape of every node; runs on meta tensors."""
     shapes: dict[str, Shape] = {}
     hooks = [
         module.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
-        for name, module in model.named_children()
+        for name, module in model.named_layers()
     ]
     try:
         with FlopCounterMode(display=False) as counter:
@@ -207,9 +231,9 @@ def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str,
     finally:
         for hook in hooks:
             hook.remove()
-    prefix = type(model).__name__ + "."
+    prefix = type(model).__name__ + ".nodes."
     flops = {
-        key[len(prefix):]: sum(ops.values())
+        model.names[int(key[len(prefix):])]: sum(ops.values())
         for key, ops in counter.get_flop_counts().items()
         if key.startswith(prefix) and "." not in key[len(prefix):]
     }
@@ -223,24 +247,32 @@ def _param_counts(module: nn.Module) -> tuple[int, int, int]:
     return trainable, stats, bias
 
 
-def analyse(spec: Spec, model: SpecNet | None = None) -> Analysis:
-    """Measure `spec`. Raises AuditError for an impossible network (before allocating it)."""
+def analyse(spec: Spec) -> Analysis:
+    """Measure `spec`. Raises AuditError for an impossible network (before allocating it).
+
+    Counting needs no weights: shapes, parameters and FlopCounterMode's count come from the
+    network on the meta device. fvcore traces a real forward pass (TorchScript tracing cannot run
+    convolutions on meta tensors), on uninitialised storage: its count depends on shapes only.
+    """
     planned = plan(spec)
-    model = (model or build_model(spec)).eval()
-    x = torch.zeros(1, *spec.doc.input)
+    model = build_meta(spec, planned).eval()
     with torch.no_grad():
-        fv = _fvcore(model, x)
+        torch_flops, shapes = _flop_counter_and_shapes(model, torch.zeros(1, *spec.doc.input, device="meta"))
+        params = {name: _param_counts(module) for name, module in model.named_layers()}
+        modules = tuple(module_info(name, module, p.layer.inputs)
+                        for (name, module), p in zip(model.named_layers(), planned))
+        model.to_empty(device="cpu")
+        fv = _fvcore(model, torch.zeros(1, *spec.doc.input))
         by_module = fv.by_module()
-        torch_flops, shapes = _flop_counter_and_shapes(model, x)
 
     layers: list[LayerResult] = []
     incomplete: list[str] = []
     disagreements: list[str] = []
     for p, (rf, jump) in zip(planned, receptive_fields(planned)):
-        module = getattr(model, p.name)
-        trainable, stats, bias = _param_counts(module)
-        macs = int(by_module.get(p.name, 0))
-        unsupported = fv.unsupported_ops(p.name) if p.layer.spec.mac_rule != EXCLUDED else Counter()
+        trainable, stats, bias = params[p.name]
+        key = model.key(p.name)
+        macs = int(by_module.get(key, 0))
+        unsupported = fv.unsupported_ops(key) if p.layer.spec.mac_rule != EXCLUDED else Counter()
         uncounted = tuple(sorted(unsupported))
         if uncounted:
             incomplete.append(f"{p.name}: {', '.join(uncounted)}")
@@ -252,13 +284,15 @@ def analyse(spec: Spec, model: SpecNet | None = None) -> Analysis:
                 macs, p.macs, flop_counter, rf, jump, uncounted,
             )
         )
+    by_name = {lr.name: lr for lr in layers}
     stages = tuple(
         StageResult(
             name,
             names,
-            next(lr.output_shape for lr in reversed(layers) if lr.name in names),
-            sum(lr.params for lr in layers if lr.name in names),
-            sum(lr.macs for lr in layers if lr.name in names),
+            by_name[names[-1]].output_shape,
+            sum(by_name[n].params for n in names),
+            sum(by_name[n].macs for n in names),
+            name in spec.blocks,
         )
         for name, names in spec.stages.items()
     )
@@ -275,8 +309,8 @@ def analyse(spec: Spec, model: SpecNet | None = None) -> Analysis:
         activation_bytes=4 * sum(math.prod(lr.output_shape) for lr in layers),
         macs_complete=not incomplete,
     )
-    modules = tuple(module_info(name, module) for name, module in model.named_children())
-    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules)
+    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules,
+                    GRAPH_RF_RULE if spec.is_graph else None)
 
 
 def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape | None) -> None:

@@ -1,9 +1,9 @@
-"""Spec → shape plan (closed form) → real `nn.Module` whose submodules carry the spec's names."""
+"""Spec → shape plan over its graph (closed form) → `nn.Module` (initialised for training, or on
+the meta device for counting), whose nodes map back to the spec's qualified names."""
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
@@ -11,8 +11,9 @@ from torch import nn
 
 from .errors import AuditError
 from .init import FRAMEWORK_DEFAULTS, InitSpec, LayerInit, apply_init, describe
+from .graph import NETWORK_INPUT, Layer, input_names
 from .layers import Conv, Linear, ParamCount, Shape
-from .spec import Layer, Spec
+from .spec import Spec
 
 # Refuse before allocating: the analysis runs one fp32 sample; these keep it within ~3 GB.
 MAX_PARAMS = 400_000_000
@@ -23,10 +24,11 @@ MAX_MACS = 20_000_000_000  # two forward passes of this on two CPU cores already
 @dataclass(frozen=True)
 class PlannedLayer:
     layer: Layer
-    in_shape: Shape
+    in_shape: Shape  # a merge: its first input's shape (all of them in `in_shapes`)
     out_shape: Shape
     params: ParamCount
     macs: int  # closed form, in the MAC convention (see analysis.CONVENTION)
+    in_shapes: tuple[Shape, ...] = ()
 
     @property
     def name(self) -> str:
@@ -37,30 +39,44 @@ class PlannedLayer:
         return self.layer.spec.kind
 
 
-def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
-    """Every layer's shapes and closed-form counts, without building anything.
+def _label(name: str) -> str:
+    return "the network input" if name == NETWORK_INPUT else f"the branch ending at {name!r}"
 
-    Raises AuditError at the first impossible layer (kernel larger than its input, a size that
-    reaches zero, a linear layer that does not match what flatten gives, too large to analyse).
-    With `prefix_only`, returns the layers before the first impossible one instead: diagnoses
-    use it to read what a variant reading of a spec gives up to a claim's target.
+
+def _out_shape(layer: Layer, ins: tuple[Shape, ...]) -> Shape:
+    if layer.is_merge:
+        return layer.spec.merged_shape(ins, tuple(_label(n) for n in input_names(layer)))
+    return layer.spec.out_shape(ins[0])
+
+
+def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
+    """Every node's shapes and closed-form counts, without building anything.
+
+    Raises AuditError at the first impossible node (kernel larger than its input, a size that
+    reaches zero, a linear layer that does not match what flatten gives, branches that do not
+    fit where they merge, too large to analyse). With `prefix_only`, returns the nodes before
+    the first impossible one instead: diagnoses use it to read what a variant reading of a spec
+    gives up to a claim's target.
     """
-    shape: Shape = tuple(spec.doc.input)
+    shapes: dict[str, Shape] = {NETWORK_INPUT: tuple(spec.doc.input)}
     out: list[PlannedLayer] = []
-    activations = math.prod(shape)
+    activations = math.prod(spec.doc.input)
     total_params = total_macs = 0
     for layer in spec.layers:
         path = spec.layer_path(layer)
+        ins = tuple(shapes[n] for n in input_names(layer))
         try:
-            nxt = layer.spec.out_shape(shape)
+            nxt = _out_shape(layer, ins)
             if min(nxt) < 1:
                 raise AuditError(f"output size reaches {list(nxt)}")
-            params = layer.spec.params(shape)
+            params = layer.spec.params(ins[0])
         except AuditError as exc:
             if prefix_only:
                 return tuple(out)
-            raise spec.error(f"layer {layer.name!r} ({layer.spec.kind}) with input {list(shape)}: {exc.message}", *path) from None
-        macs = layer.spec.macs(shape, nxt)
+            what = f"merge {layer.name!r} ({layer.spec.kind})" if layer.is_merge else \
+                f"layer {layer.name!r} ({layer.spec.kind}) with input {list(ins[0])}"
+            raise spec.error(f"{what}: {exc.message}", *path) from None
+        macs = layer.spec.macs(ins[0], nxt)
         activations += math.prod(nxt)
         total_params += params.trainable + params.non_trainable
         total_macs += macs
@@ -71,21 +87,62 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
                 f"(limits {MAX_PARAMS:,}, {MAX_ACTIVATIONS:,} and {MAX_MACS:,})",
                 *path,
             )
-        out.append(PlannedLayer(layer, shape, nxt, params, macs))
-        shape = nxt
-    if shape != (spec.doc.num_classes,) and not prefix_only:
+        out.append(PlannedLayer(layer, ins[0], nxt, params, macs, ins))
+        shapes[layer.name] = nxt
+    end = out[-1].out_shape if out else tuple(spec.doc.input)
+    if end != (spec.doc.num_classes,) and not prefix_only:
         raise spec.error(
-            f"the network ends with shape {list(shape)} but num_classes is {spec.doc.num_classes}", "num_classes"
+            f"the network ends with shape {list(end)} but num_classes is {spec.doc.num_classes}", "num_classes"
         )
     return tuple(out)
 
 
-class SpecNet(nn.Sequential):
-    """The built network: an ordered chain of named layers (model.conv1, model.fc6, ...)."""
+class Concat(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=1)
 
-    def __init__(self, spec_id: str, layers: "OrderedDict[str, nn.Module]") -> None:
-        super().__init__(layers)
+
+class Add(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class SpecNet(nn.Module):
+    """The built network: one module per node, run in the spec's order along its edges.
+
+    Spec names never become Python attributes (a layer may be called `forward`, `training` or
+    `_modules`): the nodes sit in a ModuleList under their position, and `names` maps positions
+    back to qualified names.
+    """
+
+    def __init__(self, spec_id: str, names: tuple[str, ...], modules: list[nn.Module], feeds: tuple[tuple[int, ...], ...]) -> None:
+        super().__init__()
         self.spec_id = spec_id
+        self.names = names
+        self.feeds = feeds  # for each node, the positions of its inputs; -1: the network input
+        self.nodes = nn.ModuleList(modules)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        values: list[torch.Tensor] = []
+        for module, feeds in zip(self.nodes, self.feeds):
+            values.append(module(*(x if i < 0 else values[i] for i in feeds)))
+        return values[-1]
+
+    def key(self, name: str) -> str:
+        """The module path (`nodes.3`) of a qualified layer name, as fvcore and state dicts see it."""
+        return f"nodes.{self.names.index(name)}"
+
+    def layer(self, name: str) -> nn.Module:
+        return self.nodes[self.names.index(name)]
+
+    def named_layers(self) -> list[tuple[str, nn.Module]]:
+        return list(zip(self.names, self.nodes))
+
+    def replace_layer(self, name: str, module: nn.Module) -> None:
+        self.nodes[self.names.index(name)] = module
 
 
 def _init_for(layer: Layer, spec: Spec) -> LayerInit:
@@ -97,23 +154,52 @@ def _weighted(module: nn.Module) -> nn.Module:
     return module.inner if hasattr(module, "inner") else module
 
 
+def _module(p: PlannedLayer) -> nn.Module:
+    if p.layer.is_merge:
+        return Concat() if p.kind == "concat" else Add()
+    return p.layer.spec.module(p.in_shape)
+
+
+def _net(spec: Spec, planned: tuple[PlannedLayer, ...], modules: list[nn.Module]) -> SpecNet:
+    position = {p.name: i for i, p in enumerate(planned)} | {NETWORK_INPUT: -1}
+    feeds = tuple(tuple(position[n] for n in input_names(p.layer)) for p in planned)
+    return SpecNet(spec.id, tuple(p.name for p in planned), modules, feeds)
+
+
+def _initialised(spec: Spec, planned: tuple[PlannedLayer, ...]) -> list[nn.Module]:
+    modules: list[nn.Module] = []
+    for p in planned:
+        module = _module(p)
+        if isinstance(p.layer.spec, (Conv, Linear)):
+            init = _init_for(p.layer, spec)
+            target = _weighted(module)
+            _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
+            if target.bias is not None:
+                _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
+        modules.append(module)
+    return modules
+
+
 def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
-    """The real network: runs forward and backward. `seed` makes the initial weights repeatable."""
+    """The real network, initialised as the spec says: runs forward and backward (for `train`).
+    `seed` makes the initial weights repeatable."""
     planned = plan(spec)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
-        modules: OrderedDict[str, nn.Module] = OrderedDict()
-        for p in planned:
-            module = p.layer.spec.module(p.in_shape)
-            if isinstance(p.layer.spec, (Conv, Linear)):
-                init = _init_for(p.layer, spec)
-                target = _weighted(module)
-                _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
-                if target.bias is not None:
-                    _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
-            modules[p.name] = module
-    return SpecNet(spec.id, modules)
+        return _net(spec, planned, _initialised(spec, planned))
+
+
+def build_meta(spec: Spec, planned: tuple[PlannedLayer, ...] | None = None) -> SpecNet:
+    """The same network on PyTorch's meta device, for counting: shapes and sizes, no storage.
+
+    The spec's initialisers run too, on meta tensors where they draw nothing, so one that
+    PyTorch refuses is bad input here exactly as in `train`. `model.to_empty(device="cpu")`
+    then gives real, uninitialised storage.
+    """
+    planned = planned or plan(spec)
+    with torch.device("meta"):
+        return _net(spec, planned, _initialised(spec, planned))
 
 
 def _init_tensor(spec: Spec, layer: Layer, which: str, tensor: torch.Tensor, init: InitSpec) -> None:

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from .arith import ArithError, Figure, parse_figure, parse_formula
 from .strict import refuse_bools
 
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+# A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,15}$")]
 Text = Annotated[str, Field(max_length=2000)]
 Number = Union[int, float, str]
 

@@ -183,7 +183,7 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
     relu = sum(math.prod(r.output_shape) for r in chosen if r.kind == "relu")
-    pools = _pool_inputs(rows, chosen, tuple(spec.doc.input))
+    pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in ("maxpool", "avgpool", "adaptive_avgpool"))
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
     return [
@@ -193,14 +193,6 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
         ("FlopCounterMode/calflops FLOPs (2 x conv and linear MACs)", 2 * core),
         ("fvcore's count without BatchNorm and pooling (conv and linear MACs only)", core),
     ]
-
-
-def _pool_inputs(rows: Sequence[Row], chosen: Sequence[Row], input_shape: Shape) -> int:
-    total = 0
-    for i, r in enumerate(rows):
-        if r in chosen and r.kind in ("maxpool", "avgpool", "adaptive_avgpool"):
-            total += math.prod(rows[i - 1].output_shape if i else input_shape)
-    return total
 
 
 # ---------------------------------------------------------------- the numeric pipeline

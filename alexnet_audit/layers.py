@@ -136,7 +136,7 @@ class CountExcludingAvgPool(nn.Module):
 class _Layer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,64}$")  # digits too: torchvision's layer1.0
     mac_rule: ClassVar[str] = EXCLUDED
 
     @model_validator(mode="before")

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, ValidationError
+from pydantic import Field, ValidationError
 
 from .bounded_read import read_bounded
 from .claim_schema import (
-    ArithmeticClaim, Claim, FollowedBy, Frozen, LayerHas, Name, NoActivation, StructureCheck, StructureClaim, Text,
+    ArithmeticClaim, Claim, FollowedBy, Frozen, LayerHas, NoActivation, StructureCheck, StructureClaim, Text,
 )
 from .errors import AuditError
+from .graph import ITEM_TAGS, MAX_ITEMS, Group, Item, Layer, flatten, is_graph
 from .init import LayerInit
-from .layers import LayerSpec
 from .yaml_lines import format_path, parse_yaml
 
 MAX_SPEC_BYTES = 1 << 20
@@ -50,22 +50,6 @@ class Training(Frozen):
     where: Text | None = None
 
 
-class Stage(Frozen):
-    stage: Name
-    layers: Annotated[list[LayerSpec], Field(min_length=1, max_length=512)]
-
-
-def _item_tag(value: Any) -> str:
-    if isinstance(value, dict):
-        return "stage_item" if "stage" in value else "layer_item"
-    return "stage_item" if isinstance(value, Stage) else "layer_item"
-
-
-LayerItem = Annotated[
-    Union[Annotated[LayerSpec, Tag("layer_item")], Annotated[Stage, Tag("stage_item")]],
-    Discriminator(_item_tag),
-]
-
 # ---------------------------------------------------------------- the document
 
 
@@ -83,20 +67,9 @@ class SpecDoc(Frozen):
     num_classes: Annotated[int, Field(ge=1, le=100_000)]
     init: LayerInit | None = None  # default for conv/linear layers that state none
     training: Training | None = None
-    layers: Annotated[list[LayerItem], Field(min_length=1, max_length=512)]
+    layers: Annotated[list[Item], Field(min_length=1, max_length=MAX_ITEMS)]
     claims: Annotated[list[Claim], Field(max_length=2000)] = []
     notes: Text | None = None
-
-
-@dataclass(frozen=True)
-class Layer:
-    """A layer with its final name and the stage it belongs to (if any)."""
-
-    name: str
-    stage: str | None
-    spec: Any  # one of the layers.LayerSpec classes
-    index: int  # position in the spec's layers list (for error locations)
-    sub: int | None  # position inside its stage
 
 
 @dataclass(frozen=True)
@@ -104,10 +77,15 @@ class Spec:
     """A loaded, validated spec: the document plus resolved layer names and line numbers."""
 
     doc: SpecDoc
-    layers: tuple[Layer, ...]
-    stages: dict[str, tuple[str, ...]]
+    layers: tuple[Layer, ...]  # every node in execution order, merge points included
+    stages: dict[str, tuple[str, ...]]  # stages and named blocks: qualified name -> member nodes
     path: str
     lines: dict[tuple[Any, ...], int]
+    blocks: frozenset[str] = frozenset()  # which of `stages` are blocks
+
+    @property
+    def is_graph(self) -> bool:
+        return is_graph(self.layers)
 
     @property
     def id(self) -> str:
@@ -123,7 +101,7 @@ class Spec:
         return AuditError(message, file=self.path, line=self.line_of(*path), field=format_path(path))
 
     def layer_path(self, layer: Layer) -> tuple[Any, ...]:
-        return ("layers", layer.index) + (("layers", layer.sub) if layer.sub is not None else ())
+        return layer.path
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
@@ -143,7 +121,7 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-_TAGS = {"layer_item", "stage_item"} | {cls.__name__ for cls in StructureCheck.__args__}  # type: ignore[attr-defined]
+_TAGS = ITEM_TAGS | {cls.__name__ for cls in StructureCheck.__args__}  # type: ignore[attr-defined]
 
 
 def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int], file: str) -> AuditError:
@@ -169,49 +147,35 @@ def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...]
     return AuditError(message, file=file, line=line, field=format_path(path) or None)
 
 
-def _resolve_layers(doc: SpecDoc) -> tuple[tuple[Layer, ...], dict[str, tuple[str, ...]]]:
-    """Give every layer its final name; unnamed layers get `<stage>_<kind>` or `<kind>_<n>`."""
-    layers: list[Layer] = []
-    stages: dict[str, tuple[str, ...]] = {}
-    counts: dict[str, int] = {}
-
-    def auto(kind: str, prefix: str) -> str:
-        counts[prefix + kind] = counts.get(prefix + kind, 0) + 1
-        n = counts[prefix + kind]
-        return f"{prefix}{kind}" + (str(n) if n > 1 else "") if prefix else f"{kind}_{n}"
-
-    for i, item in enumerate(doc.layers):
-        if isinstance(item, Stage):
-            names = []
-            for j, spec in enumerate(item.layers):
-                name = spec.name or auto(spec.kind, item.stage + "_")
-                layers.append(Layer(name, item.stage, spec, i, j))
-                names.append(name)
-            stages[item.stage] = tuple(names)
-        else:
-            layers.append(Layer(item.name or auto(item.kind, ""), None, item, i, None))
-    return tuple(layers), stages
-
-
-def _check_names(spec: Spec) -> None:
+def _check_names(spec: Spec, groups: tuple[Group, ...]) -> None:
+    # Groups first: two blocks of one name would otherwise show as their auto-named layers clashing.
     seen: set[str] = set()
+    for group in groups:
+        if group.name in seen:
+            raise spec.error(f"{_what(group)} name {group.name!r} is used twice", *group.path, _what(group))
+        seen.add(group.name)
+    layers: set[str] = set()
     for layer in spec.layers:
-        if layer.name in seen or layer.name in spec.stages:
+        if layer.name in layers:
             raise spec.error(f"name {layer.name!r} is used twice", *spec.layer_path(layer), "name")
-        seen.add(layer.name)
-    for i, item in enumerate(spec.doc.layers):
-        if isinstance(item, Stage) and item.stage in seen:
-            raise spec.error(f"stage name {item.stage!r} is also a layer name", "layers", i, "stage")
-    known = seen | set(spec.stages)
+        layers.add(layer.name)
+    for group in groups:
+        if group.name in layers:
+            raise spec.error(f"{_what(group)} name {group.name!r} is also a layer name", *group.path, _what(group))
+    seen |= layers
     for i, claim in enumerate(spec.doc.claims):
         for field, names in _claim_names(claim):
             for name in names:
-                if name not in known:
-                    raise spec.error(f"{name!r} names no layer or stage of this spec", "claims", i, *field)
+                if name not in seen:
+                    raise spec.error(f"{name!r} names no layer, stage or block of this spec", "claims", i, *field)
     ids = [c.id for c in spec.doc.claims]
     for i, cid in enumerate(ids):
         if cid in ids[:i]:
             raise spec.error(f"claim id {cid!r} is used twice", "claims", i, "id")
+
+
+def _what(group: Group) -> str:
+    return "block" if group.is_block else "stage"
 
 
 def _claim_names(claim: Any) -> list[tuple[tuple[str, ...], list[str]]]:
@@ -252,9 +216,10 @@ def spec_from_text(text: str, file: str = "<spec>") -> Spec:
         doc = SpecDoc.model_validate(data)
     except ValidationError as exc:
         raise _pydantic_error(exc, data, lines, file) from None
-    layers, stages = _resolve_layers(doc)
-    spec = Spec(doc, layers, stages, file, lines)
-    _check_names(spec)
+    layers, groups = flatten(doc.layers)
+    stages = {g.name: g.members for g in groups}
+    spec = Spec(doc, layers, stages, file, lines, frozenset(g.name for g in groups if g.is_block))
+    _check_names(spec, groups)
     return spec
 
 

@@ -49,7 +49,7 @@ CASES = {
     "claim of unknown kind": (spec_text(LENET, claims="  - {id: a, kind: vibes, claimed: 1, where: x}\n"), "claims[0]: unknown kind 'vibes'"),
     "claim target names no layer": (
         spec_text(LENET, claims="  - {id: a, kind: params, target: conv9, claimed: 1, where: x}\n"),
-        "spec.yaml:20: claims[0].target: 'conv9' names no layer or stage of this spec",
+        "spec.yaml:20: claims[0].target: 'conv9' names no layer, stage or block of this spec",
     ),
     "unparsable formula": (
         spec_text(LENET, claims="  - {id: a, kind: params, target: conv1, claimed: '(5*5*3*6+6=456', where: x}\n"),

@@ -71,7 +71,7 @@ def test_planned_shapes_match_a_forward_pass() -> None:
     x = torch.randn(2, 3, 33, 33)
     shapes = []
     h = x
-    for module in model:
+    for _, module in model.named_layers():
         h = module(h)
         shapes.append(tuple(h.shape[1:]))
     # 33 -SAME s2-> 17 -SAME s2-> 9 -SAME s2-> 5
@@ -85,7 +85,7 @@ def test_tf_lrn_conversion_matches_tf_formula() -> None:
   - {kind: linear, out_features: 10}
 """
     spec = spec_from_text(spec_text(layers, input="[5, 1, 1]"))
-    lrn = build_model(spec).n
+    lrn = build_model(spec).layer("n")
     a = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]).view(1, 5, 1, 1)
     # tf.nn.lrn: b_c = a_c / (bias + alpha * sum_{|d - c| <= r} a_d^2) ^ beta, computed by hand
     sq = [1, 4, 9, 16, 25]

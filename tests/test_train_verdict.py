@@ -15,6 +15,7 @@ from alexnet_audit.spec import spec_from_text
 from alexnet_audit.train.experiment import Race, with_activation
 from alexnet_audit.train.loop import Evaluation, LoopResult
 from alexnet_audit.train.run import TrainOptions, train_spec
+from alexnet_audit.build import SpecNet
 from alexnet_audit.train.verdict import Evidence, LayerProbe, binomial_tail, judge, loss_ends, probe
 
 # ---------------------------------------------------------------- statistics
@@ -102,13 +103,17 @@ def test_failing_only_memorisation_says_so() -> None:
     assert result.cause is not None and result.cause.startswith("does not fit one batch of 8 images in 30 steps (stopped by budget)")
 
 
+def _chain(*modules: nn.Module, names: tuple[str, ...] | None = None) -> SpecNet:
+    """A line of modules as build_model gives them: each node fed by the one before."""
+    names = names or tuple(f"m{i}" for i in range(len(modules)))
+    return SpecNet("t", names, list(modules), tuple((i - 1,) for i in range(len(modules))))
+
+
 def test_probe_measures_scale_and_dead_units() -> None:
-    model = nn.Sequential()
-    model.add_module("fc", nn.Linear(2, 3))
-    model.add_module("relu", nn.ReLU())
+    model = _chain(nn.Linear(2, 3), nn.ReLU(), names=("fc", "relu"))
     with torch.no_grad():
-        model.fc.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]))
-        model.fc.bias.zero_()
+        model.layer("fc").weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]))
+        model.layer("fc").bias.zero_()
     x = torch.tensor([[3.0, 4.0], [1.0, 0.0]])
     fc, relu = probe(model, x)
     # fc outputs [3, 4, -7] and [1, 0, -1]: mean square (9+16+49+1+0+1)/6; the third unit never fires.
@@ -120,9 +125,9 @@ def test_probe_measures_scale_and_dead_units() -> None:
 
 
 def test_with_activation_swaps_hidden_activations_only() -> None:
-    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
+    model = _chain(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
     swapped = with_activation(model, "tanh")
-    assert [type(m).__name__ for m in swapped] == ["Linear", "Tanh", "Linear", "Tanh", "Linear", "Sigmoid"]
+    assert [type(m).__name__ for _, m in swapped.named_layers()] == ["Linear", "Tanh", "Linear", "Tanh", "Linear", "Sigmoid"]
 
 
 def _run(steps: int, stopped: str) -> LoopResult:

@@ -12,6 +12,7 @@ from typing import Callable, Literal
 
 from torch import nn
 
+from ..build import SpecNet
 from .data import DeviceData
 from .loop import LoopConfig, LoopResult, Progress, Runtime, train_loop
 
@@ -20,14 +21,14 @@ _MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmo
 _WEIGHTED = (nn.Conv2d, nn.Linear)
 
 
-def with_activation(model: nn.Sequential, activation: Activation) -> nn.Sequential:
+def with_activation(model: SpecNet, activation: Activation) -> SpecNet:
     """Swap every hidden ReLU/tanh/sigmoid (one with a conv or linear layer after it) in place."""
-    children = list(model.named_children())
+    children = model.named_layers()
     weighted = [i for i, (_, m) in enumerate(children) if any(isinstance(s, _WEIGHTED) for s in m.modules())]
     last = weighted[-1] if weighted else -1
     for i, (name, module) in enumerate(children):
         if i < last and isinstance(module, tuple(_MODULES.values())):
-            setattr(model, name, _MODULES[activation]())
+            model.replace_layer(name, _MODULES[activation]())
     return model
 
 

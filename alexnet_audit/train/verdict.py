@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..build import SpecNet
 from .loop import Evaluation
 
 LOSS_FACTOR = 2.0
@@ -37,12 +38,20 @@ class LayerProbe:
 
 
 @torch.no_grad()
-def probe(model: nn.Sequential, x: torch.Tensor) -> tuple[LayerProbe, ...]:
+def probe(model: SpecNet, x: torch.Tensor) -> tuple[LayerProbe, ...]:
     """Every layer's output scale, and dead ReLUs, on one batch in fp32 and eval mode."""
     model.eval()
-    out, probes = x.float(), []
-    for name, module in model.named_children():
-        out = module(out)
+    outputs: dict[str, torch.Tensor] = {}
+    hooks = [module.register_forward_hook(lambda _m, _i, out, name=name: outputs.__setitem__(name, out))
+             for name, module in model.named_layers()]
+    try:
+        model(x.float())
+    finally:
+        for hook in hooks:
+            hook.remove()
+    probes = []
+    for name, module in model.named_layers():
+        out = outputs[name]
         dead = None
         if isinstance(module, nn.ReLU):
             fired = (out > 0).flatten(2).any(2) if out.dim() > 2 else out > 0  # (N, channels or features)
