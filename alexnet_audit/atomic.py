@@ -163,15 +163,25 @@ def _sigterm_raises() -> Iterator[None]:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block ends: the renames of a set are not split."""
+    """SIGINT and SIGTERM wait until the block ends (then act as they would have): the renames
+    of a set are not split. Python runs signal handlers in the main thread whichever thread the
+    signal reached, so deferring them there holds them for the whole process."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    received: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in _HELD}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(received):
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _targets(files: Mapping[Path, bytes]) -> tuple[dict[Path, bytes], dict[Path, bytes], bytes]:
@@ -213,9 +223,9 @@ def write_set(files: Mapping[Path, bytes], remove: Iterable[Path] = ()) -> None:
             with _signals_held():
                 for target, tmp in temps.items():
                     os.replace(tmp, target)
+                temps.clear()
                 for path in remove:
                     path.unlink(missing_ok=True)
-            temps.clear()
         except OSError as exc:
             raise _cannot(next(iter(temps), "the output"), exc) from None
         finally:

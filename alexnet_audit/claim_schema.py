@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from .arith import ArithError, Figure, parse_figure, parse_formula
-from .strict import refuse_bools
+from .strict import refuse_stray_values
 
 # A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,15}$")]
@@ -25,8 +25,8 @@ class Frozen(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_bools(cls, data: object) -> object:
-        return refuse_bools(cls, data)
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
 
 class Against(Frozen):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Union
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .strict import refuse_bools
+from .strict import refuse_stray_values
 
 
 class _Init(BaseModel):
@@ -19,8 +19,8 @@ class _Init(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_bools(cls, data: object) -> object:
-        return refuse_bools(cls, data)
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
 
 class TorchDefault(_Init):

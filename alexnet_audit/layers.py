@@ -20,7 +20,7 @@ from torch import nn
 
 from .errors import AuditError
 from .init import LayerInit
-from .strict import refuse_bools
+from .strict import refuse_stray_values
 
 Shape = tuple[int, ...]
 
@@ -141,8 +141,8 @@ class _Layer(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_bools(cls, data: object) -> object:
-        return refuse_bools(cls, data)
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape

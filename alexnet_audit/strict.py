@@ -1,10 +1,12 @@
-"""Booleans are not numbers: one check that every spec and record model shares.
+"""Booleans are not numbers, and no number is astronomically large: one check that every spec
+and record model shares.
 
 YAML reads bare `yes`, `on`, `true` as booleans, and pydantic's lax mode turns them into 1 (or
-"1.0"), so `out_channels: on` would build a one-channel layer. `refuse_bools` runs before a
-model's own validation and refuses a boolean wherever the field's annotation does not name
-`bool`, inside lists and tuples too. Nested models carry the check themselves, so it stops at
-them; a new field in any model is covered without further code.
+"1.0"), so `out_channels: on` would build a one-channel layer. `refuse_stray_values` runs before
+a model's own validation and refuses a boolean wherever the field's annotation does not name
+`bool`, inside lists and tuples too; and any integer beyond MAX_INT, which no field needs and
+which Python cannot even print past 4,300 digits. Nested models carry the check themselves, so
+it stops at them; a new field in any model is covered without further code.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 _UNIONS = (typing.Union, types.UnionType)
+MAX_INT = 10**30  # the formula evaluator's bound too (arith.MAX_MAGNITUDE)
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:
@@ -65,8 +68,17 @@ def bool_path(annotation: Any, value: Any) -> tuple[int, ...] | None:
     return found
 
 
-def refuse_bools(model: type[BaseModel], data: Any) -> Any:
-    """`data` unchanged, or ValueError naming the first field that holds a stray boolean."""
+def _huge_path(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return () if abs(value) > MAX_INT else None
+    if isinstance(value, (list, tuple)):
+        return next(((i,) + p for i, v in enumerate(value) if (p := _huge_path(v)) is not None), None)
+    return None
+
+
+def refuse_stray_values(model: type[BaseModel], data: Any) -> Any:
+    """`data` unchanged, or ValueError naming the first field that holds a stray boolean or an
+    integer beyond MAX_INT."""
     if not isinstance(data, dict):
         return data
     for name, field in model.model_fields.items():
@@ -78,4 +90,8 @@ def refuse_bools(model: type[BaseModel], data: Any) -> Any:
             where = ".".join([key, *map(str, path)])
             raise ValueError(f"{where}: a boolean where a number or text belongs (YAML reads bare "
                              "yes/no/on/off/true/false as booleans: write the number, or quote the text)")
+        path = _huge_path(data[key])
+        if path is not None:
+            where = ".".join([key, *map(str, path)])
+            raise ValueError(f"{where}: an integer larger than 10^30 in magnitude, beyond any figure here")
     return data

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..bounded_read import read_bounded
 from ..errors import AuditError
-from ..strict import refuse_bools
+from ..strict import refuse_stray_values
 
 # A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
 # integer or a 100 MB string never reaches the renderers (which format them).
@@ -31,8 +31,8 @@ class _Record(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_bools(cls, data: object) -> object:
-        return refuse_bools(cls, data)
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
 
 class DataInfo(_Record):
