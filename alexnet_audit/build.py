@@ -166,6 +166,20 @@ def _net(spec: Spec, planned: tuple[PlannedLayer, ...], modules: list[nn.Module]
     return SpecNet(spec.id, tuple(p.name for p in planned), modules, feeds)
 
 
+def _initialised(spec: Spec, planned: tuple[PlannedLayer, ...]) -> list[nn.Module]:
+    modules: list[nn.Module] = []
+    for p in planned:
+        module = _module(p)
+        if isinstance(p.layer.spec, (Conv, Linear)):
+            init = _init_for(p.layer, spec)
+            target = _weighted(module)
+            _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
+            if target.bias is not None:
+                _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
+        modules.append(module)
+    return modules
+
+
 def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
     """The real network, initialised as the spec says: runs forward and backward (for `train`).
     `seed` makes the initial weights repeatable."""
@@ -173,25 +187,19 @@ def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
-        modules: list[nn.Module] = []
-        for p in planned:
-            module = _module(p)
-            if isinstance(p.layer.spec, (Conv, Linear)):
-                init = _init_for(p.layer, spec)
-                target = _weighted(module)
-                _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
-                if target.bias is not None:
-                    _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
-            modules.append(module)
-    return _net(spec, planned, modules)
+        return _net(spec, planned, _initialised(spec, planned))
 
 
 def build_meta(spec: Spec, planned: tuple[PlannedLayer, ...] | None = None) -> SpecNet:
-    """The same network on PyTorch's meta device: shapes and sizes, no storage, no initialisation.
-    Counting needs nothing more; `model.to_empty(device="cpu")` gives real, uninitialised storage."""
+    """The same network on PyTorch's meta device, for counting: shapes and sizes, no storage.
+
+    The spec's initialisers run too, on meta tensors where they draw nothing, so one that
+    PyTorch refuses is bad input here exactly as in `train`. `model.to_empty(device="cpu")`
+    then gives real, uninitialised storage.
+    """
     planned = planned or plan(spec)
     with torch.device("meta"):
-        return _net(spec, planned, [_module(p) for p in planned])
+        return _net(spec, planned, _initialised(spec, planned))
 
 
 def _init_tensor(spec: Spec, layer: Layer, which: str, tensor: torch.Tensor, init: InitSpec) -> None:

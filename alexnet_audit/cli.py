@@ -53,6 +53,10 @@ def _fail(text: str) -> None:
     _say(f"error: {text}", to_err=True)
 
 
+def _note(text: str) -> None:
+    _say(text, to_err=True)
+
+
 class OneLineGroup(TyperGroup):
     """Usage errors in one line (exit 2); any other exception in one line as ours (exit 3)."""
 
@@ -266,6 +270,9 @@ def train(
     seed: int = typer.Option(0, "--seed", metavar="N", help="Initial weights, batch order, dropout."),
     out_dir: Path = typer.Option(TRAINING_DIR, "--out", metavar="DIR", help="Where <spec-id>.json and <spec-id>.png "
                                  "go (what --training-dir reads)."),
+    max_memory: Optional[float] = typer.Option(None, "--max-memory", metavar="GIB", help="GiB a run may take "
+                                               "(estimated before allocating; default 80% of the free memory of the "
+                                               "device used)."),
 ) -> None:
     """Train each spec's network as its source did and judge: converges or fails to converge.
     Exit 0: every spec converges; 1: some fail to converge; 2: bad input."""
@@ -273,13 +280,19 @@ def train(
         raise typer.BadParameter("give --steps or --epochs, not both")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
+    from .atomic import locked, write_set
     from .render.training import training_summary
     from .spec import load_spec
     from .train.plot import curves_png
     from .train.record import record_json
     from .train.run import TrainOptions, train_spec
 
-    options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed)
+    try:
+        options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
+                               max_memory_gib=max_memory)
+    except AuditError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
     out, code = _out(), 0
     for path in specs:
         spec_id = path.stem
@@ -300,8 +313,13 @@ def train(
             code = 2
             continue
         json_path, png_path = out_dir / f"{spec.id}.json", out_dir / f"{spec.id}.png"
-        _write(json_path, record_json(record))
-        _write(png_path, curves_png(record))
+        result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
+        try:
+            with locked(out_dir, on_wait=_note):
+                write_set(result)
+        except AuditError as exc:
+            _fail(str(exc))
+            raise typer.Exit(2) from None
         out.print(training_summary(record, json_path, png_path))
         code = max(code, 0 if record.verdict == "converges" else 1)
     raise typer.Exit(code)
@@ -336,7 +354,7 @@ def report(
     if run.broken:
         _finish(run, records)
         raise typer.Exit(run.exit_code)  # a report set silently missing a spec would read as complete
-    from .atomic import write_all
+    from .atomic import locked, write_all
     from .render.markdown import Versions, leftovers, report_files
 
     try:
@@ -345,10 +363,9 @@ def report(
             _check_reports(out_dir, files)
             _finish(run, records)
             return
-        gone = leftovers(out_dir, files) if out_dir.is_dir() else []
-        write_all(out_dir, files)
-        for name in gone:
-            (out_dir / name).unlink(missing_ok=True)
+        with locked(out_dir, on_wait=_note):  # another run's pages are neither mixed in nor deleted mid-write
+            gone = leftovers(out_dir, files)
+            write_all(out_dir, files, remove=gone)
     except AuditError as exc:
         _fail(str(exc))
         raise typer.Exit(2) from None

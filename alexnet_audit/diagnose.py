@@ -8,7 +8,7 @@ another tool's counting convention, a slip of one digit) gives the figure the so
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Iterable, Sequence
 
@@ -33,6 +33,28 @@ class Reading:
 
     spec: Spec
     rows: list[Row]
+    # A re-planned reading (a layer padded otherwise, another input size) is the same for every
+    # claim of the spec: planned on first use and kept, so diagnosing stays linear in the claims.
+    variants: dict[tuple[object, ...], "Variant"] = field(default_factory=dict, compare=False, repr=False)
+
+    def variant(self, key: tuple[object, ...], make: Callable[[], list[Row]]) -> "Variant":
+        if key not in self.variants:
+            self.variants[key] = Variant.of(make())
+        return self.variants[key]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The rows of one reading, indexed by layer name so a target's figure costs its own rows
+    only; whole-network figures are kept once computed (they are asked for by many claims)."""
+
+    rows: list[Row]
+    position: dict[str, int]
+    whole: dict[str, int | Shape] = field(default_factory=dict, compare=False, repr=False)
+
+    @staticmethod
+    def of(rows: list[Row]) -> "Variant":
+        return Variant(rows, {r.name: i for i, r in enumerate(rows)})
 
 
 # ---------------------------------------------------------------- digits
@@ -82,23 +104,31 @@ def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None,
         return []
 
 
-def _figure_or_none(rows: Sequence[Row], spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:
-    names = spec.stages.get(target, (target,)) if target else None
-    if not rows or (names and not all(any(r.name == n for r in rows) for n in names)):
+def _figure_or_none(variant: Variant, spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:
+    if not variant.rows:
         return None
-    if target is None and len(rows) != len(spec.layers):
+    if target is None:
+        if len(variant.rows) != len(spec.layers):
+            return None
+        if quantity not in variant.whole:
+            variant.whole[quantity] = figure(variant.rows, spec.stages, None, quantity)
+        return variant.whole[quantity]
+    names = spec.stages.get(target, (target,))
+    if any(n not in variant.position for n in names):
         return None
-    return figure(rows, spec.stages, target, quantity)
+    return figure([variant.rows[variant.position[n]] for n in names], spec.stages, target, quantity)
 
 
 INPUT_ALTERNATIVES = {224: 227, 227: 224, 28: 32, 32: 28}
 
 
-def input_size_readings(spec: Spec) -> Iterable[tuple[str, list[Row]]]:
+def input_size_readings(reading: Reading) -> Iterable[tuple[str, Variant]]:
+    spec = reading.spec
     c, h, w = spec.doc.input
     if h == w and h in INPUT_ALTERNATIVES:
         alt = INPUT_ALTERNATIVES[h]
-        yield f"a {alt}x{alt} input instead of the {h}x{h} this spec has", variant_rows(spec, input_shape=(c, alt, alt))
+        rows = reading.variant(("input", alt), lambda: variant_rows(spec, input_shape=(c, alt, alt)))
+        yield f"a {alt}x{alt} input instead of the {h}x{h} this spec has", rows
 
 
 def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
@@ -109,21 +139,38 @@ def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
     return [(str(o), layer_spec.model_copy(update={"padding": o})) for o in options]
 
 
-def padding_readings(spec: Spec, target: str | None) -> Iterable[tuple[str, list[Row]]]:
+def _same_output(swapped: object, reading: Reading, i: int) -> bool:
+    """Whether layer i, read with other padding, still gives the shape it gives as written (then
+    parameters and MACs are unchanged as well, and so is every later layer)."""
+    before = reading.rows[i - 1].output_shape if i else tuple(reading.spec.doc.input)
+    try:
+        return swapped.out_shape(before) == reading.rows[i].output_shape  # type: ignore[attr-defined]
+    except AuditError:
+        return False
+
+
+def padding_readings(reading: Reading, target: str | None) -> Iterable[tuple[str, Variant]]:
+    spec = reading.spec
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1]) if target else len(names) - 1
-    for layer in spec.layers[: last + 1]:
+    aligned = len(reading.rows) == len(spec.layers)
+    for i, layer in enumerate(spec.layers[: last + 1]):
         for option, swapped in _padding_swaps(layer.spec):
+            if aligned and _same_output(swapped, reading, i):
+                continue  # the same network: it reproduces nothing the measurement does not
             was = layer.spec.padding  # type: ignore[attr-defined]
-            yield f"{layer.name} padded {option!r} instead of {was!r} (TensorFlow SAME/VALID vs an explicit pad)", variant_rows(spec, overrides={layer.name: swapped})
+            rows = reading.variant(("padding", layer.name, option),
+                                   lambda name=layer.name, swapped=swapped: variant_rows(spec, overrides={name: swapped}))
+            yield f"{layer.name} padded {option!r} instead of {was!r} (TensorFlow SAME/VALID vs an explicit pad)", rows
 
 
-def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, list[Row]]]:
+def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Variant]]:
     names = spec.stages.get(target, (target,)) if target else tuple(layer.name for layer in spec.layers)
     grouped = {layer.name: layer.spec.model_copy(update={"groups": 1}) for layer in spec.layers
                if layer.name in names and isinstance(layer.spec, Conv) and layer.spec.groups > 1}
     if grouped:
-        yield f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)", variant_rows(spec, overrides=grouped)
+        yield (f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)",
+               Variant.of(variant_rows(spec, overrides=grouped)))
 
 
 # ---------------------------------------------------------------- peers' counting conventions
@@ -136,7 +183,7 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
     relu = sum(math.prod(r.output_shape) for r in chosen if r.kind == "relu")
-    pools = _pool_inputs(rows, chosen, tuple(spec.doc.input))
+    pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in ("maxpool", "avgpool", "adaptive_avgpool"))
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
     return [
@@ -146,14 +193,6 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
         ("FlopCounterMode/calflops FLOPs (2 x conv and linear MACs)", 2 * core),
         ("fvcore's count without BatchNorm and pooling (conv and linear MACs only)", core),
     ]
-
-
-def _pool_inputs(rows: Sequence[Row], chosen: Sequence[Row], input_shape: Shape) -> int:
-    total = 0
-    for i, r in enumerate(rows):
-        if r in chosen and r.kind in ("maxpool", "avgpool", "adaptive_avgpool"):
-            total += math.prod(rows[i - 1].output_shape if i else input_shape)
-    return total
 
 
 # ---------------------------------------------------------------- the numeric pipeline
@@ -201,22 +240,22 @@ def numeric_diagnoses(
             if scale == 2 and "FLOPs" not in label:
                 reading_gives("peer_convention", f"{label}, quoted as FLOPs", value)
     # One layer's padding shifts a rounded total by a little: only an exact figure can tell.
-    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(spec))]
+    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(reading))]
     if not approximate:
-        readings_to_try.append(("padding", padding_readings(spec, target)))
+        readings_to_try.append(("padding", padding_readings(reading, target)))
     for code, readings in readings_to_try:
         for label, alt_rows in readings:
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, quantity))
     if counterpart is not None:
-        value = _figure_or_none(counterpart.rows, counterpart.spec, target, quantity)
+        value = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
                       f"{counterpart.spec.id}), a different network,", value)
     for ref in references:
-        value = _figure_or_none(ref.rows, ref.spec, target, quantity)
+        value = _figure_or_none(Variant.of(ref.rows), ref.spec, target, quantity)
         reading_gives("other_network", f"the figure is another network's: the reference network {ref.spec.id} "
                       f"({ref.spec.doc.title})", value)
     if target is not None:
-        for name, value in _other_layers(rows, spec, target, quantity):
+        for name, value in _other_layers(reading, target, quantity):
             reading_gives("other_layer", f"the figure belongs to another layer: {name}", value)
     # A slip of one digit is the explanation of last resort: a computed reading that gives the
     # figure exactly (the bias left out of 4,097,000 gives 4,096,000) is the likelier story.
@@ -227,8 +266,10 @@ def numeric_diagnoses(
     return _dedupe(out)
 
 
-def _other_layers(rows: Sequence[Row], spec: Spec, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:
+def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:
     """The same figure read off every other conv/linear layer and stage (a row read from the wrong line)."""
+    spec, rows = reading.spec, reading.rows
+    measured = reading.variant(("as measured",), lambda: rows)
     own = set(spec.stages.get(target, (target,)))
     order = [r.name for r in rows]
     here = max((order.index(n) for n in own if n in order), default=0)
@@ -236,7 +277,8 @@ def _other_layers(rows: Sequence[Row], spec: Spec, target: str, quantity: Quanti
     # When two layers' figures fit, the nearer row is the likelier misreading.
     names.sort(key=lambda n: abs(order.index(n) - here))
     names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
-    return [(name, figure(rows, spec.stages, name, quantity)) for name in names]
+    found = ((name, _figure_or_none(measured, spec, name, quantity)) for name in names)
+    return [(name, value) for name, value in found if value is not None]
 
 
 def _unexplained(claimed: Fraction, measured: int, tried: list[tuple[str, int]]) -> Diagnosis:
@@ -270,11 +312,11 @@ def shape_diagnoses(
 
     if len(measured) == 3 and measured[0] % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", (measured[0] // 2,) + measured[1:])
-    for code, readings in (("input_size", input_size_readings(spec)), ("padding", padding_readings(spec, target))):
+    for code, readings in (("input_size", input_size_readings(reading)), ("padding", padding_readings(reading, target))):
         for label, alt_rows in readings:
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, "shape"))
     if counterpart is not None:
-        other = _figure_or_none(counterpart.rows, counterpart.spec, target, "shape")
+        other = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, "shape")
         label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}), a different network,"
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):

@@ -26,6 +26,7 @@ class Row:
     non_trainable_params: int
     bias_params: int
     macs: int
+    input_shape: Shape = ()  # what feeds it (a merge: its first input); on a graph not the row before
 
 
 def select(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str | None) -> list[Row]:
@@ -62,12 +63,12 @@ def rows_from_plan(planned: Sequence[PlannedLayer]) -> list[Row]:
     for p in planned:
         has_bias = p.kind in ("conv", "linear") and p.layer.spec.bias
         bias = (p.out_shape[0] if has_bias else 0)
-        rows.append(Row(p.name, p.kind, p.layer.stage, p.out_shape, p.params.trainable, p.params.non_trainable, bias, p.macs))
+        rows.append(Row(p.name, p.kind, p.layer.stage, p.out_shape, p.params.trainable, p.params.non_trainable, bias, p.macs, p.in_shape))
     return rows
 
 
 def rows_from_analysis(analysis: Analysis) -> list[Row]:
     return [
-        Row(lr.name, lr.kind, lr.stage, lr.output_shape, lr.params, lr.non_trainable_params, lr.bias_params, lr.macs)
+        Row(lr.name, lr.kind, lr.stage, lr.output_shape, lr.params, lr.non_trainable_params, lr.bias_params, lr.macs, lr.input_shape)
         for lr in analysis.layers
     ]

@@ -14,10 +14,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import AuditError
 from .init import LayerInit
+from .strict import refuse_stray_values
 
 if TYPE_CHECKING:  # torch loads only when a model is built: `--help` and bad input stay fast
     from torch import nn
@@ -111,6 +112,11 @@ class _Layer(BaseModel):
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,64}$")  # digits too: torchvision's layer1.0
     mac_rule: ClassVar[str] = EXCLUDED
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape

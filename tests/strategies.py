@@ -103,8 +103,9 @@ class Net:
     doc: Doc
     shapes: tuple[Shape, ...]  # one per layer, in order: (C, H, W) or (F,)
     kinds: tuple[str, ...]
-    names: tuple[str, ...]  # the explicit layer names (claims may target them) ...
-    stages: tuple[str, ...]  # ... and the stage names
+    names: tuple[str, ...]  # the explicit (qualified) layer names (claims may target them) ...
+    stages: tuple[str, ...]  # ... the stage names ...
+    blocks: tuple[str, ...] = ()  # ... and the named blocks
 
     @property
     def text(self) -> str:
@@ -153,7 +154,7 @@ def _window_layer(draw: st.DrawFn, kind: str, shape: Shape) -> tuple[Doc, Shape]
         if ceil_mode:
             layer["ceil_mode"] = True
         return layer, (c, ah.out, aw.out)
-    groups = draw(st.sampled_from([g for g in range(1, c + 1) if c % g == 0]))
+    groups = draw(st.sampled_from([g for g in range(1, min(c, MAX_CHANNELS) + 1) if c % g == 0]))
     out_channels = groups * draw(st.integers(1, MAX_CHANNELS // groups))
     layer.update(out_channels=out_channels, groups=groups, bias=draw(st.booleans()))
     if draw(st.integers(0, 3)) == 0:
@@ -196,34 +197,49 @@ def _vector_layer(draw: st.DrawFn, shape: Shape, batchnorm: bool) -> tuple[Doc, 
 
 
 @st.composite
-def nets(draw: st.DrawFn, *, batchnorm: bool = True, max_map_layers: int = 6) -> Net:
-    """A random valid network: maps, flatten, a few vector layers, a final linear classifier."""
+def nets(draw: st.DrawFn, *, batchnorm: bool = True, max_map_layers: int = 6, graphs: bool = False) -> Net:
+    """A random valid network: maps, flatten, a few vector layers, a final linear classifier.
+    With `graphs`, about one map item in three is a block whose branches merge."""
     c = draw(st.integers(1, 4))
     h, w = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
     shape: Shape = (c, h, w)
-    layers: list[Doc] = []
+    layers: list[Doc] = []  # layers, and blocks already named inside
     shapes: list[Shape] = []
-    for _ in range(draw(st.integers(0, max_map_layers))):
+    kinds: list[str] = []
+    names: list[str] = []
+    block_names: list[str] = []
+    for i in range(draw(st.integers(0, max_map_layers))):
+        if graphs and draw(st.integers(0, 2)) == 0:
+            nodes = draw(blocks(shape, i, batchnorm))
+            layers.append(nodes.item)
+            shapes += nodes.shapes
+            kinds += nodes.kinds
+            names += nodes.names
+            block_names += nodes.blocks
+            shape = nodes.out
+            continue
         layer, shape = draw(_map_layer(shape, batchnorm))
         layers.append(layer)
         shapes.append(shape)
-    layers.append({"kind": "flatten"})
+        kinds.append(layer["kind"])
+    tail: list[Doc] = [{"kind": "flatten"}]
     shape = (shape[0] * shape[1] * shape[2],)
     shapes.append(shape)
     for _ in range(draw(st.integers(0, 3))):
         layer, shape = draw(_vector_layer(shape, batchnorm))
-        layers.append(layer)
+        tail.append(layer)
         shapes.append(shape)
     classes = draw(st.integers(1, 10))
-    layers.append({"kind": "linear", "out_features": classes})
+    tail.append({"kind": "linear", "out_features": classes})
     shapes.append((classes,))
     if draw(st.booleans()):
-        layers.append({"kind": draw(st.sampled_from(["softmax", "sigmoid", "dropout"]))})
+        tail.append({"kind": draw(st.sampled_from(["softmax", "sigmoid", "dropout"]))})
         shapes.append((classes,))
+    layers += tail
+    kinds += [layer["kind"] for layer in tail]
 
-    names: list[str] = []
     for i, layer in enumerate(layers):
-        if draw(st.booleans()):
+        if "kind" in layer and draw(st.booleans()):
             layer["name"] = f"l{i}"
             names.append(layer["name"])
     items, stages = _group_into_stages(draw, layers)
@@ -238,16 +254,19 @@ def nets(draw: st.DrawFn, *, batchnorm: bool = True, max_map_layers: int = 6) ->
     }
     if draw(st.integers(0, 3)) == 0:
         doc["init"] = _init(draw)
-    return Net(doc, tuple(shapes), tuple(layer["kind"] for layer in layers), tuple(names), tuple(stages))
+    return Net(doc, tuple(shapes), tuple(kinds), tuple(names), tuple(stages), tuple(block_names))
 
 
 def _group_into_stages(draw: st.DrawFn, layers: list[Doc]) -> tuple[list[Doc], list[str]]:
+    """Group runs of layers (never blocks) into stages."""
     items: list[Doc] = []
     stages: list[str] = []
     i = 0
     while i < len(layers):
         run = draw(st.integers(1, 3))
-        if draw(st.integers(0, 3)) == 0:  # about one run in four becomes a stage
+        while not all("kind" in layer for layer in layers[i: i + run]):
+            run -= 1
+        if run and draw(st.integers(0, 3)) == 0:  # about one run in four becomes a stage
             stages.append(f"s{len(stages) + 1}")
             items.append({"stage": stages[-1], "layers": layers[i: i + run]})
             i += run
@@ -255,6 +274,155 @@ def _group_into_stages(draw: st.DrawFn, layers: list[Doc]) -> tuple[list[Doc], l
             items.append(layers[i])
             i += 1
     return items, stages
+
+
+# ---------------------------------------------------------------- random graphs: blocks whose branches merge
+
+
+@dataclass
+class Nodes:
+    """A block as plain data and, by hand, every node it adds (its layers and merge points) in
+    execution order: depth first, branch by branch, each merge after the branches it joins."""
+
+    item: Doc
+    shapes: list[Shape]
+    kinds: list[str]
+    names: list[str]  # qualified names of the explicitly named layers
+    blocks: list[str]  # qualified names of the named blocks
+    out: Shape
+
+
+class _Namer:
+    """Gives about half the layers of one name scope an explicit name, unique in that scope."""
+
+    def __init__(self, draw: st.DrawFn, prefix: str, local: str = "l") -> None:
+        self.draw, self.prefix, self.local, self.n = draw, prefix, local, 0
+
+    def layers(self, layers: list[Doc], into: Nodes) -> list[Doc]:
+        for layer in layers:
+            if self.draw(st.booleans()):
+                self.n += 1
+                layer["name"] = f"{self.local}{self.n}"
+                into.names.append(self.prefix + layer["name"])
+        return layers
+
+
+def _same_size_branch(draw: st.DrawFn, c: int) -> tuple[list[Doc], list[Shape], int]:
+    """One Inception-style branch that keeps height and width: its layers, their channels-only
+    shapes (filled in by the caller) and its output channels."""
+    r, o = draw(st.integers(1, MAX_CHANNELS // 2)), draw(st.integers(1, MAX_CHANNELS // 2))
+    # No identity branch on wide inputs: concatenated channels stay within a few times MAX_CHANNELS.
+    shape = draw(st.sampled_from(["1x1", "reduce3x3", "pool1x1", "1x1relu"] + (["identity"] if c <= MAX_CHANNELS else [])))
+    if shape == "identity":
+        return [], [], c
+    if shape == "1x1":
+        return [{"kind": "conv", "out_channels": o, "kernel": 1}], [(o,)], o
+    if shape == "1x1relu":
+        return [{"kind": "conv", "out_channels": o, "kernel": 1}, {"kind": "relu"}], [(o,), (o,)], o
+    if shape == "reduce3x3":  # k3, pad 1, stride 1: (n + 2 - 3) // 1 + 1 = n
+        return [{"kind": "conv", "out_channels": r, "kernel": 1},
+                {"kind": "conv", "out_channels": o, "kernel": 3, "padding": 1}], [(r,), (o,)], o
+    # max pool k3, stride 1, pad 1 keeps n, then a 1x1 projection
+    return [{"kind": "maxpool", "kernel": 3, "stride": 1, "padding": 1},
+            {"kind": "conv", "out_channels": o, "kernel": 1}], [(c,), (o,)], o
+
+
+def _concat_block(draw: st.DrawFn, shape: Shape, name: str | None, namer: _Namer) -> Nodes:
+    c, h, w = shape
+    nodes = Nodes({}, [], [], [], [], shape)
+    branches: list[Any] = []
+    total = 0
+    for k in range(draw(st.integers(2, 3))):
+        layers, channels, out = _same_size_branch(draw, c)
+        total += out
+        if layers and name is not None and draw(st.booleans()):  # a named branch: one more name level
+            inner = _Namer(draw, f"{namer.prefix}b{k}.")
+            nodes.blocks.append(f"{namer.prefix}b{k}")
+            branches.append([{"block": f"b{k}", "layers": inner.layers(layers, nodes)}])
+        else:
+            branches.append(namer.layers(layers, nodes))
+        nodes.shapes += [(ch[0], h, w) for ch in channels]
+        nodes.kinds += [layer["kind"] for layer in layers]
+    nodes.shapes.append((total, h, w))
+    nodes.kinds.append("concat")
+    nodes.item = {"branches": branches, "merge": "concat"}
+    nodes.out = (total, h, w)
+    return nodes
+
+
+def _residual_block(draw: st.DrawFn, shape: Shape, namer: _Namer) -> Nodes:
+    """conv k3 stride s pad 1 (+BN, ReLU), conv k3 pad 1; the shortcut is the identity where
+    shapes allow, else a 1x1 conv of stride s: both give (n - 1) // s + 1."""
+    c, h, w = shape
+    s = draw(st.integers(1, 2))
+    c2 = c if s == 1 and draw(st.booleans()) else draw(st.integers(1, MAX_CHANNELS))
+    out = (c2, (h - 1) // s + 1, (w - 1) // s + 1)
+    main: list[Doc] = [{"kind": "conv", "out_channels": c2, "kernel": 3, "stride": s, "padding": 1, "bias": False}]
+    if draw(st.booleans()):
+        main.append({"kind": "batchnorm"})
+    main += [{"kind": "relu"}, {"kind": "conv", "out_channels": c2, "kernel": 3, "padding": 1}]
+    shortcut: list[Doc] = [] if out == shape and draw(st.booleans()) else [{"kind": "conv", "out_channels": c2, "kernel": 1, "stride": s}]
+    nodes = Nodes({}, [], [], [], [], out)
+    nodes.item = {"branches": [namer.layers(main, nodes), namer.layers(shortcut, nodes)], "merge": "add"}
+    for layer in main + shortcut:
+        nodes.shapes.append(out)
+        nodes.kinds.append(layer["kind"])
+    nodes.shapes.append(out)
+    nodes.kinds.append("add")
+    return nodes
+
+
+def _dense_block(draw: st.DrawFn, shape: Shape, namer: _Namer) -> Nodes:
+    """Each unit maps its input to g channels at the same size; unit k sees c + k * g channels."""
+    c, h, w = shape
+    g = draw(st.integers(1, 4))
+    nodes = Nodes({}, [], [], [], [], shape)
+    units = []
+    n = draw(st.integers(1, 3))
+    for k in range(n):
+        unit: list[Doc] = draw(st.sampled_from([
+            [{"kind": "batchnorm"}, {"kind": "relu"}, {"kind": "conv", "out_channels": g, "kernel": 3, "padding": 1}],
+            [{"kind": "relu"}, {"kind": "conv", "out_channels": g, "kernel": 1}],
+        ]))
+        unit = copy.deepcopy(unit)
+        units.append(namer.layers(unit, nodes))
+        nodes.shapes += [(c + k * g, h, w)] * (len(unit) - 1) + [(g, h, w)]
+        nodes.kinds += [layer["kind"] for layer in unit]
+        nodes.shapes.append((c + (k + 1) * g, h, w))  # the concat that feeds the next unit, or ends the block
+        nodes.kinds.append("concat")
+    nodes.item = {"merge": "dense", "units": units}
+    nodes.out = (c + n * g, h, w)
+    return nodes
+
+
+@st.composite
+def blocks(draw: st.DrawFn, shape: Shape, index: int, batchnorm: bool = True) -> Nodes:
+    """A random block on a (C, H, W) input: residual (add), Inception-like (concat), dense, or a
+    named sequential block of random map layers; parallel ones may be anonymous."""
+    which = draw(st.sampled_from(["residual", "concat", "dense", "sequential"]))
+    named = which in ("dense", "sequential") or draw(st.booleans())
+    name = f"g{index}"
+    # An anonymous group has no name level: its layers' names live in the enclosing scope.
+    namer = _Namer(draw, f"{name}." if named else "", "l" if named else f"g{index}_")
+    if which == "residual":
+        nodes = _residual_block(draw, shape, namer)
+    elif which == "concat":
+        nodes = _concat_block(draw, shape, name if named else None, namer)
+    elif which == "dense":
+        nodes = _dense_block(draw, shape, namer)
+    else:
+        nodes = Nodes({}, [], [], [], [], shape)
+        layers = []
+        for _ in range(draw(st.integers(1, 3))):
+            layer, nodes.out = draw(_map_layer(nodes.out, batchnorm))
+            layers.append(layer)
+            nodes.shapes.append(nodes.out)
+            nodes.kinds.append(layer["kind"])
+        nodes.item = {"layers": namer.layers(layers, nodes)}
+    if named:
+        nodes.item = {"block": name, **nodes.item}
+        nodes.blocks.insert(0, name)
+    return nodes
 
 
 # ---------------------------------------------------------------- random claims about a network
@@ -281,7 +449,7 @@ def _shape_text(draw: st.DrawFn) -> str | list[int]:
 @st.composite
 def claims_for(draw: st.DrawFn, net: Net) -> list[Doc]:
     """Random but valid claims of every kind, targeting the network's named layers and stages."""
-    targets = list(net.names) + list(net.stages)
+    targets = list(net.names) + list(net.stages) + list(net.blocks)
     out: list[Doc] = []
     for i in range(draw(st.integers(0, 8))):
         kind = draw(st.sampled_from(CLAIM_KINDS))
@@ -355,11 +523,11 @@ def _structure_check(draw: st.DrawFn, names: list[str]) -> Doc | None:
 
 
 @st.composite
-def nets_with_claims(draw: st.DrawFn) -> Net:
-    net = draw(nets())
+def nets_with_claims(draw: st.DrawFn, *, graphs: bool = False) -> Net:
+    net = draw(nets(graphs=graphs))
     doc = dict(net.doc)
     doc["claims"] = draw(claims_for(net))
-    return Net(doc, net.shapes, net.kinds, net.names, net.stages)
+    return Net(doc, net.shapes, net.kinds, net.names, net.stages, net.blocks)
 
 
 # ---------------------------------------------------------------- broken specs

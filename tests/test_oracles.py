@@ -72,14 +72,17 @@ class Peers:
         return next(layer for layer in self.layers if layer.name == name)
 
 
+NODE_DEPTH = 2  # SpecNet > nodes (a ModuleList) > one module per spec node
+
+
 def _torchinfo(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[tuple[Any, int]], int, int]:
-    """(depth-1 layer info, MACs of its leaves) in order, plus torchinfo's totals."""
+    """(node info, MACs of its leaves) in order, plus torchinfo's totals."""
     stats = summary(model, input_size=(1, *input_shape), verbose=0, device="cpu")
     out: list[tuple[Any, int]] = []
     for info in stats.summary_list:
-        if info.depth == 1:
+        if info.depth == NODE_DEPTH:
             out.append((info, info.macs if info.is_leaf_layer else 0))
-        elif info.depth > 1 and info.is_leaf_layer:
+        elif info.depth > NODE_DEPTH and info.is_leaf_layer:
             out[-1] = (out[-1][0], out[-1][1] + info.macs)
     return out, int(stats.total_mult_adds), int(stats.total_params)
 
@@ -116,9 +119,10 @@ def measure_with_peers(spec: Spec) -> Peers:
     pt = _ptflops(model, shape)
     with torch.no_grad():
         _, _, per_child = thop.profile(model, inputs=(torch.zeros(1, *shape),), verbose=False, ret_layer_info=True)
+    per_node = per_child["nodes"][2]
     layers = tuple(
-        PeerLayer(info.var_name, tuple(info.output_size[1:]), info.num_params, info.trainable_params, macs,
-                  int(per_child[info.var_name][0]))
+        PeerLayer(model.names[int(info.var_name)], tuple(info.output_size[1:]), info.num_params, info.trainable_params,
+                  macs, int(per_node[info.var_name][0]))
         for info, macs in infos
     )
     return Peers(layers, ti_macs, ti_params, pooled, pt)
@@ -220,6 +224,15 @@ def test_diagnosis_ptflops_figure_differs_from_ptflops_only_by_pool_padding(path
 
 @given(net=nets())
 def test_random_network_agrees_with_peers(net: Net) -> None:
+    _agrees_with_peers(net)
+
+
+@given(net=nets(graphs=True))
+def test_random_graph_agrees_with_peers(net: Net) -> None:
+    _agrees_with_peers(net)
+
+
+def _agrees_with_peers(net: Net) -> None:
     note(net.text)
     a = analyse(spec_from_text(net.text, "fuzz.yaml"))
     assert a.disagreements == ()
