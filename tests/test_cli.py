@@ -228,3 +228,20 @@ def test_csv_and_markdown_tables(tmp_path: Path) -> None:
 def test_verdicts_print_as_text(shipped_run: AuditRun) -> None:
     printed = {str(c.verdict) for a in shipped_run.audits for c in a.claims}
     assert {"holds", "fails"} <= printed <= {"holds", "fails", "ambiguous", "unverifiable"}
+
+
+def test_the_readme_python_api_example_runs_as_documented() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\nfrom alexnet_audit.analysis import analyse") + len("```python\n")
+    code = readme[start: readme.index("```", start)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = done.stdout.splitlines()
+    # each "# ..." comment in the example is a line it prints; the paper's parameters by hand, layer by layer:
+    # conv 11*11*3*96+96, 5*5*48*256+256, 3*3*256*384+384, 3*3*192*384+384, 3*3*192*256+256; fc 9216*4096+4096, ...
+    assert (34_944 + 307_456 + 885_120 + 663_936 + 442_624 + 37_752_832 + 16_781_312 + 4_097_000 == 60_965_224
+            == 11 * 11 * 3 * 96 + 96 + 5 * 5 * 48 * 256 + 256 + 3 * 3 * 256 * 384 + 384 + 3 * 3 * 192 * 384 + 384
+            + 3 * 3 * 192 * 256 + 256 + 9216 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000)
+    for comment in [line.split("# ", 1)[1] for line in code.splitlines() if "  # " in line and "torch.nn.Module" not in line]:
+        assert comment in printed, (comment, printed)
