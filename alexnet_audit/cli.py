@@ -321,7 +321,7 @@ def train(
         try:
             spec = load_spec(path)
             spec_id = spec.id
-            with Bars(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+            with Bars(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
                 record = train_spec(spec, options, _progress_to(bars, spec.id))
         except KeyboardInterrupt:

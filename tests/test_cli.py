@@ -20,7 +20,14 @@ runner = CliRunner()
 PAPER = str(ROOT / "specs/paper-alexnet-2012.yaml")
 
 
-def test_compare_all_shipped_specs_exits_1_and_counts_verdicts() -> None:
+def test_compare_all_shipped_specs_exits_1_and_counts_verdicts(shipped_run: AuditRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    import alexnet_audit.audit as audit
+
+    def shipped(paths: list[Path], **options: object) -> AuditRun:  # the session's audit of the same specs, done once
+        assert list(paths) == SPECS and options["input_shape"] is None
+        return shipped_run
+
+    monkeypatch.setattr(audit, "audit_paths", shipped)
     result = runner.invoke(app, ["compare", *map(str, SPECS)])
     assert result.exit_code == 1, result.stderr  # the posts contain failing claims
     for verdict in ("holds", "fails", "ambiguous", "unverifiable"):
@@ -230,14 +237,14 @@ def test_verdicts_print_as_text(shipped_run: AuditRun) -> None:
     assert {"holds", "fails"} <= printed <= {"holds", "fails", "ambiguous", "unverifiable"}
 
 
-def test_the_readme_python_api_example_runs_as_documented() -> None:
+def test_the_readme_python_api_example_runs_as_documented(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("```python\nfrom alexnet_audit.analysis import analyse") + len("```python\n")
     code = readme[start: readme.index("```", start)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    printed = done.stdout.splitlines()
+    monkeypatch.chdir(ROOT)  # the example's paths are relative to the repository
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
     # each "# ..." comment in the example is a line it prints; the paper's parameters by hand, layer by layer:
     # conv 11*11*3*96+96, 5*5*48*256+256, 3*3*256*384+384, 3*3*192*384+384, 3*3*192*256+256; fc 9216*4096+4096, ...
     assert (34_944 + 307_456 + 885_120 + 663_936 + 442_624 + 37_752_832 + 16_781_312 + 4_097_000 == 60_965_224
