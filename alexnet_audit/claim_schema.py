@@ -300,7 +300,7 @@ class TrainingClaim(_Claim):
     kind: Literal["training"]
     metric: Literal["train_accuracy", "test_accuracy", "val_accuracy", "train_error", "top5_error", "top1_error"]
     claimed: Number
-    dataset: Literal["imagenet", "cifar10", "mnist", "flowers17", "flowers5"]
+    dataset: Literal["imagenet", "cifar10", "cifar100", "mnist", "fashion-mnist", "flowers17", "flowers5"]
     epochs: Annotated[int, Field(ge=1, le=10000)] | None = None
     approx: bool = False
 
@@ -317,7 +317,7 @@ class SpeedupClaim(_Claim):
     claimed: Number  # the ratio
     baseline: Literal["tanh", "sigmoid"]
     target_error: float = Field(gt=0, lt=1)
-    dataset: Literal["cifar10", "mnist", "imagenet"]
+    dataset: Literal["cifar10", "cifar100", "mnist", "fashion-mnist", "imagenet"]
 
     @model_validator(mode="after")
     def _parse(self) -> "SpeedupClaim":

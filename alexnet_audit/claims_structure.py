@@ -189,9 +189,12 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
         kinds = {m.category for m in after} & _COMPARED
         ref_kinds = {m.category for m in ref_after} & _COMPARED
-        if kinds != ref_kinds:
-            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no activation, normalisation or pooling'}; "
-                               f"the reference: {', '.join(sorted(ref_kinds)) or 'none'}")
+        extra, lacking = sorted(kinds - ref_kinds), sorted(ref_kinds - kinds)
+        if extra and lacking:
+            differences.append(f"after {label}: {', '.join(extra)} where the reference has {', '.join(lacking)}")
+        elif extra or lacking:
+            differences.append(f"after {label}: {'also ' + ', '.join(extra) if extra else 'no ' + ', '.join(lacking)}, "
+                               f"unlike the reference")
         mine_lrn = [m for m in after if m.category == "lrn"]
         ref_lrn = [m for m in ref_after if m.category == "lrn"]
         if mine_lrn and ref_lrn:

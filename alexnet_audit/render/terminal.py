@@ -127,8 +127,8 @@ def _layer_table(audit: SpecAudit, columns: Sequence[str], title: Text | str, to
     table = Table(title=title)
     if not any(lr.stage for lr in audit.analysis.layers):
         columns = [c for c in columns if c != "stage"]
-    for col in columns:
-        table.add_column(col, justify="right" if col in _RIGHT else "left")
+    for col in columns:  # long qualified names (inception3a.branch2.1) fold; figures never do
+        table.add_column(col, justify="right" if col in _RIGHT else "left", overflow="fold" if col in ("layer", "stage") else "ellipsis")
     for row in layer_rows(audit):
         table.add_row(*[Text(row[c]) for c in columns])
     if total:
