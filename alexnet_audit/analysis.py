@@ -12,7 +12,7 @@ import logging
 import math
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from fvcore.nn import FlopCountAnalysis
@@ -20,8 +20,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .build import PlannedLayer, SpecNet, build_meta, plan
-from .graph import NETWORK_INPUT, input_names
+from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
+from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
 from .spec import Spec
 
 
@@ -58,27 +59,30 @@ class ModuleInfo:
     out_channels: int | None = None
     padding: tuple[int, int] | None = None  # (top, bottom) of the height axis
     inputs: tuple[str, ...] = ()  # the nodes feeding it (graph.Layer.inputs)
+    feeds: tuple[int, ...] = ()  # the positions of the nodes it feeds
 
 
 WEIGHTED = ("conv", "linear")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "relu6", "hardswish", "elu", "gelu")
 
 
 def followers(modules: tuple[ModuleInfo, ...], index: int) -> tuple[ModuleInfo, ...]:
     """The layers that `modules[index]`'s output reaches along the data path before it meets a
     conv or linear layer, in execution order (on a line: the layers up to the next one)."""
-    name = modules[index].name
     reached: set[int] = set()
-    frontier = {name}
-    for j in range(index + 1, len(modules)):
-        m = modules[j]
-        if frontier.intersection(m.inputs or (NETWORK_INPUT,)) and m.category not in WEIGHTED:
+    stack = list(modules[index].feeds)
+    while stack:  # visits only what it reaches: linear in the network over all layers' calls on a line
+        j = stack.pop()
+        if j not in reached and modules[j].category not in WEIGHTED:
             reached.add(j)
-            frontier.add(m.name)
+            stack.extend(modules[j].feeds)
     return tuple(modules[j] for j in sorted(reached))
 
 
 _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (
+    (PartialConv2d, "conv"), (SumPoolAffine, "subsample"), (RBFUnits, "rbf"), (GlobalAvgPool2d, "global_avgpool"),
+    (GlobalMaxPool2d, "global_maxpool"), (nn.LeakyReLU, "leaky_relu"), (nn.ReLU6, "relu6"), (nn.Hardswish, "hardswish"),
+    (nn.ELU, "elu"), (nn.GELU, "gelu"), (nn.ZeroPad2d, "zeropad"),
     (nn.Conv2d, "conv"), (nn.Linear, "linear"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
     (nn.AdaptiveAvgPool2d, "adaptive_avgpool"), (nn.LocalResponseNorm, "lrn"),
     (nn.modules.batchnorm._BatchNorm, "batchnorm"), (nn.ReLU, "relu"), (nn.Tanh, "tanh"),
@@ -259,7 +263,8 @@ def analyse(spec: Spec) -> Analysis:
     with torch.no_grad():
         torch_flops, shapes = _flop_counter_and_shapes(model, torch.zeros(1, *spec.doc.input, device="meta"))
         params = {name: _param_counts(module) for name, module in model.named_layers()}
-        modules = tuple(module_info(name, module, p.layer.inputs)
+        feeds = consumers(spec.layers)
+        modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
                         for (name, module), p in zip(model.named_layers(), planned))
         model.to_empty(device="cpu")
         fv = _fvcore(model, torch.zeros(1, *spec.doc.input))
@@ -296,7 +301,7 @@ def analyse(spec: Spec) -> Analysis:
         )
         for name, names in spec.stages.items()
     )
-    weighted = [lr for lr in layers if lr.kind in ("conv", "linear")]
+    weighted = [lr for lr in layers if lr.kind in ("conv", "linear", "subsample")]
     macs = sum(lr.macs for lr in layers)
     totals = Totals(
         params=sum(lr.params + lr.non_trainable_params for lr in layers),

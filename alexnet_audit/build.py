@@ -150,8 +150,9 @@ def _init_for(layer: Layer, spec: Spec) -> LayerInit:
     return own or spec.doc.init or FRAMEWORK_DEFAULTS[spec.doc.source.framework]
 
 
-def _weighted(module: nn.Module) -> nn.Module:
-    return module.inner if hasattr(module, "inner") else module
+def _weighted(module: nn.Module) -> list[nn.Module]:
+    """The conv/linear modules inside a layer (a padded conv wraps one; a partially connected conv holds several)."""
+    return [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
 def _module(p: PlannedLayer) -> nn.Module:
@@ -166,16 +167,20 @@ def _net(spec: Spec, planned: tuple[PlannedLayer, ...], modules: list[nn.Module]
     return SpecNet(spec.id, tuple(p.name for p in planned), modules, feeds)
 
 
-def _initialised(spec: Spec, planned: tuple[PlannedLayer, ...]) -> list[nn.Module]:
+def _initialised(spec: Spec, planned: tuple[PlannedLayer, ...], *, try_only: bool = False) -> list[nn.Module]:
+    """Every node's module with the spec's initialisers applied; with `try_only`, each initialiser
+    is only tried on a one-element tensor of the same rank (what PyTorch refuses depends on the
+    rank alone), so nothing is drawn and meta tensors never reach PyTorch's slow reference kernels."""
     modules: list[nn.Module] = []
     for p in planned:
         module = _module(p)
         if isinstance(p.layer.spec, (Conv, Linear)):
             init = _init_for(p.layer, spec)
-            target = _weighted(module)
-            _init_tensor(spec, p.layer, "weight", target.weight, init.weight)
-            if target.bias is not None:
-                _init_tensor(spec, p.layer, "bias", target.bias, init.bias)
+            for target in _weighted(module):
+                tensors = [("weight", target.weight, init.weight)] + ([("bias", target.bias, init.bias)] if target.bias is not None else [])
+                for which, tensor, how in tensors:
+                    probe = torch.empty((1,) * tensor.dim(), device="cpu") if try_only else tensor
+                    _init_tensor(spec, p.layer, which, probe, how)
         modules.append(module)
     return modules
 
@@ -193,13 +198,12 @@ def build_model(spec: Spec, seed: int | None = 0) -> SpecNet:
 def build_meta(spec: Spec, planned: tuple[PlannedLayer, ...] | None = None) -> SpecNet:
     """The same network on PyTorch's meta device, for counting: shapes and sizes, no storage.
 
-    The spec's initialisers run too, on meta tensors where they draw nothing, so one that
-    PyTorch refuses is bad input here exactly as in `train`. `model.to_empty(device="cpu")`
-    then gives real, uninitialised storage.
+    The spec's initialisers are tried too, so one that PyTorch refuses is bad input here exactly
+    as in `train`. `model.to_empty(device="cpu")` then gives real, uninitialised storage.
     """
     planned = planned or plan(spec)
     with torch.device("meta"):
-        return _net(spec, planned, _initialised(spec, planned))
+        return _net(spec, planned, _initialised(spec, planned, try_only=True))
 
 
 def _init_tensor(spec: Spec, layer: Layer, which: str, tensor: torch.Tensor, init: InitSpec) -> None:

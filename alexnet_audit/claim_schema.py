@@ -7,7 +7,7 @@ at load (`_parse` validators) so a malformed figure is a located user error, not
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -35,6 +35,7 @@ class Against(Frozen):
 
     reading: Literal["prose", "code"]
     target: Name | None = None
+    names: dict[Name, Name] | None = None  # layer names of this spec -> that reading's (conv1 -> c1)
 
 
 class _Claim(Frozen):
@@ -66,6 +67,10 @@ class _Claim(Frozen):
 def alternative_claim(claim: "_Claim", reading: dict[str, Any]) -> Any:
     """`claim` as one of its readings reads it: the reading's fields replace the claim's own."""
     fields = claim.model_dump(exclude={"readings", "against"}, exclude_none=True)
+    kind = reading.get("kind", fields["kind"])
+    if kind != fields["kind"]:  # another kind keeps only the fields it has (id, where, quote, claimed, ...)
+        known = next((m.model_fields for m in get_args(get_args(Claim)[0]) if kind in get_args(m.model_fields["kind"].annotation)), {})
+        fields = {k: v for k, v in fields.items() if k in known}
     fields.update({k: v for k, v in reading.items() if k != "label"})
     return CLAIM_ADAPTER.validate_python(fields)
 
@@ -295,7 +300,7 @@ class TrainingClaim(_Claim):
     kind: Literal["training"]
     metric: Literal["train_accuracy", "test_accuracy", "val_accuracy", "train_error", "top5_error", "top1_error"]
     claimed: Number
-    dataset: Literal["imagenet", "cifar10", "mnist", "flowers17", "flowers5"]
+    dataset: Literal["imagenet", "cifar10", "cifar100", "mnist", "fashion-mnist", "flowers17", "flowers5"]
     epochs: Annotated[int, Field(ge=1, le=10000)] | None = None
     approx: bool = False
 
@@ -312,7 +317,7 @@ class SpeedupClaim(_Claim):
     claimed: Number  # the ratio
     baseline: Literal["tanh", "sigmoid"]
     target_error: float = Field(gt=0, lt=1)
-    dataset: Literal["cifar10", "mnist", "imagenet"]
+    dataset: Literal["cifar10", "cifar100", "mnist", "fashion-mnist", "imagenet"]
 
     @model_validator(mode="after")
     def _parse(self) -> "SpeedupClaim":

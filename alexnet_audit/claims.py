@@ -17,7 +17,7 @@ from .analysis import Analysis
 from .claim_schema import (
     Against, ArithmeticClaim, ComputeClaim, CountClaim, FactClaim, InputClaim, IterationClaim, LayerCountClaim, MemoryClaim,
     PaddingClaim, ParamsClaim, SameAsClaim, ShapeClaim, SizeRuleClaim, SpeedupClaim, StructureClaim, TrainingClaim,
-    UnverifiableClaim, WeightShapeClaim, alternative_claim,
+    CLAIM_ADAPTER, UnverifiableClaim, WeightShapeClaim, alternative_claim,
 )
 from .claims_facts import judge_fact_claim, judge_iterations, judge_speedup, judge_training, judge_unverifiable
 from .claims_numeric import judge_arithmetic, judge_compute, judge_count, judge_memory, judge_params
@@ -95,8 +95,8 @@ def _against(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> ClaimResul
     base: ClaimResult | None = None
     for entry in claim.against:
         which = entry if isinstance(entry, Against) else Against(reading=entry)
-        target = which.target or getattr(claim, "target", None)
-        on = claim.model_copy(update={"target": target}) if which.target else claim
+        on = _renamed(claim, {**(which.names or {}), **({claim.target: which.target} if which.target else {})})
+        target = getattr(on, "target", None)
         if which.reading == own:
             found = _interpretations(on, ctx, earlier)
             label = f"the {own} (spec {ctx.analysis.spec.id})"
@@ -136,13 +136,33 @@ def _on_counterpart(claim: Any, target: str | None, ctx: Context, other: Analysi
     return _interpretations(claim, there, [])
 
 
+_NAME_FIELDS = ("target", "layers", "layer", "activation_after", "pools")
+
+
+def _renamed(claim: Any, names: dict[str, str]) -> Any:
+    """The claim with its layer names as the other reading spells them."""
+    if not names:
+        return claim
+
+    def walk(key: str, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(k, v) for k, v in value.items()}
+        if key in _NAME_FIELDS and isinstance(value, list):
+            return [names.get(v, v) for v in value]
+        return names.get(value, value) if key in _NAME_FIELDS and isinstance(value, str) else value
+
+    data = {k: walk(k, v) for k, v in claim.model_dump(exclude={"against"}, exclude_none=True).items()}
+    return CLAIM_ADAPTER.validate_python(data)
+
+
 def _names(claim: Any, target: str | None) -> list[str]:
     names = [target] if target else []
     check = getattr(claim, "check", None)
     for field in ("layers", "activation_after"):
         names += list(getattr(check, field, None) or [])
-    if getattr(check, "layer", None):
-        names.append(check.layer)
+    for field in ("layer", "pools"):
+        if getattr(check, field, None):
+            names.append(getattr(check, field))
     measured = getattr(claim, "measured", None)
     if isinstance(claim, ArithmeticClaim) and measured is not None and measured.target:
         names.append(measured.target)

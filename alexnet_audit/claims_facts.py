@@ -20,7 +20,7 @@ def judge_fact_claim(claim: FactClaim, ctx: Context, _: list[ClaimResult]) -> Cl
         return result(claim, None, Verdict.UNVERIFIABLE, found.detail)
     diagnoses = [Diagnosis("other_fact", f"the figure is another fact's: {other}") for other in found.others]
     if not found.holds and not diagnoses:
-        diagnoses.append(Diagnosis("contradicts_reference", f"the reference gives {found.measured}, not {claim.claimed}"))
+        diagnoses.append(Diagnosis("contradicts_reference", f"the reference contradicts {claim.claimed}: {found.statement}"))
     return result(claim, found.measured, Verdict.HOLDS if found.holds else Verdict.FAILS, found.detail, diagnoses)
 
 

@@ -237,7 +237,7 @@ def _terms_differ(claim: ArithmeticClaim, ctx: Context) -> list[str]:
     layer_name = ctx.analysis.spec.stages.get(target, (target,))[-1]
     i = names.index(layer_name)
     module = ctx.analysis.modules[i]
-    size_in = ctx.analysis.layers[i - 1].output_shape if i else tuple(ctx.analysis.spec.doc.input)
+    size_in = ctx.analysis.layers[i].input_shape
     have = {"input": size_in[axis] if len(size_in) == 3 else None, "kernel": module.kernel, "stride": module.stride,
             "padding": Fraction(sum(module.padding), 2) if module.padding else None}
     wrong = []

@@ -103,9 +103,7 @@ def _window_layer(ctx: Context, name: str):  # type: ignore[no-untyped-def]
 
 
 def _input_of(ctx: Context, name: str) -> Shape:
-    names = [lr.name for lr in ctx.analysis.layers]
-    i = names.index(name)
-    return ctx.analysis.layers[i - 1].output_shape if i else tuple(ctx.analysis.spec.doc.input)
+    return ctx.analysis.layer(name).input_shape
 
 
 def judge_padding(claim: PaddingClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:

@@ -147,6 +147,7 @@ def _attr(value: Any) -> Any:
 # ---------------------------------------------------------------- the network it is presented as
 
 _LRN_FIELDS = ("size", "alpha", "beta", "k")
+_COMPARED = {"relu", "tanh", "sigmoid", "lrn", "batchnorm", "maxpool", "avgpool"}  # what follows a layer
 
 
 def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
@@ -185,11 +186,14 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = {m.category for m in after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
-        ref_kinds = {m.category for m in ref_after} & {"lrn", "batchnorm", "maxpool", "avgpool"}
-        if kinds != ref_kinds:
-            differences.append(f"after {label}: {', '.join(sorted(kinds)) or 'no normalisation or pooling'}; "
-                               f"the reference: {', '.join(sorted(ref_kinds)) or 'none'}")
+        kinds = {m.category for m in after} & _COMPARED
+        ref_kinds = {m.category for m in ref_after} & _COMPARED
+        extra, lacking = sorted(kinds - ref_kinds), sorted(ref_kinds - kinds)
+        if extra and lacking:
+            differences.append(f"after {label}: {', '.join(extra)} where the reference has {', '.join(lacking)}")
+        elif extra or lacking:
+            differences.append(f"after {label}: {'also ' + ', '.join(extra) if extra else 'no ' + ', '.join(lacking)}, "
+                               f"unlike the reference")
         mine_lrn = [m for m in after if m.category == "lrn"]
         ref_lrn = [m for m in ref_after if m.category == "lrn"]
         if mine_lrn and ref_lrn:

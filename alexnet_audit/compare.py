@@ -22,10 +22,13 @@ from .layers import Shape, shape_hwc
 
 PAPER_ID = "paper-alexnet-2012"
 NORMS = ("lrn", "batchnorm")
-POOLS = ("maxpool", "avgpool", "adaptive_avgpool")
+POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "subsample", "global_avgpool", "global_maxpool")
+_WINDOWED = {"maxpool": "max", "avgpool": "avg", "subsample": "subsampling"}  # pools with a kernel and stride
 
 _NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax", "lrn": "LRN",
-          "batchnorm": "BatchNorm", "adaptive_avgpool": "adaptive avg pool", "conv": "conv", "linear": "FC"}
+          "batchnorm": "BatchNorm", "adaptive_avgpool": "adaptive avg pool", "conv": "conv", "linear": "FC",
+          "leaky_relu": "leaky ReLU", "relu6": "ReLU6", "hardswish": "hardswish", "elu": "ELU", "gelu": "GELU",
+          "global_avgpool": "global avg pool", "global_maxpool": "global max pool"}
 
 
 # ---------------------------------------------------------------- blocks
@@ -164,9 +167,9 @@ def _pad(p: tuple[int, int] | None) -> str:
 
 def describe(m: ModuleInfo) -> str:
     """One follower as a reader names it: 'max 3x3/2', 'dropout 0.5', 'LRN'."""
-    if m.category in ("maxpool", "avgpool"):
+    if m.category in _WINDOWED:
         pad = f" pad {_pad(m.padding)}" if m.padding and any(m.padding) else ""
-        return f"{m.category[:3]} {_size(m.kernel)}/{m.stride}{pad}"
+        return f"{_WINDOWED[m.category]} {_size(m.kernel)}/{m.stride}{pad}"
     if m.category == "dropout":
         return f"dropout {m.p:g}"
     return _NAMES.get(m.category, m.category)
@@ -342,7 +345,7 @@ def _fc_width(a: Analysis, bs: tuple[Block, ...]) -> Trait:
 
 
 def _overlap(a: Analysis, bs: tuple[Block, ...]) -> Trait:
-    pools = [m for m in a.modules if m.category in ("maxpool", "avgpool")]
+    pools = [m for m in a.modules if m.category in _WINDOWED]
     if not pools:
         return _absent("no pooling windows")
     over = [m for m in pools if m.stride is not None and m.kernel is not None and m.stride < m.kernel]

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .build import plan
 from .errors import AuditError
-from .figures import Quantity, Row, figure, rows_from_plan
+from .figures import Quantity, Row, figure, rows_from_plan, select
 from .layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from .spec import Spec
 
@@ -199,8 +199,9 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     weighted = [r for r in chosen if r.kind in ("conv", "linear")]
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
-    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind == "relu")
-    pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in ("maxpool", "avgpool", "adaptive_avgpool"))
+    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind in ("relu", "leaky_relu", "relu6", "elu", "gelu"))
+    pools = sum(math.prod(r.input_shape) for r in chosen
+                if r.kind in ("maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "global_maxpool"))
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
     return [
@@ -210,6 +211,17 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
         ("FlopCounterMode/calflops FLOPs (2 x conv and linear MACs)", 2 * core),
         ("fvcore's count without BatchNorm and pooling (conv and linear MACs only)", core),
     ]
+
+
+def lecun_connections(rows: Sequence[Row], spec: Spec, target: str | None) -> int:
+    """Every weight-input pair, a bias being a weight on a constant input, RBF units' centres included."""
+    total = 0
+    for r in select(rows, spec.stages, target):
+        if r.kind in ("conv", "linear", "subsample"):
+            total += r.macs + (math.prod(r.output_shape) if r.bias_params or r.kind == "subsample" else 0)
+        elif r.kind == "rbf":
+            total += math.prod(r.input_shape) * math.prod(r.output_shape)
+    return total
 
 
 # ---------------------------------------------------------------- the numeric pipeline
@@ -249,6 +261,9 @@ def numeric_diagnoses(
         reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"))
     if quantity in ("params", "macs", "flops", "neurons", "connections") and measured % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", measured // 2)
+    if quantity == "connections":
+        reading_gives("bias_connections", "counting each bias as one more connection (and every RBF unit's inputs), as "
+                      "LeCun et al. (1998) do", lecun_connections(rows, spec, target))
     if quantity in ("macs", "flops", "connections"):
         scale = 2 if quantity == "flops" else 1
         for label, value in peer_mac_figures(rows, spec, target):
@@ -372,16 +387,14 @@ def shape_diagnoses(
 def weight_shapes(reading: Reading) -> dict[str, tuple[int, ...]]:
     """Each conv layer's weight tensor (out, in / groups, kh, kw) and each linear layer's (out, in)."""
     out: dict[str, tuple[int, ...]] = {}
-    shape: Shape = tuple(reading.spec.doc.input)
     by_name = {layer.name: layer for layer in reading.spec.layers}
     for r in reading.rows:
         layer = by_name.get(r.name)
-        if isinstance(layer.spec if layer else None, Conv):
-            kh, kw = pair(layer.spec.kernel)  # type: ignore[union-attr]
-            out[r.name] = (r.output_shape[0], shape[0] // layer.spec.groups, kh, kw)  # type: ignore[union-attr]
+        if layer is not None and isinstance(layer.spec, Conv):
+            kh, kw = pair(layer.spec.kernel)
+            out[r.name] = (r.output_shape[0], r.input_shape[0] // layer.spec.groups, kh, kw)
         elif r.kind == "linear":
             out[r.name] = (r.output_shape[0], (r.params - r.bias_params) // r.output_shape[0])
-        shape = r.output_shape
     return out
 
 
@@ -396,7 +409,7 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     planned = rows_from_plan(plan(spec, prefix_only=True))
     if i >= len(planned):
         return []
-    size_in = (planned[i - 1].output_shape if i else tuple(spec.doc.input))
+    size_in = planned[i].input_shape
     if len(size_in) != 3:
         return []
     layer = layers[i].spec

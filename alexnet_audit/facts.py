@@ -124,6 +124,7 @@ class FactFinding:
     measured: Any
     detail: str
     others: tuple[str, ...]  # other facts the claimed figure or name matches, cited
+    statement: str = ""  # the fact, in the base's words
 
 
 def judge_fact(base: FactBase, fact_id: str, claimed: Any, *, bound: str = "exact", approx: bool = False) -> FactFinding:
@@ -135,10 +136,12 @@ def judge_fact(base: FactBase, fact_id: str, claimed: Any, *, bound: str = "exac
     shown = fact.values[0] if fact.values else f"{fact.value}{' ' + fact.unit if fact.unit else ''}"
     detail = (f"the reference states: {fact.statement} ({base.cite(fact)}); claimed {claimed}"
               + ("" if bound == "exact" else f" ({bound.replace('_', ' ')})"))
-    others = () if holds else tuple(
+    # A name matches other facts' names by accident ("AlexNet" won ILSVRC-2012 but did not invent ReLUs):
+    # only a figure is looked up among the other facts.
+    others = () if holds or fact.values is not None else tuple(
         f"{other.statement} ({base.cite(other)})" for other in base.facts.values()
         if other.id != fact.id and (other.values is None) == (fact.values is None) and _matches(other, claimed, "exact", approx))
-    return FactFinding(holds, shown, detail, others)
+    return FactFinding(holds, shown, detail, others, fact.statement)
 
 
 def _matches(fact: Fact, claimed: Any, bound: str, approx: bool) -> bool:

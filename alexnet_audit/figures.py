@@ -38,7 +38,7 @@ def select(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str 
 
 def figure(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str | None, quantity: Quantity) -> int | Shape:
     chosen = select(rows, stages, target)
-    weighted = [r for r in chosen if r.kind in ("conv", "linear")]
+    weighted = [r for r in chosen if r.kind in ("conv", "linear", "subsample")]
     if quantity == "shape":
         return chosen[-1].output_shape
     if quantity == "params":

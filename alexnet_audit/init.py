@@ -6,9 +6,8 @@ not), so a spec records it exactly instead of taking PyTorch's default silently.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .strict import refuse_stray_values
@@ -77,6 +76,9 @@ InitSpec = Annotated[
     Field(discriminator="dist"),
 ]
 
+if TYPE_CHECKING:  # torch loads only when a model is built
+    import torch
+
 
 class LayerInit(_Init):
     """How one conv/linear layer's weight and bias are drawn."""
@@ -96,25 +98,25 @@ FRAMEWORK_DEFAULTS: dict[str, LayerInit] = {
 }
 
 
-@torch.no_grad()
 def apply_init(tensor: torch.Tensor, spec: InitSpec) -> None:
     """Fill `tensor` in place as `spec` says."""
-    if isinstance(spec, TorchDefault):
-        return
-    if isinstance(spec, Normal):
-        tensor.normal_(spec.mean, spec.std)
-    elif isinstance(spec, TruncatedNormal):
-        torch.nn.init.trunc_normal_(
-            tensor, spec.mean, spec.std, spec.mean - 2 * spec.std, spec.mean + 2 * spec.std
-        )
-    elif isinstance(spec, Uniform):
-        tensor.uniform_(spec.low, spec.high)
-    elif isinstance(spec, Constant):
-        tensor.fill_(spec.value)
-    elif isinstance(spec, GlorotUniform):
-        torch.nn.init.xavier_uniform_(tensor)
-    elif isinstance(spec, KaimingNormal):
-        torch.nn.init.kaiming_normal_(tensor, mode=spec.mode, nonlinearity=spec.nonlinearity)
+    import torch
+
+    with torch.no_grad():
+        if isinstance(spec, Normal):
+            tensor.normal_(spec.mean, spec.std)
+        elif isinstance(spec, TruncatedNormal):
+            torch.nn.init.trunc_normal_(
+                tensor, spec.mean, spec.std, spec.mean - 2 * spec.std, spec.mean + 2 * spec.std
+            )
+        elif isinstance(spec, Uniform):
+            tensor.uniform_(spec.low, spec.high)
+        elif isinstance(spec, Constant):
+            tensor.fill_(spec.value)
+        elif isinstance(spec, GlorotUniform):
+            torch.nn.init.xavier_uniform_(tensor)
+        elif isinstance(spec, KaimingNormal):
+            torch.nn.init.kaiming_normal_(tensor, mode=spec.mode, nonlinearity=spec.nonlinearity)
 
 
 def describe(spec: InitSpec) -> str:

@@ -1,175 +1,69 @@
-"""The layer registry: every layer kind a spec may use, in one place.
+"""The layer registry: every layer kind a spec may use, assembled in `LayerSpec`.
 
 Each kind is a pydantic model (its spec fields) that also knows how to build its PyTorch
-module, its output shape, its closed-form parameter and MAC counts, and its receptive-field
-step. A new kind touches this file only: write its class and add it to `LayerSpec`.
-
-Shapes are per sample, without the batch dimension: (C, H, W) for maps, (F,) for vectors.
+module, its output shape, its closed-form parameter and MAC counts, its receptive-field step
+and its MAC rule (layer_base.py). A new kind is one class here, in activations.py or in
+lecun.py, added to `LayerSpec`. torch is imported inside each `module()` only.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-import torch
-import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from torch import nn
+from pydantic import Field, model_validator
 
+from .activations import ELU, GELU, Hardswish, LeakyReLU, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .errors import AuditError
 from .init import LayerInit
-from .strict import refuse_stray_values
+from .layer_base import (
+    COUNTED, EXCLUDED, MAX_CHANNELS, MAX_KERNEL, MAX_LRN_SCRATCH, UNCOUNTED, BaseLayer, KernelInt, PadInt, Padding,
+    Pair, ParamCount, PosInt, RFStep, Shape, axis_pads, dilated, need_map, numel, pair, same_pads, shape_hwc,
+    symmetric, torch_pads, window_out,
+)
+from .lecun import RBF, Subsample
 
-Shape = tuple[int, ...]
+if TYPE_CHECKING:
+    from torch import nn
 
+# Re-exported: the rest of the package reads these from the registry.
+__all__ = [
+    "COUNTED", "EXCLUDED", "UNCOUNTED", "LayerSpec", "ParamCount", "Shape", "same_pads", "shape_hwc",
+    "Conv", "MaxPool", "AvgPool", "Linear",
+]
 
-def shape_hwc(shape: Shape) -> str:
-    """Feature maps as the posts write them (H x W x C); vectors as their length."""
-    if len(shape) == 3:
-        return f"{shape[1]}x{shape[2]}x{shape[0]}"
-    return "x".join(str(d) for d in shape)
-
-# Upper bounds keep every spec buildable on a laptop; real CNNs stay far below them.
-MAX_KERNEL = 1024
-MAX_CHANNELS = 1 << 17
-# LRN pads its channel axis by the window before averaging: (C + size - 1) x H x W values.
-MAX_LRN_SCRATCH = 300_000_000
-
-PosInt = Annotated[int, Field(ge=1)]
-KernelInt = Annotated[int, Field(ge=1, le=MAX_KERNEL)]
-Pair = Union[KernelInt, tuple[KernelInt, KernelInt]]
-PadInt = Annotated[int, Field(ge=0, le=MAX_KERNEL)]
-Padding = Union[PadInt, tuple[PadInt, PadInt], Literal["same", "valid"]]
-
-# What the MAC convention does with a kind (see analysis.CONVENTION):
-COUNTED = "counted"  # MACs counted, by fvcore and by the closed form
-EXCLUDED = "excluded"  # zero by definition of the convention (activations, pooling, ...)
-UNCOUNTED = "uncounted"  # real arithmetic the convention does not cover: totals are incomplete
+MapIndex = Annotated[int, Field(ge=0, lt=MAX_CHANNELS)]
+ConnectionTable = Annotated[
+    tuple[Annotated[tuple[MapIndex, ...], Field(min_length=1, max_length=MAX_CHANNELS)], ...],
+    Field(min_length=1, max_length=MAX_CHANNELS),
+]
 
 
-@dataclass(frozen=True)
-class ParamCount:
-    trainable: int
-    non_trainable: int = 0  # e.g. BatchNorm running statistics, which Keras's summary() counts
-
-
-@dataclass(frozen=True)
-class RFStep:
-    """How one layer grows the receptive field along the height axis."""
-
-    kernel: int
-    stride: int
-
-
-def pair(value: int | tuple[int, int]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (value[0], value[1])
-
-
-def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's SAME: output ceil(size/stride); an odd total pad puts the extra at the end."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
-
-
-def axis_pads(padding: Padding, axis: int, size: int, kernel: int, stride: int) -> tuple[int, int]:
-    if padding == "same":
-        return same_pads(size, kernel, stride)
-    if padding == "valid":
-        return 0, 0
-    p = pair(padding)[axis]
-    return p, p
-
-
-def window_out(size: int, kernel: int, stride: int, pads: tuple[int, int], ceil_mode: bool = False) -> int:
-    """Output length of a sliding window; raises when the window cannot fit."""
-    padded = size + pads[0] + pads[1]
-    if kernel > padded:
-        raise AuditError(f"kernel {kernel} is larger than its padded input {padded}")
-    span = padded - kernel
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + pads[0]:
-        # PyTorch drops a last window that would start inside the right padding.
-        out -= 1
-    return out
-
-
-def need_map(kind: str, shape: Shape) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise AuditError(f"{kind} needs a (C, H, W) feature map but gets shape {list(shape)}; flatten comes later")
-    return shape[0], shape[1], shape[2]
-
-
-def numel(shape: Shape) -> int:
-    return math.prod(shape)
-
-
-class Padded(nn.Module):
-    """Pads (left, right, top, bottom) with a constant, then applies `inner`: asymmetric TF SAME."""
-
-    def __init__(self, pads: tuple[int, int, int, int], value: float, inner: nn.Module) -> None:
-        super().__init__()
-        self.pads = pads
-        self.value = value
-        self.inner = inner
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.inner(F.pad(x, self.pads, value=self.value))
-
-
-class CountExcludingAvgPool(nn.Module):
-    """TF's SAME average pooling: padded cells do not count in the mean, even when asymmetric."""
-
-    def __init__(self, pads: tuple[int, int, int, int], kernel: tuple[int, int], stride: tuple[int, int], in_hw: tuple[int, int]) -> None:
-        super().__init__()
-        self.pads = pads
-        self.pool = nn.AvgPool2d(kernel, stride)
-        ones = F.pad(torch.ones(1, 1, *in_hw), pads)
-        self.register_buffer("inv_count", 1.0 / self.pool(ones), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(F.pad(x, self.pads)) * self.inv_count
-
-
-class _Layer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,64}$")  # digits too: torchvision's layer1.0
-    mac_rule: ClassVar[str] = EXCLUDED
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_stray_values(cls, data: object) -> object:
-        return refuse_stray_values(cls, data)
-
-    def out_shape(self, shape: Shape) -> Shape:
-        return shape
-
-    def params(self, shape: Shape) -> ParamCount:
-        return ParamCount(0)
-
-    def macs(self, shape: Shape, out: Shape) -> int:
-        return 0
-
-    def rf_step(self, shape: Shape) -> RFStep:
-        return RFStep(1, 1)
-
-    def module(self, shape: Shape) -> nn.Module:
-        raise NotImplementedError
-
-
-class Conv(_Layer):
+class Conv(BaseLayer):
     kind: Literal["conv"]
     out_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)]
     kernel: Pair
     stride: Pair = 1
     padding: Padding = 0
+    dilation: Pair = 1
     groups: PosInt = 1
+    # Output map i sees only the input maps connections[i] (LeNet-5's C3 table); None: all of them.
+    connections: ConnectionTable | None = None
     bias: bool = True
     init: LayerInit | None = None
     mac_rule: ClassVar[str] = COUNTED
+
+    @model_validator(mode="after")
+    def _table_fits(self) -> "Conv":
+        if self.connections is None:
+            return self
+        if self.groups != 1:
+            raise ValueError("a connection table already says which input maps each output map sees: leave groups at 1")
+        if len(self.connections) != self.out_channels:
+            raise ValueError(f"the connection table has {len(self.connections)} rows but out_channels is {self.out_channels}")
+        for i, row in enumerate(self.connections):
+            if len(set(row)) != len(row):
+                raise ValueError(f"row {i} of the connection table names an input map twice")
+        return self
 
     def _geometry(self, shape: Shape) -> tuple[int, int, int, tuple[int, int], tuple[int, int]]:
         c, h, w = need_map("conv", shape)
@@ -177,90 +71,150 @@ class Conv(_Layer):
             raise AuditError(
                 f"groups={self.groups} must divide both input channels ({c}) and out_channels ({self.out_channels})"
             )
-        kh, kw = pair(self.kernel)
-        sh, sw = pair(self.stride)
+        if self.connections is not None and max(max(row) for row in self.connections) >= c:
+            raise AuditError(f"the connection table names input map {max(max(r) for r in self.connections)} "
+                             f"but the input has {c} maps (numbered from 0)")
+        (kh, kw), (sh, sw) = self._spans(), pair(self.stride)
         return c, h, w, axis_pads(self.padding, 0, h, kh, sh), axis_pads(self.padding, 1, w, kw, sw)
+
+    def _spans(self) -> tuple[int, int]:
+        (kh, kw), (dh, dw) = pair(self.kernel), pair(self.dilation)
+        return dilated(kh, dh), dilated(kw, dw)
+
+    def _inputs_per_output(self, c: int) -> int:
+        """Input maps summed into the output maps, over all of them."""
+        if self.connections is not None:
+            return sum(len(row) for row in self.connections)
+        return self.out_channels * (c // self.groups)
 
     def out_shape(self, shape: Shape) -> Shape:
         _, h, w, ph, pw = self._geometry(shape)
-        (kh, kw), (sh, sw) = pair(self.kernel), pair(self.stride)
+        (kh, kw), (sh, sw) = self._spans(), pair(self.stride)
         return (self.out_channels, window_out(h, kh, sh, ph), window_out(w, kw, sw, pw))
 
     def params(self, shape: Shape) -> ParamCount:
         kh, kw = pair(self.kernel)
-        weights = self.out_channels * (shape[0] // self.groups) * kh * kw
+        weights = self._inputs_per_output(shape[0]) * kh * kw
         return ParamCount(weights + (self.out_channels if self.bias else 0))
 
     def macs(self, shape: Shape, out: Shape) -> int:
         kh, kw = pair(self.kernel)
-        return numel(out) * (shape[0] // self.groups) * kh * kw
+        return out[1] * out[2] * self._inputs_per_output(shape[0]) * kh * kw
 
     def rf_step(self, shape: Shape) -> RFStep:
-        return RFStep(pair(self.kernel)[0], pair(self.stride)[0])
+        return RFStep(self._spans()[0], pair(self.stride)[0])
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
+        from .modules import Padded, PartialConv2d
+
         c, _, _, ph, pw = self._geometry(shape)
-        symmetric = ph[0] == ph[1] and pw[0] == pw[1]
-        conv = nn.Conv2d(
-            c,
-            self.out_channels,
-            pair(self.kernel),
-            pair(self.stride),
-            padding=(ph[0], pw[0]) if symmetric else 0,
-            groups=self.groups,
-            bias=self.bias,
-        )
-        return conv if symmetric else Padded((pw[0], pw[1], ph[0], ph[1]), 0.0, conv)
+        pad = (ph[0], pw[0]) if symmetric(ph, pw) else (0, 0)
+        conv: nn.Module
+        if self.connections is not None:
+            conv = PartialConv2d(self.connections, pair(self.kernel), pair(self.stride), pad, pair(self.dilation), self.bias)
+        else:
+            conv = nn.Conv2d(c, self.out_channels, pair(self.kernel), pair(self.stride), padding=pad,
+                             dilation=pair(self.dilation), groups=self.groups, bias=self.bias)
+        return conv if symmetric(ph, pw) else Padded(torch_pads(ph, pw), 0.0, conv)
 
 
-class _Pool(_Layer):
+class _Pool(BaseLayer):
     kernel: Pair
     stride: Pair | None = None  # None: the kernel size, as both Keras and PyTorch default
     padding: Padding = 0
     ceil_mode: bool = False
 
+    def dilations(self) -> tuple[int, int]:
+        return (1, 1)
+
     def _geometry(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         _, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]
-        k = pair(self.kernel)
+        (kh, kw), (dh, dw) = pair(self.kernel), self.dilations()
+        span = (dilated(kh, dh), dilated(kw, dw))
         s = pair(self.stride if self.stride is not None else self.kernel)
-        ph, pw = axis_pads(self.padding, 0, h, k[0], s[0]), axis_pads(self.padding, 1, w, k[1], s[1])
-        if not isinstance(self.padding, str) and (max(ph) * 2 > k[0] or max(pw) * 2 > k[1]):
-            raise AuditError(f"pool padding {self.padding} exceeds half the kernel {list(k)}")
-        return k, s, ph, pw
+        ph, pw = axis_pads(self.padding, 0, h, span[0], s[0]), axis_pads(self.padding, 1, w, span[1], s[1])
+        if not isinstance(self.padding, str) and (max(ph) * 2 > span[0] or max(pw) * 2 > span[1]):
+            raise AuditError(f"pool padding {list(self.padding) if isinstance(self.padding, tuple) else self.padding} "
+                             f"exceeds half the window {list(span)}")
+        return span, s, ph, pw
 
     def out_shape(self, shape: Shape) -> Shape:
-        k, s, ph, pw = self._geometry(shape)
+        span, s, ph, pw = self._geometry(shape)
+        if not symmetric(ph, pw) and self.padding != "same":
+            # Padded in front of the pool: PyTorch sees the pads as input and applies its ceil rule to them.
+            return (shape[0], window_out(shape[1] + sum(ph), span[0], s[0], (0, 0), self.ceil_mode),
+                    window_out(shape[2] + sum(pw), span[1], s[1], (0, 0), self.ceil_mode))
         return (
             shape[0],
-            window_out(shape[1], k[0], s[0], ph, self.ceil_mode),
-            window_out(shape[2], k[1], s[1], pw, self.ceil_mode),
+            window_out(shape[1], span[0], s[0], ph, self.ceil_mode),
+            window_out(shape[2], span[1], s[1], pw, self.ceil_mode),
         )
 
     def rf_step(self, shape: Shape) -> RFStep:
-        return RFStep(pair(self.kernel)[0], pair(self.stride if self.stride is not None else self.kernel)[0])
+        span, s, _, _ = self._geometry(shape)
+        return RFStep(span[0], s[0])
 
 
 class MaxPool(_Pool):
     kind: Literal["maxpool"]
+    dilation: Pair = 1
+
+    def dilations(self) -> tuple[int, int]:
+        return pair(self.dilation)
 
     def module(self, shape: Shape) -> nn.Module:
-        k, s, ph, pw = self._geometry(shape)
-        if ph[0] == ph[1] and pw[0] == pw[1]:
-            return nn.MaxPool2d(k, s, padding=(ph[0], pw[0]), ceil_mode=self.ceil_mode)
-        return Padded((pw[0], pw[1], ph[0], ph[1]), float("-inf"), nn.MaxPool2d(k, s, ceil_mode=self.ceil_mode))
+        from torch import nn
+
+        from .modules import Padded
+
+        _, s, ph, pw = self._geometry(shape)
+        k, d = pair(self.kernel), pair(self.dilation)
+        if symmetric(ph, pw):
+            return nn.MaxPool2d(k, s, padding=(ph[0], pw[0]), dilation=d, ceil_mode=self.ceil_mode)
+        return Padded(torch_pads(ph, pw), float("-inf"), nn.MaxPool2d(k, s, dilation=d, ceil_mode=self.ceil_mode))
 
 
 class AvgPool(_Pool):
+    """PyTorch's average pooling has no dilation, and neither does this kind."""
+
     kind: Literal["avgpool"]
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
+        from .modules import CountExcludingAvgPool, Padded
+
         k, s, ph, pw = self._geometry(shape)
         if self.padding == "same":
-            return CountExcludingAvgPool((pw[0], pw[1], ph[0], ph[1]), k, s, (shape[1], shape[2]))
-        return nn.AvgPool2d(k, s, padding=(ph[0], pw[0]), ceil_mode=self.ceil_mode)
+            return CountExcludingAvgPool(torch_pads(ph, pw), k, s, (shape[1], shape[2]))
+        if symmetric(ph, pw):
+            return nn.AvgPool2d(k, s, padding=(ph[0], pw[0]), ceil_mode=self.ceil_mode)
+        return Padded(torch_pads(ph, pw), 0.0, nn.AvgPool2d(k, s, ceil_mode=self.ceil_mode))
 
 
-class AdaptiveAvgPool(_Layer):
+class ZeroPad(BaseLayer):
+    """Keras's ZeroPadding2D: an int, [h, w] (each on both sides) or [top, bottom, left, right]."""
+
+    kind: Literal["zeropad"]
+    padding: Union[PadInt, tuple[PadInt, PadInt], tuple[PadInt, PadInt, PadInt, PadInt]]
+
+    def _pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        return axis_pads(self.padding, 0, 0, 1, 1), axis_pads(self.padding, 1, 0, 1, 1)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        c, h, w = need_map("zeropad", shape)
+        ph, pw = self._pads()
+        return (c, h + sum(ph), w + sum(pw))
+
+    def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.ZeroPad2d(torch_pads(*self._pads()))
+
+
+class AdaptiveAvgPool(BaseLayer):
     kind: Literal["adaptive_avgpool"]
     output_size: Pair
     mac_rule: ClassVar[str] = COUNTED
@@ -278,10 +232,44 @@ class AdaptiveAvgPool(_Layer):
         return RFStep(-(-h // oh), max(h // oh, 1))
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.AdaptiveAvgPool2d(pair(self.output_size))
 
 
-class _LocalResponseNorm(_Layer):
+class _GlobalPool(BaseLayer):
+    """One value per channel over the whole map, as a vector (Keras's GlobalAveragePooling2D)."""
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (need_map(self.kind, shape)[0],)  # type: ignore[attr-defined]
+
+    def rf_step(self, shape: Shape) -> RFStep:
+        return RFStep(shape[1], shape[1])  # as adaptive pooling to 1x1: one window spanning the map
+
+
+class GlobalAvgPool(_GlobalPool):
+    kind: Literal["global_avgpool"]
+    mac_rule: ClassVar[str] = COUNTED
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return numel(shape)  # one add per input element, as fvcore counts adaptive average pooling
+
+    def module(self, shape: Shape) -> nn.Module:
+        from .modules import GlobalAvgPool2d
+
+        return GlobalAvgPool2d()
+
+
+class GlobalMaxPool(_GlobalPool):
+    kind: Literal["global_maxpool"]
+
+    def module(self, shape: Shape) -> nn.Module:
+        from .modules import GlobalMaxPool2d
+
+        return GlobalMaxPool2d()
+
+
+class _LocalResponseNorm(BaseLayer):
     mac_rule: ClassVar[str] = UNCOUNTED
 
     def window(self) -> int:
@@ -309,6 +297,8 @@ class LRN(_LocalResponseNorm):
         return self.size
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.LocalResponseNorm(self.size, self.alpha, self.beta, self.k)
 
 
@@ -329,11 +319,13 @@ class LRNTF(_LocalResponseNorm):
         return 2 * self.depth_radius + 1
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         size = self.window()
         return nn.LocalResponseNorm(size, self.alpha * size, self.beta, self.bias)
 
 
-class BatchNorm(_Layer):
+class BatchNorm(BaseLayer):
     """BatchNorm over channels (maps) or features (vectors). Keras: eps=0.001, momentum=0.01 here."""
 
     kind: Literal["batchnorm"]
@@ -348,49 +340,25 @@ class BatchNorm(_Layer):
         return 2 * numel(shape)  # fvcore, eval mode with affine: a scale and a shift per element
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
         return norm(shape[0], eps=self.eps, momentum=self.momentum)
 
 
-class ReLU(_Layer):
-    kind: Literal["relu"]
-
-    def module(self, shape: Shape) -> nn.Module:
-        return nn.ReLU()
-
-
-class Tanh(_Layer):
-    kind: Literal["tanh"]
-
-    def module(self, shape: Shape) -> nn.Module:
-        return nn.Tanh()
-
-
-class Sigmoid(_Layer):
-    kind: Literal["sigmoid"]
-
-    def module(self, shape: Shape) -> nn.Module:
-        return nn.Sigmoid()
-
-
-class Softmax(_Layer):
-    kind: Literal["softmax"]
-
-    def module(self, shape: Shape) -> nn.Module:
-        return nn.Softmax(dim=1)
-
-
-class Dropout(_Layer):
+class Dropout(BaseLayer):
     """`p` is the drop probability (TF1's keep_prob is 1 - p)."""
 
     kind: Literal["dropout"]
     p: float = Field(default=0.5, ge=0, lt=1)
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Dropout(self.p)
 
 
-class Flatten(_Layer):
+class Flatten(BaseLayer):
     kind: Literal["flatten"]
 
     def out_shape(self, shape: Shape) -> Shape:
@@ -401,10 +369,12 @@ class Flatten(_Layer):
         return RFStep(shape[1] if len(shape) == 3 else 1, 1)
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Flatten()
 
 
-class Linear(_Layer):
+class Linear(BaseLayer):
     kind: Literal["linear"]
     out_features: Annotated[int, Field(ge=1, le=MAX_CHANNELS)]
     in_features: PosInt | None = None  # as the source's code declares it, when it does
@@ -430,11 +400,13 @@ class Linear(_Layer):
         return shape[0] * self.out_features
 
     def module(self, shape: Shape) -> nn.Module:
+        from torch import nn
+
         return nn.Linear(self._in(shape), self.out_features, bias=self.bias)
 
 
 _KIND_CLASSES = (
-    Conv, MaxPool, AvgPool, AdaptiveAvgPool, LRN, LRNTF, BatchNorm,
-    ReLU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear,
+    Conv, MaxPool, AvgPool, ZeroPad, AdaptiveAvgPool, GlobalAvgPool, GlobalMaxPool, LRN, LRNTF, BatchNorm,
+    ReLU, LeakyReLU, ReLU6, Hardswish, ELU, GELU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear, Subsample, RBF,
 )
 LayerSpec = Annotated[Union[_KIND_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]

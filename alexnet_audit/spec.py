@@ -40,7 +40,7 @@ class Source(Frozen):
 class Training(Frozen):
     """The training settings the source used (or a sensible default where it is silent)."""
 
-    dataset: Literal["imagenet", "cifar10", "mnist", "flowers17", "flowers5", "none"]
+    dataset: Literal["imagenet", "cifar10", "cifar100", "mnist", "fashion-mnist", "flowers17", "flowers5", "none"]
     optimizer: Literal["adam", "sgd"] = "adam"
     lr: float | None = Field(default=None, gt=0, le=10)  # None: the framework's default (Adam: 0.001)
     momentum: float | None = Field(default=None, ge=0, lt=1)

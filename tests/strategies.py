@@ -22,9 +22,10 @@ MAX_KERNEL = 5
 Shape = tuple[int, ...]
 Doc = dict[str, Any]
 
-MAP_ONLY = ("conv", "maxpool", "avgpool", "adaptive_avgpool", "lrn", "lrn_tf")
-SAME_SHAPE = ("relu", "tanh", "sigmoid", "softmax", "dropout", "batchnorm")
-LAYER_KINDS = MAP_ONLY + SAME_SHAPE + ("flatten", "linear")
+MAP_ONLY = ("conv", "maxpool", "avgpool", "adaptive_avgpool", "lrn", "lrn_tf", "zeropad", "subsample",
+            "global_avgpool", "global_maxpool")
+SAME_SHAPE = ("relu", "tanh", "sigmoid", "softmax", "dropout", "batchnorm", "leaky_relu", "relu6", "hardswish", "elu", "gelu")
+LAYER_KINDS = MAP_ONLY + SAME_SHAPE + ("flatten", "linear", "rbf")
 CLAIM_KINDS = ("input_shape", "output_shape", "params", "macs", "flops", "compute", "neurons", "connections",
                "layer_count", "structure", "arithmetic", "training", "speedup", "unverifiable")
 
@@ -165,11 +166,26 @@ def _window_layer(draw: st.DrawFn, kind: str, shape: Shape) -> tuple[Doc, Shape]
 @st.composite
 def _map_layer(draw: st.DrawFn, shape: Shape, batchnorm: bool) -> tuple[Doc, Shape]:
     kinds = ["conv", "conv", "maxpool", "avgpool", "adaptive_avgpool", "lrn", "lrn_tf", "relu", "tanh",
-             "sigmoid", "softmax", "dropout"] + (["batchnorm"] if batchnorm else [])
+             "sigmoid", "softmax", "dropout", "leaky_relu", "relu6", "hardswish", "elu", "gelu", "zeropad",
+             "dilated", "subsample"] + (["batchnorm"] if batchnorm else [])
     kind = draw(st.sampled_from(kinds))
     c, h, w = shape
     if kind in ("conv", "maxpool", "avgpool"):
         return draw(_window_layer(kind, shape))
+    if kind == "dilated":
+        return draw(_dilated_layer(shape))
+    if kind == "zeropad":
+        pads = [draw(st.integers(0, 2)) for _ in range(4)]  # top, bottom, left, right
+        return {"kind": kind, "padding": pads}, (c, h + pads[0] + pads[1], w + pads[2] + pads[3])
+    if kind == "subsample":
+        k = draw(st.integers(1, min(2, h, w)))
+        return {"kind": kind, "kernel": k}, (c, h // k, w // k)
+    if kind == "leaky_relu":
+        return {"kind": kind, "slope": draw(st.sampled_from([0.01, 0.2, 0.3]))}, shape
+    if kind == "elu":
+        return {"kind": kind, "alpha": draw(st.sampled_from([0.5, 1.0]))}, shape
+    if kind == "gelu":
+        return {"kind": kind, "approximate": draw(st.sampled_from(["none", "tanh"]))}, shape
     if kind == "adaptive_avgpool":
         oh, ow = draw(st.integers(1, 4)), draw(st.integers(1, 4))
         return {"kind": kind, "output_size": _pair(oh, ow)}, (c, oh, ow)
@@ -180,6 +196,26 @@ def _map_layer(draw: st.DrawFn, shape: Shape, batchnorm: bool) -> tuple[Doc, Sha
     if kind == "dropout":
         return {"kind": kind, "p": draw(st.sampled_from([0.0, 0.25, 0.5]))}, shape
     return {"kind": kind}, shape
+
+
+@st.composite
+def _dilated_layer(draw: st.DrawFn, shape: Shape) -> tuple[Doc, Shape]:
+    """A conv or max pool with dilation 2 and pads per side: its window spans 2(k-1)+1 cells."""
+    c, h, w = shape
+    kind = draw(st.sampled_from(["conv", "maxpool"]))
+    pads = [draw(st.integers(0, 1)) for _ in range(4)]  # top, bottom, left, right
+    room = min(h + pads[0] + pads[1], w + pads[2] + pads[3])
+    low, high = (1 if kind == "conv" else 2), (room - 1) // 2 + 1  # a pool's pad may be at most half its span
+    if high < low:
+        return {"kind": "relu"}, shape
+    k, s = draw(st.integers(low, high)), draw(st.integers(1, 2))
+    span = 2 * (k - 1) + 1
+    out_h, out_w = (h + pads[0] + pads[1] - span) // s + 1, (w + pads[2] + pads[3] - span) // s + 1
+    layer: Doc = {"kind": kind, "kernel": k, "stride": s, "dilation": 2, "padding": pads}
+    if kind == "maxpool":
+        return layer, (c, out_h, out_w)
+    layer.update(out_channels=draw(st.integers(1, MAX_CHANNELS)), bias=draw(st.booleans()))
+    return layer, (layer["out_channels"], out_h, out_w)
 
 
 @st.composite
@@ -222,8 +258,9 @@ def nets(draw: st.DrawFn, *, batchnorm: bool = True, max_map_layers: int = 6, gr
         layers.append(layer)
         shapes.append(shape)
         kinds.append(layer["kind"])
-    tail: list[Doc] = [{"kind": "flatten"}]
-    shape = (shape[0] * shape[1] * shape[2],)
+    ending = draw(st.sampled_from(["flatten", "flatten", "global_avgpool", "global_maxpool"]))
+    tail: list[Doc] = [{"kind": ending}]
+    shape = (shape[0] * shape[1] * shape[2],) if ending == "flatten" else (shape[0],)
     shapes.append(shape)
     for _ in range(draw(st.integers(0, 3))):
         layer, shape = draw(_vector_layer(shape, batchnorm))

@@ -27,7 +27,7 @@ CASES = {
     "unknown layer kind": (GOOD.replace("kind: relu}", "kind: relux}", 1), "spec.yaml:8: layers[1]: unknown kind 'relux'"),
     "missing field": (GOOD.replace("num_classes: 10\n", ""), "spec.yaml:1: num_classes: required field is missing"),
     "ill-typed field": (GOOD.replace("kernel: 5}", "kernel: five}", 1), "spec.yaml:7: layers[0].kernel: Input should be a valid integer"),
-    "unknown field": (GOOD.replace("kernel: 5}", "kernel: 5, dilation: 2}", 1), "spec.yaml:7: layers[0].dilation: unknown field"),
+    "unknown field": (GOOD.replace("kernel: 5}", "kernel: 5, dilate: 2}", 1), "spec.yaml:7: layers[0].dilate: unknown field"),
     "kernel larger than its padded input": (
         spec_text(LENET, input="[3, 12, 12]"),
         "spec.yaml:10: layers[3]: layer 'conv2' (conv) with input [6, 4, 4]: kernel 5 is larger than its padded input 4",

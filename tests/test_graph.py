@@ -20,6 +20,7 @@ from alexnet_audit.cli import app
 from alexnet_audit.errors import AuditError
 from alexnet_audit.spec import spec_from_text
 
+from conftest import ROOT
 from helpers import spec_text
 
 runner = CliRunner()
@@ -408,3 +409,18 @@ def test_receptive_field_is_the_largest_over_all_paths() -> None:
     assert a.receptive_field_rule == GRAPH_RF_RULE
     line = analyse(spec_from_text(spec_text("  - {kind: conv, out_channels: 2, kernel: 3}\n" + TAIL, input="[1, 5, 5]")))
     assert line.receptive_field_rule is None
+
+
+def test_readme_block_example_loads_and_counts_as_written_by_hand() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```yaml\nlayers:\n  - block: inception3a") + len("```yaml\nlayers:\n")
+    layers = readme[start: readme.index("```", start)] + TAIL
+    a = analyse(spec_from_text(spec_text(layers, input="[64, 28, 28]")))
+    inception, block = a.stage("inception3a"), a.stage("layer2.0")
+    assert inception is not None and block is not None
+    # b1 64*64 + 64; reduce 64*96 + 96; 3x3 96*128*9 + 128; projection 64*32 + 32
+    assert inception.params == 4_160 + 6_240 + 110_720 + 2_080
+    assert inception.output_shape == (64 + 128 + 32, 28, 28)
+    # conv1 224*128*9; BN 2*128 (x3); conv2 128*128*9; projection 224*128
+    assert block.params == 258_048 + 147_456 + 28_672 + 3 * 256
+    assert block.output_shape == (128, 14, 14)

@@ -30,15 +30,17 @@ from alexnet_audit.analysis import analyse
 from alexnet_audit.audit import AuditRun, SpecAudit
 from alexnet_audit.claims import ClaimResult, Verdict, judge_all
 from alexnet_audit.claim_schema import (
-    AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas,
-    NoActivation, Overlapping, ParamsClaim, ShapeClaim, StructureClaim,
+    AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FactClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas,
+    NoActivation, Overlapping, ParamsClaim, ShapeClaim, SizeRuleClaim, StructureClaim,
 )
+from alexnet_audit.facts import load_facts
 from alexnet_audit.spec import Spec, spec_from_text
 
 from helpers import LENET, spec_text
 
 OUT_OF_SCOPE = ("unverifiable", "training", "speedup")
 NUMERIC = (ParamsClaim, ComputeClaim, CountClaim)
+FACTS = load_facts()  # the reference base: data the fact claims are judged against, not code under test
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Mutant:
 def judge_alone(audit: SpecAudit, claim: Any) -> ClaimResult:
     """`claim` judged on the audit's measured analysis, as the only claim of its spec."""
     spec = replace(audit.spec, doc=audit.spec.doc.model_copy(update={"claims": [claim]}))
-    (result,) = judge_all(replace(audit.analysis, spec=spec), audit.counterpart)
+    (result,) = judge_all(replace(audit.analysis, spec=spec), audit.counterpart, facts=FACTS)
     return result
 
 
@@ -228,10 +230,16 @@ def _killable(value: Fraction, tolerance: Fraction, bound: str, measured: Fracti
     return abs(measured - value) > tolerance
 
 
+def rounded(claim: Any, w: Written | None) -> bool:
+    """The one precision rule, by hand: a figure is rounded when the spec says approx or it carries a
+    unit word or a decimal point; then it is read to half a unit of its last significant digit."""
+    return bool(getattr(claim, "approx", False) or (w is not None and (w.unit or "." in w.digits)))
+
+
 def _tolerance(claim: Any, w: Written | None, value: Fraction) -> Fraction:
-    if claim.tolerance:
+    if getattr(claim, "tolerance", None):
         return Fraction(claim.tolerance) * abs(value)
-    if claim.approx and w is not None:
+    if rounded(claim, w) and w is not None:
         return w.half_unit
     return Fraction(0)
 
@@ -259,7 +267,7 @@ def numeric_mutants(audit: SpecAudit, claim: Any, result: ClaimResult) -> Iterat
         places = -d.as_tuple().exponent if "." in w.digits else 0
         fmt: Callable[[Decimal], str] = lambda x: f"{x:.{places}f}"
         last_place = Decimal(1).scaleb(-places)
-        if claim.approx or claim.tolerance:  # an approximate figure moves by two units of its last significant digit
+        if rounded(claim, w) or claim.tolerance:  # an approximate figure moves by two units of its last significant digit
             zeros = len(w.digits) - len(w.digits.rstrip("0")) if not places and w.digits.strip("0") else 0
             plus, minus = ("+2 units", d + 2 * last_place * 10**zeros), ("-2 units", d - 2 * last_place * 10**zeros)
         else:  # an exact figure moves by one in its last written place
@@ -283,7 +291,7 @@ def numeric_mutants(audit: SpecAudit, claim: Any, result: ClaimResult) -> Iterat
         if FORMULA.search(new_text):
             f_text = new_text.split("=")[-1]
             value = evaluate(f_text)
-            tol = Fraction(claim.tolerance) * abs(value) if claim.tolerance else Fraction(0)
+            tol = Fraction(claim.tolerance) * abs(value) if claim.tolerance else _tolerance(claim, written(f_text), value)
         else:
             assert new_w is not None, new_text
             value = new_w.value
@@ -299,7 +307,7 @@ def numeric_mutants(audit: SpecAudit, claim: Any, result: ClaimResult) -> Iterat
 def _numeric_expect(claim: Any, how: str, text: str, value: Fraction, measured: Fraction, quantity: str) -> tuple[str, ...]:
     if how.startswith("result"):
         return ("arithmetic_slip",)  # the formula no longer gives the result written under it
-    if claim.approx or claim.tolerance or claim.bound != "exact" or (isinstance(claim, ParamsClaim) and claim.share):
+    if rounded(claim, written(text)) or claim.tolerance or claim.bound != "exact" or (isinstance(claim, ParamsClaim) and claim.share):
         return ()
     if claim.kind == "compute":
         return ()
@@ -413,6 +421,26 @@ def structure_mutants(audit: SpecAudit, claim: StructureClaim) -> Iterator[tuple
             yield with_check("padding +1", padding=pad), "padding +1"
 
 
+def fact_mutants(audit: SpecAudit, claim: FactClaim) -> Iterator[tuple[Mutant | None, str]]:
+    """A name changed, or a figure x2, x10 or /10, killable when it leaves the reference's figure
+    outside both precisions (the claim's as written, the reference's own)."""
+    fact = FACTS.facts[claim.fact]
+    if fact.values is not None:
+        yield Mutant(audit.spec.id, claim.id, "another name", claim.model_copy(update={"claimed": f"not {claim.claimed}"})), "name"
+        return
+    w = written(str(claim.claimed).removesuffix(fact.unit or "").strip())
+    true = written(str(fact.value))
+    assert w is not None and true is not None, claim.claimed
+    t, t_tol = true.value, (true.half_unit if rounded(fact, true) else Fraction(0))
+    for how, factor in (("x2", 2), ("x10", 10), ("/10", Fraction(1, 10))):
+        new_w = written(w.text(number_text(Fraction(w.digits) * factor)))
+        assert new_w is not None
+        c, c_tol = new_w.value, _tolerance(claim, new_w, new_w.value)
+        killable = {"at_least": t + t_tol < c - c_tol, "at_most": t - t_tol > c + c_tol}.get(claim.bound, abs(c - t) > c_tol + t_tol)
+        text = w.text(number_text(Fraction(w.digits) * factor))
+        yield (Mutant(audit.spec.id, claim.id, how, claim.model_copy(update={"claimed": text})) if killable else None), how
+
+
 def arithmetic_mutants(audit: SpecAudit, claim: ArithmeticClaim) -> Iterator[Mutant]:
     lhs, stated = claim.claimed.split("=")
     v = evaluate(stated)
@@ -435,6 +463,14 @@ def mutants_of(audit: SpecAudit, claim: Any, result: ClaimResult) -> Iterator[tu
         yield from structure_mutants(audit, claim)
     elif isinstance(claim, ArithmeticClaim):
         yield from ((m, m.how) for m in arithmetic_mutants(audit, claim))
+    elif isinstance(claim, FactClaim):
+        yield from fact_mutants(audit, claim)
+    elif isinstance(claim, SizeRuleClaim):
+        # The other rounding differs from this one on any layer whose stride leaves a remainder for some size.
+        strided = any(getattr(layer.spec, "stride", 1) not in (None, 1) or layer.spec.kind in ("maxpool", "avgpool")
+                      for layer in audit.spec.layers if layer.spec.kind in ("conv", "maxpool", "avgpool"))
+        other = "ceil" if claim.claimed == "floor" else "floor"
+        yield (Mutant(audit.spec.id, claim.id, f"rule {other}", claim.model_copy(update={"claimed": other})) if strided else None), "rule flipped"
     else:
         raise AssertionError(f"no mutation operator for {claim.kind}")
 
@@ -506,6 +542,14 @@ def substituted(audit: SpecAudit, claim: Any, result: ClaimResult) -> tuple[Any,
     """The claim with the measured figure in place of the claimed one, and the verdict that must follow.
     None where the claim carries no figure to substitute (a yes/no property of the network)."""
     m = result.measured
+    if claim.against or claim.readings:
+        return None  # several readings: no one measured figure to substitute
+    if isinstance(claim, ArithmeticClaim) and claim.measured and claim.measured.terms:
+        return None  # the formula's own terms are the finding, whatever result it states
+    if isinstance(claim, FactClaim):
+        return claim.model_copy(update={"claimed": m}), Verdict.HOLDS, ""
+    if not isinstance(claim, (*NUMERIC, ShapeClaim, InputClaim, LayerCountClaim, ArithmeticClaim, StructureClaim)):
+        return None  # padding, iterations, weight shapes, same_as: the verdict says what the figure is
     if isinstance(claim, ParamsClaim) and claim.share:
         share = _measured_value(audit, claim, result)
         return claim.model_copy(update={"claimed": f"{float(share * 100):.7f}%", "approx": True}), Verdict.HOLDS, ""

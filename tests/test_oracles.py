@@ -8,10 +8,12 @@ and checked exactly:
 - torchinfo's Mult-Adds add one add per bias output on conv/linear layers, and count a
   BatchNorm layer as its 2*C parameters (times the batch of 1):
       torchinfo = sum_conv/linear (MACs + [bias] * output numel) + sum_BN 2 * C
-- ptflops (module hooks, count_functional=False) adds the bias outputs, one op per ReLU output,
-  one per element entering each max/average pooling module, 2 per BatchNorm element and one
-  per adaptive-pool input element (the last two as fvcore does):
+- ptflops (module hooks, count_functional=False) adds the bias outputs, one op per ReLU (leaky,
+  ReLU6, ELU, GELU) output, one per element entering each max/average pooling module (global
+  max pooling too), 2 per BatchNorm element and one per adaptive-pool input element (the last
+  two as fvcore does):
       ptflops - ours = bias outputs + ReLU outputs + elements entering max/avg pooling modules
+                       - MACs of subsampling layers (a custom module none of the peers has a rule for)
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from conftest import ROOT
 from strategies import Net, nets
 
 SPEC_PATHS = sorted((ROOT / "specs").glob("*.yaml"))
-POOLS = (nn.MaxPool2d, nn.AvgPool2d)
+POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveMaxPool2d)  # what ptflops counts the inputs of, beyond ours
+PTFLOPS_ACTIVATIONS = ("relu", "leaky_relu", "relu6", "elu", "gelu")  # one op per output; not hardswish or tanh
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,10 @@ def check_against_peers(a: Analysis, peers: Peers) -> None:
     bias_outputs = sum(math.prod(p.output_shape) for p in weighted if bias[p.name])
     bn_channels = sum(p.output_shape[0] for p, lr in zip(peers.layers, a.layers) if lr.kind == "batchnorm")
     assert peers.torchinfo_macs == sum(p.thop_ops for p in weighted) + bias_outputs + 2 * bn_channels
-    relu_outputs = sum(math.prod(p.output_shape) for p, lr in zip(peers.layers, a.layers) if lr.kind == "relu")
-    assert peers.ptflops_macs - a.totals.macs == bias_outputs + relu_outputs + peers.pool_inputs
+    relu_outputs = sum(math.prod(p.output_shape) for p, lr in zip(peers.layers, a.layers) if lr.kind in PTFLOPS_ACTIVATIONS)
+    # LeCun's subsampling is a custom module: no peer has a rule for it, so they count none of its MACs
+    custom = sum(lr.macs for lr in a.layers if lr.kind == "subsample")
+    assert peers.ptflops_macs - a.totals.macs == bias_outputs + relu_outputs + peers.pool_inputs - custom
 
 
 def _torchinfo_figure(a: Analysis, target: str | None) -> int:
@@ -170,7 +175,7 @@ def _ptflops_figure(a: Analysis) -> int:
 
 def _unpadded_pool_inputs(a: Analysis) -> int:
     """Elements entering each max/avg pool layer as the spec's previous layer outputs them."""
-    return sum(math.prod(lr.input_shape) for lr in a.layers if lr.kind in ("maxpool", "avgpool"))
+    return sum(math.prod(lr.input_shape) for lr in a.layers if lr.kind in ("maxpool", "avgpool", "global_maxpool"))
 
 
 # ---------------------------------------------------------------- shipped specs
@@ -303,3 +308,38 @@ layers:
     a = analyse(spec_from_text(text))
     # ptflops by hand: 48 elements enter the pool; linear 12 * 5 MACs + 5 bias adds
     assert _ptflops_figure(a) == 48 + 60 + 5
+
+
+def test_graph_spec_agrees_with_peers() -> None:
+    """A residual block with a projection shortcut and an Inception-like concat, by the peers."""
+    text = """id: graph
+title: graph
+source: {seed: t, section: t, framework: pytorch}
+input: [3, 8, 8]
+num_classes: 5
+layers:
+  - {kind: conv, name: stem, out_channels: 4, kernel: 3, padding: 1}
+  - block: res
+    branches:
+      - [{kind: conv, name: a, out_channels: 6, kernel: 3, stride: 2, padding: 1, bias: false}, {kind: batchnorm, name: bn},
+         {kind: relu, name: r}, {kind: conv, name: b, out_channels: 6, kernel: 3, padding: 1}]
+      - [{kind: conv, name: proj, out_channels: 6, kernel: 1, stride: 2}]
+    merge: add
+  - {kind: relu, name: r2}
+  - block: mix
+    branches:
+      - [{kind: conv, name: one, out_channels: 2, kernel: 1}]
+      - [{kind: maxpool, name: pool, kernel: 3, stride: 1, padding: 1}]
+      - []
+    merge: concat
+  - {kind: flatten}
+  - {kind: linear, name: fc, out_features: 5}
+"""
+    a = analyse(spec_from_text(text))
+    peers = measure_with_peers(a.spec)
+    check_against_peers(a, peers)
+    # res.a 8 -> (8 + 2 - 3) // 2 + 1 = 4; mix: 2 + 6 + 6 = 14 channels at 4x4; fc 14*16 -> 5
+    assert peers.layer("mix.concat_1").output_shape == (14, 4, 4)
+    assert peers.layer("fc").params == 14 * 16 * 5 + 5
+    assert peers.pool_inputs == 6 * 4 * 4  # the pool sees res's output, not the conv written before it
+    assert _ptflops_figure(a) == peers.ptflops_macs

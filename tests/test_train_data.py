@@ -137,6 +137,60 @@ def test_cifar10_truncated_pickle_is_bad_input(tmp_path: Path) -> None:
         load_path(root, (32, 32))
 
 
+# ---------------------------------------------------------------- CIFAR-100 python pickles
+
+
+def _cifar100_file(path: Path, fine: list[int], first: int) -> None:
+    data = np.zeros((len(fine), 3072), dtype=np.uint8)
+    for i in range(len(fine)):
+        data[i, 1 * 1024 + 4 * 32 + 5] = first + i  # green, row 4, column 5
+    record = {b"filenames": [f"img_{i}.png".encode() for i in range(len(fine))], b"batch_label": b"testing",
+              b"fine_labels": fine, b"coarse_labels": [f // 5 for f in fine], b"data": data}
+    path.write_bytes(pickle.dumps(record, protocol=2))
+
+
+def _cifar100_dir(root: Path) -> Path:
+    root.mkdir()
+    _cifar100_file(root / "train", [99, 0, 42, 7], first=100)
+    _cifar100_file(root / "test", [3, 98], first=200)
+    meta = {b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+            b"coarse_label_names": [f"coarse{i}".encode() for i in range(20)]}
+    (root / "meta").write_bytes(pickle.dumps(meta, protocol=2))
+    return root
+
+
+def test_cifar100_train_and_test_files_load_with_the_fine_classes(tmp_path: Path) -> None:
+    images = load_path(_cifar100_dir(tmp_path / "cifar-100-python"), (32, 32))
+    assert images.name == "cifar100" and images.held_out == "the standard test set"
+    assert images.x_train.shape == (4, 3, 32, 32) and images.x_test.shape == (2, 3, 32, 32)
+    assert images.y_train.tolist() == [99, 0, 42, 7] and images.y_test.tolist() == [3, 98]
+    assert images.x_train[:, 1, 4, 5].tolist() == [100, 101, 102, 103]
+    assert int(images.x_train.sum()) == 100 + 101 + 102 + 103
+    assert len(images.classes) == 100 and images.classes[42] == "fine42"
+
+
+def test_cifar100_found_from_the_parent_directory(tmp_path: Path) -> None:
+    _cifar100_dir(tmp_path / "cifar-100-python")
+    assert load_path(tmp_path, (32, 32)).name == "cifar100"
+
+
+def test_cifar100_keeps_the_classes_a_ten_way_network_has(tmp_path: Path) -> None:
+    images = load_data(str(_cifar100_dir(tmp_path / "c")), (3, 32, 32), 10, seed=0)
+    assert images.y_train.tolist() == [0, 7] and images.y_test.tolist() == [3]
+    assert len(images.classes) == 10
+
+
+def test_cifar100_label_beyond_99_and_missing_test_are_bad_input(tmp_path: Path) -> None:
+    root = _cifar100_dir(tmp_path / "c")
+    _cifar100_file(root / "train", [100], first=0)
+    with pytest.raises(AuditError, match="'fine_labels' must list 1 classes from 0 to 99") as exc:
+        load_path(root, (32, 32))
+    assert exc.value.file == str(root / "train")
+    (root / "test").unlink()
+    with pytest.raises(AuditError, match="test is missing"):
+        load_path(root, (32, 32))
+
+
 # ---------------------------------------------------------------- MNIST IDX files
 
 
@@ -166,6 +220,15 @@ def test_mnist_idx_files_load(tmp_path: Path, compress: bool) -> None:
     assert images.x_train[:, 0, 5, 6].tolist() == [1, 2, 3]
     assert int(images.x_train.sum()) == 6 and int(images.x_test.min()) == 255
     assert images.y_train.tolist() == [5, 0, 4] and images.y_test.tolist() == [7, 2]
+
+
+@pytest.mark.parametrize("parts", [("FashionMNIST", "raw"), ("data", "fashion")])
+def test_fashion_mnist_is_mnist_format_in_a_directory_that_says_so(tmp_path: Path, parts: tuple[str, str]) -> None:
+    (tmp_path / parts[0]).mkdir()
+    images = load_path(_mnist_dir(tmp_path / parts[0] / parts[1]), (28, 28))
+    assert images.name == "fashion-mnist"
+    assert images.classes[0] == "T-shirt/top" and images.classes[9] == "Ankle boot"
+    assert images.y_train.tolist() == [5, 0, 4] and images.x_train[:, 0, 5, 6].tolist() == [1, 2, 3]
 
 
 def test_mnist_header_promising_more_than_follows_is_bad_input(tmp_path: Path) -> None:
@@ -279,3 +342,19 @@ def test_colour_batches_become_grey_for_a_one_channel_network() -> None:
     zero, one = torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1)
     x, _ = DeviceData(raw, torch.tensor([0]), zero, one, (1, 1, 1), channels_last=False).batch(torch.tensor([0]))
     assert torch.allclose(x, torch.tensor([[[[1 / 3]]]]))
+
+
+def test_specs_and_claims_name_the_new_data_sets() -> None:
+    from alexnet_audit.spec import spec_from_text
+    from alexnet_audit.train.findings import training_claim
+
+    from helpers import LENET, spec_text
+
+    claims = ("  - {id: f, kind: training, metric: test_accuracy, claimed: '90%', dataset: fashion-mnist, epochs: 1, where: x}\n"
+              "  - {id: c, kind: training, metric: test_accuracy, claimed: '40%', dataset: cifar100, epochs: 1, where: x}\n")
+    text = spec_text(LENET, claims=claims, input="[1, 32, 32]").replace("layers:\n", "training: {dataset: fashion-mnist}\nlayers:\n", 1)
+    spec = spec_from_text(text)
+    assert spec.doc.training is not None and spec.doc.training.dataset == "fashion-mnist"
+    for claim, name in zip(spec.doc.claims, ("fashion-mnist", "cifar100")):
+        found = training_claim(claim, None, None)
+        assert found.verdict == "unverifiable" and f"needs training on {name} for 1 epochs" in found.detail

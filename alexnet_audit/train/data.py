@@ -1,6 +1,7 @@
 """Image data for training: built in (scikit-learn's handwritten digits, procedural shapes) or
-from disk in the standard formats (CIFAR-10's python batches, MNIST's IDX files, an ImageFolder
-tree). Nothing is ever downloaded; a missing or malformed path is an `AuditError`.
+from disk in the standard formats (CIFAR-10's and CIFAR-100's python pickles, MNIST's and
+Fashion-MNIST's IDX files, an ImageFolder tree). Nothing is ever downloaded; a missing or
+malformed path is an `AuditError`.
 
 Images stay uint8 (N, C, h, w) at their stored size. `DeviceData` moves a set to the training
 device once and makes every batch there (scale, channels, resize, normalise), so a GPU never
@@ -32,6 +33,7 @@ SHAPES_TEST_PER_CLASS = 50
 SHAPES = ("disc", "square", "diamond", "ring", "cross", "triangle", "frame", "stripes", "checker", "dots")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 # Class folders, lower-cased with everything but letters dropped, that identify the flower sets
 # the specs' claims name; any other tree is a plain "imagefolder".
 FLOWERS5 = frozenset({"daisy", "dandelion", "rose", "sunflower", "tulip"})
@@ -45,7 +47,7 @@ FLOWERS17 = frozenset({
 class ImageSet:
     """A labelled image set with its held-out part; images uint8 (N, C, h, w), labels int64."""
 
-    name: str  # digits | shapes | cifar10 | mnist | flowers17 | flowers5 | imagefolder
+    name: str  # digits | shapes | cifar10 | cifar100 | mnist | fashion-mnist | flowers17 | flowers5 | imagefolder
     source: str  # "built in" or the path it was read from
     classes: tuple[str, ...]
     x_train: torch.Tensor
@@ -164,23 +166,26 @@ def _draw_shapes(classes: int, per_class: int, g: torch.Generator) -> tuple[torc
 
 
 def load_path(path: Path, size: tuple[int, int]) -> ImageSet:
-    """CIFAR-10 batches, MNIST IDX files or an ImageFolder tree, recognised by their file names."""
+    """CIFAR-10 or CIFAR-100 pickles, (Fashion-)MNIST IDX files or an ImageFolder tree, recognised by their file names."""
     if not path.exists():
         raise AuditError("no such data set: not a built-in name (" + ", ".join(BUILT_IN) + ") nor an existing path",
                          file=str(path))
     if not path.is_dir():
-        raise AuditError("a data set on disk is a directory: CIFAR-10's python batches, MNIST's IDX files or an "
-                         "ImageFolder tree (one folder per class)", file=str(path))
+        raise AuditError("a data set on disk is a directory: CIFAR-10's or CIFAR-100's python pickles, (Fashion-)MNIST's "
+                         "IDX files or an ImageFolder tree (one folder per class)", file=str(path))
     cifar = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
     if (cifar / "data_batch_1").exists():
         return load_cifar10(cifar)
+    cifar100 = path / "cifar-100-python" if (path / "cifar-100-python").is_dir() else path
+    if (cifar100 / "train").is_file():
+        return load_cifar100(cifar100)
     if _idx_file(path, "train-images", "idx3") is not None:
         return load_mnist(path)
     return load_image_folder(path, size)
 
 
 class _NumpyOnly(pickle.Unpickler):
-    """Unpickles plain data and numpy arrays only: a CIFAR-10 batch needs nothing else, and a
+    """Unpickles plain data and numpy arrays only: a CIFAR batch needs nothing else, and a
     pickle that asks for any other callable could run code."""
 
     _ALLOWED = {
@@ -190,33 +195,34 @@ class _NumpyOnly(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"it asks for {module}.{name}, which a CIFAR-10 batch never holds")
+            raise pickle.UnpicklingError(f"it asks for {module}.{name}, which a CIFAR batch never holds")
         if name == "_reconstruct":
             return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own reconstructor, wherever it lives
         return super().find_class(module, name)
 
 
-def _unpickle(path: Path) -> dict[str, Any]:
+def _unpickle(path: Path, what: str = "a CIFAR-10 python batch") -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             data = _NumpyOnly(f, encoding="bytes").load()
     except OSError as exc:
         raise AuditError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     except Exception as exc:  # a malformed pickle raises many kinds of error; each is bad input here
-        raise AuditError(f"not a CIFAR-10 python batch: {exc}", file=str(path)) from None
+        raise AuditError(f"not {what}: {exc}", file=str(path)) from None
     if not isinstance(data, dict):
-        raise AuditError("not a CIFAR-10 python batch: it holds no dictionary", file=str(path))
+        raise AuditError(f"not {what}: it holds no dictionary", file=str(path))
     return {k.decode("latin1") if isinstance(k, bytes) else str(k): v for k, v in data.items()}
 
 
-def _cifar_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    batch = _unpickle(path)
-    data, labels = batch.get("data"), batch.get("labels")
+def _cifar_batch(path: Path, labels_key: str = "labels", classes: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 keeps the class in 'labels'; CIFAR-100 in 'fine_labels' (its 100 classes)."""
+    what = f"a CIFAR-{classes} python {'batch' if classes == 10 else 'file'}"
+    batch = _unpickle(path, what)
+    data, labels = batch.get("data"), batch.get(labels_key)
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise AuditError("not a CIFAR-10 python batch: 'data' must be a uint8 array of rows of 3072 values",
-                         file=str(path))
-    if not isinstance(labels, list) or len(labels) != len(data) or not all(isinstance(v, int) and 0 <= v < 10 for v in labels):
-        raise AuditError(f"not a CIFAR-10 python batch: 'labels' must list {len(data)} classes from 0 to 9", file=str(path))
+        raise AuditError(f"not {what}: 'data' must be a uint8 array of rows of 3072 values", file=str(path))
+    if not isinstance(labels, list) or len(labels) != len(data) or not all(isinstance(v, int) and 0 <= v < classes for v in labels):
+        raise AuditError(f"not {what}: '{labels_key}' must list {len(data)} classes from 0 to {classes - 1}", file=str(path))
     return torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()), torch.tensor(labels, dtype=torch.int64)
 
 
@@ -236,6 +242,19 @@ def load_cifar10(root: Path) -> ImageSet:
     x_train = torch.cat([x for x, _ in parts[:-1]])
     y_train = torch.cat([y for _, y in parts[:-1]])
     return ImageSet("cifar10", str(root), classes, x_train, y_train, parts[-1][0], parts[-1][1], "the standard test set")
+
+
+def load_cifar100(root: Path) -> ImageSet:
+    """The python version's train and test files, with the 100 fine classes; names from meta when present."""
+    if not (root / "test").is_file():
+        raise AuditError("a CIFAR-100 directory holds train, test and meta; test is missing", file=str(root))
+    (x_train, y_train), (x_test, y_test) = (_cifar_batch(root / name, "fine_labels", 100) for name in ("train", "test"))
+    classes = tuple(f"class {i}" for i in range(100))
+    if (root / "meta").is_file():
+        names = _unpickle(root / "meta", "a CIFAR-100 meta file").get("fine_label_names")
+        if isinstance(names, list) and len(names) == 100:
+            classes = tuple(n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names)
+    return ImageSet("cifar100", str(root), classes, x_train, y_train, x_test, y_test, "the standard test set")
 
 
 def _idx_file(root: Path, stem: str, kind: str) -> Path | None:
@@ -278,7 +297,12 @@ def _read_capped(f: BinaryIO, path: Path) -> bytes:
 
 
 def load_mnist(root: Path) -> ImageSet:
-    """train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz or not)."""
+    """train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz or not).
+
+    Fashion-MNIST ships the same four files under the same names; its directories say so
+    (torchvision's FashionMNIST/raw, Zalando's data/fashion), and so a directory with "fashion"
+    in its name or its parents' (two levels up) is Fashion-MNIST.
+    """
     arrays = []
     for stem, kind, rank in (("train-images", "idx3", 3), ("train-labels", "idx1", 1),
                              ("t10k-images", "idx3", 3), ("t10k-labels", "idx1", 1)):
@@ -294,10 +318,12 @@ def load_mnist(root: Path) -> ImageSet:
         if len(images) != len(labels):
             raise AuditError(f"{len(images):,} images but {len(labels):,} labels in {labels_path.name}", file=str(images_path))
         if labels.max(initial=0) > 9:
-            raise AuditError(f"label {int(labels.max())} is not a digit", file=str(labels_path))
+            raise AuditError(f"label {int(labels.max())} is not one of the 10 classes (0 to 9)", file=str(labels_path))
     (_, x_train), (_, y_train), (_, x_test), (_, y_test) = arrays
     tensor = lambda a, dtype: torch.from_numpy(a.copy()).to(dtype)  # noqa: E731 - frombuffer arrays are read-only
-    return ImageSet("mnist", str(root), tuple(map(str, range(10))), tensor(x_train, torch.uint8).unsqueeze(1),
+    fashion = any("fashion" in part.lower() for part in root.absolute().parts[-3:])
+    name, classes = ("fashion-mnist", FASHION_CLASSES) if fashion else ("mnist", tuple(map(str, range(10))))
+    return ImageSet(name, str(root), classes, tensor(x_train, torch.uint8).unsqueeze(1),
                     tensor(y_train, torch.int64), tensor(x_test, torch.uint8).unsqueeze(1), tensor(y_test, torch.int64),
                     "the standard test set")
 
