@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .build import plan
 from .errors import AuditError
@@ -35,12 +35,12 @@ class Reading:
     rows: list[Row]
     # A re-planned reading (a layer padded otherwise, another input size) is the same for every
     # claim of the spec: planned on first use and kept, so diagnosing stays linear in the claims.
-    variants: dict[tuple[object, ...], "Variant"] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def variant(self, key: tuple[object, ...], make: Callable[[], list[Row]]) -> "Variant":
-        if key not in self.variants:
-            self.variants[key] = Variant.of(make())
-        return self.variants[key]
+        if key not in self.memo:
+            self.memo[key] = Variant.of(make())
+        return self.memo[key]
 
 
 @dataclass(frozen=True)
@@ -149,19 +149,36 @@ def _same_output(swapped: object, reading: Reading, i: int) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _Swap:
+    index: int  # the layer's position in spec.layers
+    name: str
+    option: str
+    was: object
+    swapped: object
+
+
+def _shape_changing_swaps(reading: Reading) -> list[_Swap]:
+    """Every other padding a layer could have been read with, where it changes the layer's
+    output: found once per spec (its claims share them)."""
+    aligned = len(reading.rows) == len(reading.spec.layers)
+    return [_Swap(i, layer.name, option, layer.spec.padding, swapped)  # type: ignore[attr-defined]
+            for i, layer in enumerate(reading.spec.layers) for option, swapped in _padding_swaps(layer.spec)
+            if not (aligned and _same_output(swapped, reading, i))]  # the same network: it reproduces nothing new
+
+
 def padding_readings(reading: Reading, target: str | None) -> Iterable[tuple[str, Variant]]:
     spec = reading.spec
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1]) if target else len(names) - 1
-    aligned = len(reading.rows) == len(spec.layers)
-    for i, layer in enumerate(spec.layers[: last + 1]):
-        for option, swapped in _padding_swaps(layer.spec):
-            if aligned and _same_output(swapped, reading, i):
-                continue  # the same network: it reproduces nothing the measurement does not
-            was = layer.spec.padding  # type: ignore[attr-defined]
-            rows = reading.variant(("padding", layer.name, option),
-                                   lambda name=layer.name, swapped=swapped: variant_rows(spec, overrides={name: swapped}))
-            yield f"{layer.name} padded {option!r} instead of {was!r} (TensorFlow SAME/VALID vs an explicit pad)", rows
+    if ("padding swaps",) not in reading.memo:
+        reading.memo[("padding swaps",)] = _shape_changing_swaps(reading)
+    for swap in reading.memo[("padding swaps",)]:
+        if swap.index > last:
+            break
+        rows = reading.variant(("padding", swap.name, swap.option),
+                               lambda swap=swap: variant_rows(spec, overrides={swap.name: swap.swapped}))
+        yield f"{swap.name} padded {swap.option!r} instead of {swap.was!r} (TensorFlow SAME/VALID vs an explicit pad)", rows
 
 
 def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Variant]]:
@@ -286,11 +303,11 @@ def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tup
     spec, rows = reading.spec, reading.rows
     measured = reading.variant(("as measured",), lambda: rows)
     own = set(spec.stages.get(target, (target,)))
-    order = [r.name for r in rows]
-    here = max((order.index(n) for n in own if n in order), default=0)
+    order = measured.position
+    here = max((order[n] for n in own if n in order), default=0)
     names = [r.name for r in rows if r.kind in ("conv", "linear") and r.name not in own]
     # When two layers' figures fit, the nearer row is the likelier misreading.
-    names.sort(key=lambda n: abs(order.index(n) - here))
+    names.sort(key=lambda n: abs(order[n] - here))
     names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
     found = ((name, _figure_or_none(measured, spec, name, quantity)) for name in names)
     return [(name, value) for name, value in found if value is not None]

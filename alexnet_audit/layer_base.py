@@ -130,7 +130,7 @@ class BaseLayer(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_stray_values(cls, data: object) -> object:  # hostile's strict check, kept across kinds' split
+    def _no_stray_values(cls, data: object) -> object:
         return refuse_stray_values(cls, data)
 
     def out_shape(self, shape: Shape) -> Shape:

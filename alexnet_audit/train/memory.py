@@ -45,11 +45,13 @@ class StepMemory:
     def describe(self) -> str:
         parts = [("weights", self.weights), ("gradients", self.gradients), ("optimiser state", self.optimiser),
                  ("activations", self.activations), ("data", self.data), ("step buffers", self.buffers)]
-        return ", ".join(f"{name} {_gib(size)}" for name, size in parts if size)
+        return ", ".join(f"{name} {_gib(size)}" for name, size in parts if size >= 1024)
 
 
 def _gib(size: float) -> str:
-    return f"{size / GIB:.2f} GiB" if size >= GIB / 100 else f"{size / (1 << 20):.1f} MiB"
+    if size >= GIB / 100:
+        return f"{size / GIB:.2f} GiB"
+    return f"{size / (1 << 20):.1f} MiB" if size >= 1 << 20 else f"{size / 1024:.1f} KiB"
 
 
 def step_memory(spec: Spec, *, batch: int, optimiser: str, momentum: float, data_bytes: int, steps: int) -> StepMemory:
