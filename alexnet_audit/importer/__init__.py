@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
+from .consts import Unknown
 from .emit import spec_yaml
 from .inputs import find_input
-from .consts import Unknown
 from .interp import Walk
 from .reading import Framework, Reading
 from .source import Listing, read_listing
@@ -69,7 +69,9 @@ def import_spec(code: Path | None, *, module: str | None = None, model: str | No
     if module is not None:
         if code is not None:
             raise AuditError("give a code file or --module FILE.py:NAME, not both")
-        from .live import import_live  # runs the user's own file: never on the static path
+        from .live import (
+            import_live,  # runs the user's own file: never on the static path
+        )
 
         return import_live(module, input=shape, spec_id=spec_id)
     if code is None:
@@ -101,8 +103,10 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def summary(result: Imported, output: Path) -> list[str]:
     r = result.reading
     claims = result.text.count("\n  - {id: ")
-    layers = len(r.nodes) or result.text.count("{kind: ")
-    lines = [f"wrote {output}: {r.model} ({r.framework}), {layers} layers, {claims} claims from the code itself"]
+    if r.nodes:
+        lines = [f"wrote {output}: {r.model} ({r.framework}), {len(r.nodes)} layers, {claims} claims from the code itself"]
+    else:  # a live module: its layers are in the spec's graph
+        lines = [f"wrote {output}: {r.model} (a live nn.Module), {result.text.count('{kind: ')} layers"]
     if result.differences:
         lines.append("the spec differs from the live module:")
         lines += [f"  {d}" for d in result.differences]

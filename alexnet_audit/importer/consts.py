@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 MAX_INT = 10**15  # figures of real networks stay far below; a listing's 10**100 is not one
 MAX_POWER = 64

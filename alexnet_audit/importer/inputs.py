@@ -15,13 +15,13 @@ from .reading import Reading
 from .source import Listing
 
 DATASETS = [
-    (re.compile(r"cifar-?100", re.I), (3, 32, 32), "CIFAR-100"),
-    (re.compile(r"cifar-?10(?!0)", re.I), (3, 32, 32), "CIFAR-10"),
-    (re.compile(r"fashion_?mnist|\bmnist", re.I), (1, 28, 28), "MNIST"),
+    (re.compile(r"cifar-?100", re.IGNORECASE), (3, 32, 32), "CIFAR-100"),
+    (re.compile(r"cifar-?10(?!0)", re.IGNORECASE), (3, 32, 32), "CIFAR-10"),
+    (re.compile(r"fashion_?mnist|\bmnist", re.IGNORECASE), (1, 28, 28), "MNIST"),
 ]
 SAMPLE_CALLS = {"randn", "rand", "zeros", "ones", "empty", "normal"}
 RESIZES = {"Resize", "RandomResizedCrop", "CenterCrop", "RandomCrop"}
-COMMENT = re.compile(r"#.*?input[^\n\d]{0,40}(\d{1,4})\s*[x×*,]\s*(\d{1,4})(?:\s*[x×*,]\s*(\d{1,4}))?", re.I)
+COMMENT = re.compile(r"#.*?input[^\n\d]{0,40}(\d{1,4})\s*[x×*,]\s*(\d{1,4})(?:\s*[x×*,]\s*(\d{1,4}))?", re.IGNORECASE)
 
 
 def find_input(tree: ast.Module, listing: Listing, reading: Reading, given: tuple[int, int, int] | None) -> None:

@@ -10,13 +10,29 @@ the model's own code) or passed over (the rest of the file).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import AuditError
 from .consts import (
-    BUILTINS, ClassRef, Container, Function, Method, Opaque, Ref, Template, Unknown, binop, builtin, compare, plain, truth, unary,
+    BUILTINS,
+    ClassRef,
+    Container,
+    Function,
+    Method,
+    Opaque,
+    Ref,
+    Template,
+    Unknown,
+    binop,
+    builtin,
+    compare,
+    plain,
+    truth,
+    unary,
 )
+from .names import bound_names
 from .reading import Check, Node, Reading
 
 MAX_STEPS = 200_000  # statements per walk: a listing's training loop must not keep us busy
@@ -25,9 +41,32 @@ MAX_DEPTH = 12
 
 @dataclass(frozen=True)
 class Tensor:
-    """The network's activation: the layers applied so far, in order."""
+    """The network's activation: the layers applied so far (every branch's), in order; the last
+    one produced it."""
 
     nodes: tuple[Node, ...] = ()
+
+    @property
+    def head(self) -> str:
+        return self.nodes[-1].qualified if self.nodes else ""
+
+    def then(self, *nodes: Node) -> "Tensor":
+        """These layers applied in turn, each fed by the one before."""
+        out, head = list(self.nodes), self.head
+        for node in nodes:
+            node = replace(node, inputs=(head,))
+            out.append(node)
+            head = node.qualified
+        return Tensor(tuple(out))
+
+    def join(self, others: list["Tensor"], merge: Node) -> "Tensor":
+        """Branches meeting at a merge node (add, concat)."""
+        out = list(self.nodes)
+        seen = {n.qualified for n in out}
+        for other in others:
+            out += [n for n in other.nodes if n.qualified not in seen]
+            seen |= {n.qualified for n in other.nodes}
+        return Tensor(tuple(out) + (replace(merge, inputs=tuple(t.head for t in [self] + others)),))
 
 
 @dataclass
@@ -52,14 +91,14 @@ class NotMine(Exception):
 class Hooks:
     known: frozenset[str] = frozenset()  # framework names a post may use without importing them
 
-    def call(self, walk: "Walk", callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
+    def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
              hint: str | None) -> Any:
         raise NotMine
 
-    def binop(self, walk: "Walk", op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
         raise NotMine
 
-    def function(self, walk: "Walk", fn: Function, args: list[Any], node: ast.Call) -> Any:
+    def function(self, walk: Walk, fn: Function, args: list[Any], node: ast.Call) -> Any:
         raise NotMine
 
 
@@ -81,6 +120,7 @@ class Walk:
         self.module: dict[str, Any] = {}
         self.steps = 0
         self.depth = 0
+        self.strict = False  # walking the model's own code: what cannot be read is named
 
     def code(self, node: ast.AST) -> str:
         return " ".join((ast.get_source_segment(self.text, node) or "").split())[:200]
@@ -94,6 +134,13 @@ class Walk:
             pass  # ast accepts a top-level `return` (only compiling refuses it): the walk ends there
 
     def run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
+        outer, self.strict = self.strict, strict
+        try:
+            self._run(body, env, strict)
+        finally:
+            self.strict = outer
+
+    def _run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
         for stmt in body:
             self.steps += 1
             if self.steps > MAX_STEPS:
@@ -254,11 +301,10 @@ class Walk:
 
     def lookup(self, name: str, env: dict[str, Any], line: int) -> Any:
         value = env.get(name, self.module.get(name, _MISSING))
-        if value is _MISSING or isinstance(value, Opaque):
-            if name in self.sets:
-                if name not in self.bound:
-                    self.reading.checks.append(Check("undefined_name", name, None, line, name))
-                return self.sets[name]
+        if (value is _MISSING or isinstance(value, Opaque)) and name in self.sets:
+            if name not in self.bound:
+                self.reading.checks.append(Check("undefined_name", name, None, line, name))
+            return self.sets[name]
         if value is not _MISSING:
             return value
         if name in BUILTINS:
@@ -321,11 +367,17 @@ class Walk:
             return self.hooks.call(self, callee, args, kwargs, node, hint)
         except NotMine:
             pass
-        tensor = next((a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)), None)
+        values = list(args) + list(kwargs.values())
+        tensor = next((a for a in values if isinstance(a, Tensor)), None)
         if tensor is not None:
             self.reading.note_unreadable(node.lineno, f"{self.code(node)}: a call on the network's tensor that this "
                                          "importer does not read (passed over)")
             return tensor
+        joined = [t for a in values if isinstance(a, (list, tuple)) for t in a if isinstance(t, Tensor)]
+        if joined:
+            self.reading.note_unreadable(node.lineno, f"{self.code(node)}: a call joining tensors (a branch) is not read "
+                                         "statically; the first branch is kept; import the live model with --module")
+            return joined[0]
         return Opaque(self.code(node.func))
 
     def invoke(self, fn: Function, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
@@ -344,9 +396,14 @@ class Walk:
                 env[n.arg] = self.eval(d, self.module)
         env.update(zip(names, values))
         env.update({k: v for k, v in kwargs.items() if k in env})
+        for name in [n for n in self.sets if n in env and env[n] != self.sets[n]]:
+            env[name] = self.sets[name]  # --set wins over a default and over the listing's own call
+            note = f"{name} = {self.sets[name]!r} (from --set) in {fn.node.name}()"
+            if note not in self.reading.assumed:
+                self.reading.assumed.append(note)
         self.depth += 1
         try:
-            self.run(fn.node.body, env, strict=fn.owner is not None)
+            self.run(fn.node.body, env, strict=fn.owner is not None or self.strict)
         except _Return as ret:
             return ret.value
         finally:
@@ -388,23 +445,3 @@ def _targets(stmt: ast.stmt) -> list[str]:
     if isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.For)):
         return _names(stmt.target)
     return []
-
-
-def bound_names(tree: ast.Module) -> frozenset[str]:
-    """Every name the listing binds anywhere: an unbound name is one the listing never defines."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-    return frozenset(names)

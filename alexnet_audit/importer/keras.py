@@ -18,11 +18,12 @@ from .reading import Check, Node, Reading
 LAYERS = {
     "Conv2D", "Convolution2D", "Dense", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
     "GlobalAveragePooling2D", "GlobalAvgPool2D", "BatchNormalization", "Activation", "ReLU", "Softmax",
-    "Dropout", "Flatten", "InputLayer",
+    "Dropout", "Flatten", "InputLayer", "ZeroPadding2D", "GlobalMaxPooling2D", "GlobalMaxPool2D", "LeakyReLU", "ELU",
 }
 ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "Convolution2D": "Conv2D",
-           "GlobalAvgPool2D": "GlobalAveragePooling2D"}
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax"}
+           "GlobalAvgPool2D": "GlobalAveragePooling2D", "GlobalMaxPool2D": "GlobalMaxPooling2D"}
+ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax", "elu": "elu",
+               "gelu": "gelu", "relu6": "relu6", "hard_swish": "hardswish"}
 INITIALISERS = {
     "zeros": {"dist": "constant", "value": 0.0}, "ones": {"dist": "constant", "value": 1.0},
     "glorot_uniform": {"dist": "glorot_uniform"},
@@ -54,8 +55,6 @@ class KerasHooks(Hooks):
              hint: str | None) -> Any:
         if isinstance(callee, Ref):
             name = callee.last
-            if name in LAYERS:
-                return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
             if name == "Sequential":
                 items = args[0] if args and isinstance(args[0], list) else kwargs.get("layers", [])
                 return Container("Sequential", [(None, t) for t in items], node.lineno)
@@ -66,6 +65,15 @@ class KerasHooks(Hooks):
                 out = kwargs.get("outputs", args[1] if len(args) > 1 else None)
                 if isinstance(out, Tensor):
                     return out
+            elif name in ("add", "concatenate") and args and isinstance(args[0], list) and len(args[0]) > 1 \
+                    and all(isinstance(t, Tensor) for t in args[0]):
+                return self.merge("add" if name == "add" else "concat", args[0], node, walk)
+            elif name in LAYERS or ("layers" in callee.path.split(".") and name[:1].isupper()):
+                # a Keras layer with no spec kind becomes a template too: applying it names its line
+                return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
+        if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and isinstance(args[0], list) \
+                and len(args[0]) > 1 and all(isinstance(t, Tensor) for t in args[0]):
+            return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
         if isinstance(callee, Template) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
         if isinstance(callee, Container) and args and isinstance(args[0], Tensor):
@@ -92,7 +100,12 @@ class KerasHooks(Hooks):
                 self._input(shape, module.line, module.code)
             elif x.nodes:
                 self._ignored(module, shape, x.nodes[-1].name)
-        return Tensor(x.nodes + tuple(self.nodes(module)))
+        return x.then(*self.nodes(module))
+
+    def merge(self, kind: str, branches: list[Tensor], node: ast.Call, walk: Walk) -> Tensor:
+        name = self._name(Template("Add" if kind == "add" else "Concatenate", (), (), node.lineno, walk.code(node)))
+        merge = Node(kind, (), name, node.lineno, walk.code(node))
+        return branches[0].join(branches[1:], merge)
 
     def apply_attr(self, module: Any, x: Tensor, name: str, walk: Walk) -> Tensor:
         return self.apply(module, x, first=not x.nodes)
@@ -149,6 +162,9 @@ class KerasHooks(Hooks):
             if stride != 1:
                 fields["stride"] = stride
             fields["padding"] = self._padding(t.arg(3, "padding"), "Conv2D")
+            dilation = s.pair(t.arg(5, "dilation_rate", 1), "dilation_rate", line)
+            if dilation != 1:
+                fields["dilation"] = dilation
             activation = t.arg(8, "activation")
             self._bias(t, fields)
             self._init(t, fields)
@@ -169,9 +185,18 @@ class KerasHooks(Hooks):
             if strides is not None:
                 fields["stride"] = s.pair(strides, "strides", line)
             fields["padding"] = self._padding(t.arg(2, "padding"), ctor)
-        elif ctor == "GlobalAveragePooling2D":
-            return [Node("adaptive_avgpool", (("output_size", 1),), self._name(t), line, t.code),
-                    Node("flatten", (), self._name(Template("Flatten", (), (), line, t.code)), line, t.code)]
+        elif ctor in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+            kind = "global_avgpool" if ctor == "GlobalAveragePooling2D" else "global_maxpool"
+        elif ctor == "ZeroPadding2D":
+            pad = t.arg(0, "padding", 1)
+            if isinstance(pad, (tuple, list)) and all(isinstance(p, (tuple, list)) for p in pad):  # ((top, bottom), (left, right))
+                pad = [s.integer(v, "padding", line) for side in pad for v in side]
+            kind, fields = "zeropad", {"padding": s.pair(pad, "padding", line) if not isinstance(pad, list) or len(pad) == 2 else pad}
+        elif ctor == "LeakyReLU":
+            slope = dict(t.kwargs).get("negative_slope", t.arg(0, "alpha", 0.3))
+            kind, fields = "leaky_relu", {"slope": s.number(slope, "alpha", line)}
+        elif ctor == "ELU":
+            kind, fields = "elu", {"alpha": s.number(t.arg(0, "alpha", 1.0), "alpha", line)}
         elif ctor == "BatchNormalization":
             kind = "batchnorm"
             momentum = t.arg(1, "momentum", 0.99)
@@ -192,6 +217,8 @@ class KerasHooks(Hooks):
             kind = "flatten"
             self._default("Flatten of channels-last maps: the same count of features as PyTorch's channels-first order")
         if kind is None:
+            if ctor not in ("Activation", "InputLayer"):
+                self.reading.note_unreadable(line, f"{t.code}: {ctor} is not a layer kind a spec holds (left out)")
             return []
         name = self._name(t)
         out = [Node(kind, tuple(fields.items()), name, line, t.code)]

@@ -13,40 +13,13 @@ from __future__ import annotations
 import importlib.util
 import operator
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
 from .emit import live_yaml
 from .reading import Reading
-
-
-@dataclass
-class GNode:
-    """One node of the traced graph: a spec layer (or a merge point) and the nodes feeding it."""
-
-    name: str  # the module's qualified name, or fx's name for a function call
-    layer: dict[str, Any] | None  # spec fields; None for a merge point
-    inputs: list[str]
-    merge: str | None = None  # "add" or "concat"
-    module: str | None = None  # the qualified module name, for the round trip
-    code: str = ""
-
-
-@dataclass
-class Graph:
-    nodes: dict[str, GNode] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-    input: str = ""
-    output: str = ""
-
-    def add(self, node: GNode) -> None:
-        self.nodes[node.name] = node
-        self.order.append(node.name)
-
-    def consumers(self, name: str) -> list[str]:
-        return [n for n in self.order if name in self.nodes[n].inputs]
+from .tree import GNode, Graph
 
 
 def import_live(target: str, *, input: tuple[int, int, int] | None, spec_id: str | None) -> Any:
@@ -73,7 +46,7 @@ def _slug(name: str) -> str:
 
 
 def _load(path: Path, name: str) -> Any:
-    import torch.nn as nn
+    from torch import nn
 
     if not path.is_file():
         raise AuditError("cannot read the file", file=str(path))
@@ -102,7 +75,7 @@ def _load(path: Path, name: str) -> Any:
 
 
 def _guess_input(model: Any, reading: Reading) -> tuple[int, int, int]:
-    import torch.nn as nn
+    from torch import nn
 
     conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     channels = conv.in_channels if conv is not None else 3
@@ -114,7 +87,7 @@ def _guess_input(model: Any, reading: Reading) -> tuple[int, int, int]:
 
 
 def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
-    import torch.fx as fx
+    from torch import fx
 
     try:
         gm = fx.symbolic_trace(model)
@@ -127,6 +100,7 @@ def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
 
 
 _FUNCTIONS = {"relu": "relu", "relu_": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
+              "relu6": "relu6", "hardswish": "hardswish", "gelu": "gelu",
               "flatten": "flatten", "max_pool2d": "maxpool", "avg_pool2d": "avgpool",
               "adaptive_avg_pool2d": "adaptive_avgpool", "dropout": "dropout"}
 _PASS = {"contiguous", "clone", "detach", "float", "to", "dropout_eval"}
@@ -218,12 +192,14 @@ def _pair(value: Any) -> Any:
 
 def module_layer(m: Any, name: str) -> dict[str, Any] | None:
     """A leaf module's spec fields (None for Identity); anything else is not a spec layer."""
-    import torch.nn as nn
+    from torch import nn
 
     if isinstance(m, nn.Conv2d):
-        if _pair(m.dilation) != 1 or m.padding_mode != "zeros":
-            raise AuditError(f"{name}: dilated or non-zero-padded convolutions are not a spec layer")
+        if m.padding_mode != "zeros":
+            raise AuditError(f"{name}: a convolution padded with {m.padding_mode!r} is not a spec layer")
         out = {"kind": "conv", "out_channels": m.out_channels, "kernel": _pair(m.kernel_size)}
+        if _pair(m.dilation) != 1:
+            out["dilation"] = _pair(m.dilation)
         if _pair(m.stride) != 1:
             out["stride"] = _pair(m.stride)
         padding = m.padding if isinstance(m.padding, str) else _pair(m.padding)
@@ -255,8 +231,17 @@ def module_layer(m: Any, name: str) -> dict[str, Any] | None:
         return {"kind": "lrn", "size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
     if isinstance(m, (nn.Dropout, nn.Dropout2d)):
         return {"kind": "dropout", "p": m.p}
+    if isinstance(m, nn.LeakyReLU):
+        return {"kind": "leaky_relu", "slope": m.negative_slope}
+    if isinstance(m, nn.ELU):
+        return {"kind": "elu", "alpha": m.alpha}
+    if isinstance(m, nn.GELU):
+        return {"kind": "gelu", "approximate": m.approximate}
+    if isinstance(m, nn.ZeroPad2d):
+        left, right, top, bottom = m.padding
+        return {"kind": "zeropad", "padding": [top, bottom, left, right]}
     for cls, kind in ((nn.ReLU, "relu"), (nn.Tanh, "tanh"), (nn.Sigmoid, "sigmoid"), (nn.Softmax, "softmax"),
-                      (nn.Flatten, "flatten")):
+                      (nn.Flatten, "flatten"), (nn.ReLU6, "relu6"), (nn.Hardswish, "hardswish")):
         if isinstance(m, cls):
             return {"kind": kind}
     if isinstance(m, nn.Identity):

@@ -10,24 +10,36 @@ sets each conv/linear layer's init.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
-from .common import Namer, Sizes, clean_name
-from .consts import ClassRef, Container, Function, Method, Opaque, Ref, Template, Unknown
-from .interp import Hooks, NotMine, Obj, Tensor, Walk
 from .classes import read_class
+from .common import Namer, Sizes, clean_name
+from .consts import (
+    ClassRef,
+    Container,
+    Function,
+    Method,
+    Opaque,
+    Ref,
+    Template,
+    Unknown,
+)
+from .interp import Hooks, NotMine, Obj, Tensor, Walk
 from .reading import Check, Node, Reading
 
 MODULES = {
     "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "LocalResponseNorm", "BatchNorm2d",
     "BatchNorm1d", "ReLU", "Tanh", "Sigmoid", "Softmax", "Dropout", "Dropout2d", "Flatten", "Identity",
+    "LeakyReLU", "ReLU6", "ELU", "GELU", "Hardswish", "ZeroPad2d",
 }
 CONTAINERS = {"Sequential", "ModuleList"}
 FUNCTIONAL = {
     "relu": "relu", "relu_": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
     "max_pool2d": "maxpool", "avg_pool2d": "avgpool", "adaptive_avg_pool2d": "adaptive_avgpool",
     "dropout": "dropout", "flatten": "flatten", "local_response_norm": "lrn",
+    "leaky_relu": "leaky_relu", "relu6": "relu6", "elu": "elu", "gelu": "gelu", "hardswish": "hardswish",
 }
 INIT_KIND = {"Conv2d": "conv", "Linear": "linear"}
 
@@ -66,7 +78,8 @@ class TorchHooks(Hooks):
 
     def ref(self, walk: Walk, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: ast.Call) -> Any:
         name = ref.last
-        if name in MODULES:
+        if name in MODULES or (".nn." in f".{ref.path}" and name[:1].isupper() and name not in CONTAINERS | {"Module", "Parameter"}):
+            # a module of torch.nn with no spec kind becomes a template too: applying it names its line
             return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
         if name in CONTAINERS:
             container = Container(name, line=node.lineno)
@@ -77,6 +90,11 @@ class TorchHooks(Hooks):
             else:
                 container.items = [(None, v) for v in args]
             return container
+        if name == "cat" and args and isinstance(args[0], (list, tuple)) and len(args[0]) > 1 \
+                and all(isinstance(t, Tensor) for t in args[0]) and kwargs.get("dim", args[1] if len(args) > 1 else 0) in (1, -3):
+            return self.merge("concat", list(args[0]), node, walk)
+        if name == "add" and len(args) == 2 and all(isinstance(t, Tensor) for t in args):
+            return self.merge("add", list(args), node, walk)
         if name == "OrderedDict" and len(args) == 1 and isinstance(args[0], list):
             return {k: v for k, v in args[0]}
         if name in FUNCTIONAL and args and isinstance(args[0], Tensor) and ("functional" in ref.path or ref.path.startswith("torch") or ref.path == name):
@@ -142,7 +160,7 @@ class TorchHooks(Hooks):
             return out
         if not isinstance(module, Template):
             raise Unknown(f"{name} is not a module this importer reads", 0)
-        return Tensor(x.nodes + tuple(self.nodes(module, name, scope)))
+        return x.then(*self.nodes(module, name, scope))
 
     def apply_attr(self, module: Any, x: Tensor, name: str, walk: Walk) -> Tensor:
         return self.apply(module, x, name, walk=walk)
@@ -159,8 +177,7 @@ class TorchHooks(Hooks):
             fields["padding"] = padding if padding in ("same", "valid") else s.pair(padding, "padding", line)
             if fields["padding"] == 0:
                 del fields["padding"]
-            if t.arg(5, "dilation", 1) not in (1, (1, 1)):
-                self.reading.note_unreadable(line, f"{t.code}: dilation is not a spec field; left out")
+            self._opt(fields, "dilation", t.arg(5, "dilation", 1), 1, s.pair, line)
             self._opt(fields, "groups", t.arg(6, "groups", 1), 1, s.integer, line)
             if t.arg(7, "bias", True) is False:
                 fields["bias"] = False
@@ -183,13 +200,27 @@ class TorchHooks(Hooks):
             kind, declared = "batchnorm", s.integer(t.arg(0, "num_features"), "num_features", line)
             self._opt(fields, "eps", t.arg(1, "eps", 1e-5), 1e-5, s.number, line)
             self._opt(fields, "momentum", t.arg(2, "momentum", 0.1), 0.1, s.number, line)
-        elif t.ctor in ("ReLU", "Tanh", "Sigmoid", "Softmax", "Flatten"):
+        elif t.ctor in ("ReLU", "Tanh", "Sigmoid", "Softmax", "Flatten", "ReLU6", "Hardswish"):
             kind = t.ctor.lower()
+        elif t.ctor == "LeakyReLU":
+            kind, fields = "leaky_relu", {"slope": s.number(t.arg(0, "negative_slope", 0.01), "negative_slope", line)}
+        elif t.ctor == "ELU":
+            kind, fields = "elu", {"alpha": s.number(t.arg(0, "alpha", 1.0), "alpha", line)}
+        elif t.ctor == "GELU":
+            kind, fields = "gelu", {"approximate": t.arg(0, "approximate", "none")}
+        elif t.ctor == "ZeroPad2d":
+            pad = t.arg(0, "padding")
+            if isinstance(pad, (tuple, list)) and len(pad) == 4:  # PyTorch's (left, right, top, bottom)
+                pad = [s.integer(pad[2], "padding", line), s.integer(pad[3], "padding", line),
+                       s.integer(pad[0], "padding", line), s.integer(pad[1], "padding", line)]
+            kind, fields = "zeropad", {"padding": pad if isinstance(pad, list) else s.integer(pad, "padding", line)}
         elif t.ctor in ("Dropout", "Dropout2d"):
             kind, fields = "dropout", {"p": s.number(t.arg(0, "p", 0.5), "p", line)}
             if t.ctor == "Dropout2d":
                 self.reading.assumed.append(f"line {self.sizes.file_line(line)}: Dropout2d (whole channels) read as dropout")
         if kind is None:
+            if t.ctor != "Identity":
+                self.reading.note_unreadable(line, f"{t.code}: nn.{t.ctor} is not a layer kind a spec holds (left out)")
             return []
         declared_text = _declared_text(t)
         return [Node(kind, tuple(fields.items()), self.names.take(name, scope), line, t.code,
@@ -228,6 +259,10 @@ class TorchHooks(Hooks):
             get = _getter(args, kwargs, ["input", "size", "alpha", "beta", "k"])
             fields = {"size": s.integer(get("size"), "size", line), "alpha": s.number(get("alpha", 1e-4), "alpha", line),
                       "beta": s.number(get("beta", 0.75), "beta", line), "k": s.number(get("k", 1.0), "k", line)}
+        elif kind == "leaky_relu":
+            fields = {"slope": s.number(_getter(args, kwargs, ["input", "negative_slope"])("negative_slope", 0.01), "negative_slope", line)}
+        elif kind == "elu":
+            fields = {"alpha": s.number(_getter(args, kwargs, ["input", "alpha"])("alpha", 1.0), "alpha", line)}
         elif kind == "flatten":
             start = _getter(args, kwargs, ["input", "start_dim"])("start_dim", 0)
             if start not in (1, -3) and x.nodes:
@@ -239,7 +274,7 @@ class TorchHooks(Hooks):
         name = self.names.take(f"{stem}_{kind}" if stem else kind, scope)
         if stem:
             self.stems[".".join(scope + (name,))] = stem  # F.max_pool2d(F.relu(self.conv1(x))): conv1_relu, conv1_maxpool
-        return Tensor(x.nodes + (Node(kind, tuple(fields.items()), name, line, walk.code(node), scope=scope),))
+        return x.then(Node(kind, tuple(fields.items()), name, line, walk.code(node), scope=scope))
 
     def reshape(self, x: Tensor, sizes: list[Any], node: ast.Call, walk: Walk) -> Tensor:
         flat = self.functional("flatten", [x], {"start_dim": 1}, node, walk)
@@ -247,6 +282,16 @@ class TorchHooks(Hooks):
         if len(sizes) == 2 and len(stated) == 1 and stated[0] > 0:
             self.reading.checks.append(Check("flatten_size", flat.nodes[-1].qualified, stated[0], node.lineno, walk.code(node)))
         return flat
+
+    def merge(self, kind: str, branches: list[Tensor], node: ast.AST, walk: Walk) -> Tensor:
+        name = self.names.take(kind, self.scope)
+        merge = Node(kind, (), name, node.lineno, walk.code(node), scope=self.scope)  # type: ignore[attr-defined]
+        return branches[0].join(branches[1:], merge)
+
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+        if isinstance(op, ast.Add) and isinstance(left, Tensor) and isinstance(right, Tensor):
+            return self.merge("add", [left, right], node, walk)  # out += identity: a residual block
+        raise NotMine
 
     # ------------------------------------------------------------ initialisation
 

@@ -24,6 +24,7 @@ class Node:
     declared_in: int | None = None  # in_channels / in_features / num_features the code declares
     declared_text: str | None = None  # how it is written ("16 * 4 * 4")
     scope: tuple[str, ...] = ()  # the enclosing blocks (nn.Sequential attributes), outermost first
+    inputs: tuple[str, ...] = ()  # qualified names of the nodes feeding it ("" is the network input)
 
     @property
     def qualified(self) -> str:
@@ -32,10 +33,13 @@ class Node:
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.fields).get(key, default)
 
-    def with_fields(self, **changes: Any) -> "Node":
+    def with_fields(self, **changes: Any) -> Node:
         merged = dict(self.fields)
         merged.update(changes)
         return replace(self, fields=tuple(merged.items()))
+
+
+MERGES = ("add", "concat")  # nodes where branches meet: a parallel block's merge in the spec
 
 
 CheckKind = Literal["flatten_size", "ignored_input_shape", "unused_layer", "undefined_name"]

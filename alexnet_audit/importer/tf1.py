@@ -188,7 +188,7 @@ class TF1Hooks(Hooks):
         base = hint if hint and hint not in self.names.used else (f"{x.nodes[-1].name}_{kind}" if x.nodes else kind)
         node = Node(kind, tuple(fields.items()), self.names.take(base), line, code, declared,
                     str(declared) if declared is not None else None)
-        self.last = Tensor(x.nodes + (node,))
+        self.last = x.then(node)
         return self.last
 
     def _bias(self, x: Tensor, b: Any, code: str, line: int) -> Tensor:

@@ -15,6 +15,33 @@ from ..errors import AuditError
 
 
 @dataclass
+class GNode:
+    """One node of the traced graph: a spec layer (or a merge point) and the nodes feeding it."""
+
+    name: str  # the module's qualified name, or fx's name for a function call
+    layer: dict[str, Any] | None  # spec fields; None for a merge point
+    inputs: list[str]
+    merge: str | None = None  # "add" or "concat"
+    module: str | None = None  # the qualified module name, for the round trip
+    code: str = ""
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, GNode] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    input: str = ""
+    output: str = ""
+
+    def add(self, node: GNode) -> None:
+        self.nodes[node.name] = node
+        self.order.append(node.name)
+
+    def consumers(self, name: str) -> list[str]:
+        return [n for n in self.order if name in self.nodes[n].inputs]
+
+
+@dataclass
 class Leaf:
     scope: tuple[str, ...]
     layer: dict[str, Any]  # spec fields with the local name
