@@ -238,16 +238,18 @@ def schema() -> None:
 
     _out().print_json(json.dumps(spec_json_schema()))
 
-@app.command("import")
+
+@app.command("import", cls=PlainCommand)
 def import_(
-    code: Optional[Path] = typer.Argument(None, help="A model's code: a .py file, or a post's text with the code in it."),
-    output: Path = typer.Option(..., "-o", "--output", help="Where the spec YAML goes."),
-    module: Optional[str] = typer.Option(None, "--module", help="FILE.py:NAME: run your own file and read the live "
-                                         "nn.Module NAME instead of reading code statically."),
-    model: Optional[str] = typer.Option(None, "--model", help="Which model, when the listing defines several."),
-    input_shape: Optional[str] = typer.Option(None, "--input", help="The input as C x H x W, e.g. 3x224x224."),
-    sets: List[str] = typer.Option([], "--set", help="NAME=VALUE for a value the listing leaves open (repeatable)."),
-    spec_id: Optional[str] = typer.Option(None, "--id", help="The spec's id (default: the model's name + -code)."),
+    code: Optional[Path] = typer.Argument(None, metavar="CODE", help="A model's code: a .py file, or a post's text "
+                                          "with the code in it."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="SPEC", help="Where the spec YAML goes."),
+    module: Optional[str] = typer.Option(None, "--module", metavar="FILE.py:NAME", help="Run your own file and read "
+                                         "the live nn.Module NAME instead of reading code statically."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Which model, when the listing defines several."),
+    input_shape: Optional[str] = typer.Option(None, "--input", metavar="CxHxW", help="The input, e.g. 3x224x224."),
+    sets: List[str] = typer.Option([], "--set", metavar="NAME=VALUE", help="A value the listing leaves open (repeatable)."),
+    spec_id: Optional[str] = typer.Option(None, "--id", metavar="ID", help="The spec's id (default: the model's name + -code)."),
 ) -> None:
     """Write a spec from a model's code (read with Python's ast, never run) or from a live model."""
     from .importer import import_spec, summary
@@ -255,10 +257,11 @@ def import_(
     try:
         result = import_spec(code, module=module, model=model, input=input_shape, sets=sets, spec_id=spec_id)
     except AuditError as exc:
-        raise _bad_input(exc) from None
+        _fail(str(exc))
+        raise typer.Exit(2) from None
     _write(output, result.text)
     for line in summary(result, output):
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        _say(line)
 
 
 class Device(str, Enum):
