@@ -1,4 +1,5 @@
-"""Thin typer glue over the library: parse arguments, call, print, exit. Only this module prints.
+"""Thin typer glue over the library: parse arguments, call, print, exit. Only this module (with
+cli_base.py, its plumbing) prints.
 
 Each command imports what it needs when it runs, so `--help`, `--version`, `schema` and a bad
 spec answer without importing torch, fvcore, pandas or matplotlib.
@@ -6,18 +7,14 @@ spec answer without importing torch, fvcore, pandas or matplotlib.
 
 from __future__ import annotations
 
-import os
-import sys
-import traceback
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 import typer
-from rich.console import Console
-from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
+from .cli_base import EXIT_INTERNAL, TRAINING_DIR, OneLineGroup, PlainCommand, fail, note, out_console, parse_input, say
 from .errors import AuditError
 from .render.safe import plain
 
@@ -28,94 +25,13 @@ if TYPE_CHECKING:
     from .baseline import CheckOutcome
     from .train.loop import Progress
 
-# Piped output: $COLUMNS when set, else this width; plain text either way (no colour, no escapes).
-PIPE_WIDTH = 120
-TRAINING_DIR = Path("reports/training")
-EXIT_INTERNAL = 3
-
-
-def _out() -> Console:
-    """Standard output: the terminal's width, or $COLUMNS / PIPE_WIDTH when piped."""
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    columns = os.environ.get("COLUMNS", "")
-    return Console(width=int(columns) if columns.isdigit() and int(columns) >= 20 else PIPE_WIDTH,
-                   highlight=False, no_color=True, force_terminal=False)
-
-
-def _say(text: str, *, to_err: bool = False) -> None:
-    """One line of plain text: never markup, control characters escaped."""
-    console = Console(stderr=True, highlight=False) if to_err else _out()
-    console.print(plain(text), markup=False, highlight=False, soft_wrap=True, emoji=False)
-
-
-def _fail(text: str) -> None:
-    _say(f"error: {text}", to_err=True)
-
-
-def _note(text: str) -> None:
-    _say(text, to_err=True)
-
-
-class OneLineGroup(TyperGroup):
-    """Usage errors in one line (exit 2); any other exception in one line as ours (exit 3)."""
-
-    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, standalone_mode: bool = True,
-             **kwargs: Any) -> Any:
-        try:  # one program name however it was started (the script, python -m, a test runner)
-            code = super().main(args, "alexnet-audit", *rest, standalone_mode=False, **kwargs)
-        except typer.TyperException as exc:  # typer's usage errors: unknown option, bad value, missing argument
-            ctx = getattr(exc, "ctx", None)
-            hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-            _fail(" ".join(exc.format_message().split()) + hint)
-            code = getattr(exc, "exit_code", 2)
-        except typer.Abort:
-            _fail("aborted")
-            code = 130
-        if not standalone_mode:
-            return code
-        sys.exit(code if isinstance(code, int) else 0)
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (typer.TyperException, typer.Exit, typer.Abort):
-            raise
-        except AuditError as exc:  # a user's mistake that no command caught: still one line
-            _fail(str(exc))
-            raise typer.Exit(2) from None
-        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback on request
-            from .audit import internal_error
-
-            if ctx.params.get("debug"):
-                for line in traceback.format_exc().rstrip().splitlines():
-                    _say(line, to_err=True)
-            _fail(str(internal_error(exc)))
-            raise typer.Exit(EXIT_INTERNAL) from None
-
-
-class PlainCommand(TyperCommand):
-    """Help that names each argument by its metavar (`SPEC...`), not by a Python type (`<list[Path]>`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, TyperArgument):
-                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
-
-    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
-        names = [(p.metavar or (p.name or "").upper()) + ("..." if p.nargs != 1 else "")
-                 for p in self.params if isinstance(p, TyperArgument)]
-        return ["[OPTIONS]", *names]
-
-
 app = typer.Typer(cls=OneLineGroup, add_completion=False, rich_markup_mode=None, invoke_without_command=True,
                   help="Audit written descriptions of classic CNNs.")
 
 
 def _version(value: bool) -> None:
     if value:
-        _say(f"alexnet-audit {__version__}")
+        say(f"alexnet-audit {__version__}")
         raise typer.Exit(0)
 
 
@@ -128,17 +44,6 @@ def _root(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-
-
-def _input_shape(value: Optional[str]) -> Optional[tuple[int, int, int]]:
-    """`3x227x227` (C x H x W) as a tuple."""
-    if value is None:
-        return None
-    parts = value.lower().replace("×", "x").split("x")
-    if len(parts) != 3 or not all(p.isdigit() and 0 < len(p) < 6 for p in parts):
-        raise typer.BadParameter(f"{value!r} is not CxHxW, e.g. 3x227x227")
-    c, h, w = (int(p) for p in parts)
-    return c, h, w
 
 
 SPECS_ARG = typer.Argument(..., help="Spec files (YAML).", metavar="SPEC")
@@ -155,16 +60,16 @@ def _audit(specs: List[Path], training_dir: Path, input_shape: Optional[str] = N
     from .audit import audit_paths
 
     return audit_paths(specs, training_dir=training_dir if training_dir.is_dir() else None,
-                       input_shape=_input_shape(input_shape))
+                       input_shape=parse_input(input_shape))
 
 
 def _finish(run: AuditRun, training_dir: Path, json_path: Optional[Path] = None) -> None:
     """What every auditing command ends with: which training records were read, what broke, the JSON."""
     if run.audits:
-        _say(f"training records: {training_dir}" if run.training_dir else
+        say(f"training records: {training_dir}" if run.training_dir else
              f"training records: none ({training_dir} does not exist)")
     for broken in run.broken:
-        _fail(str(broken.error))
+        fail(str(broken.error))
     if json_path:
         from .render.json_out import run_json
 
@@ -177,7 +82,7 @@ def _write(path: Path, text: str | bytes) -> None:
     try:
         write_atomic(path, text.encode() if isinstance(text, str) else text)
     except AuditError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise typer.Exit(2) from None
 
 
@@ -200,7 +105,7 @@ def compare(
     if run.audits:
         from .render.terminal import compare_view
 
-        out = _out()
+        out = out_console()
         out.print(compare_view(run, out.width))
     if run.audits and (csv_path or md_path):
         from .render.tables import compare_frame
@@ -222,7 +127,7 @@ def inspect(
         from .render.tables import layers_frame
         from .render.terminal import inspect_view
 
-        out = _out()
+        out = out_console()
         out.print(inspect_view(audit, out.width))
         _tables(layers_frame(audit), csv_path, md_path)
     _finish(run, training_dir, json_path)
@@ -236,7 +141,7 @@ def schema() -> None:
 
     from .spec import spec_json_schema
 
-    _out().print_json(json.dumps(spec_json_schema()))
+    out_console().print_json(json.dumps(spec_json_schema()))
 
 
 @app.command("import", cls=PlainCommand)
@@ -257,11 +162,11 @@ def import_(
     try:
         result = import_spec(code, module=module, model=model, input=input_shape, sets=sets, spec_id=spec_id)
     except AuditError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise typer.Exit(2) from None
     _write(output, result.text)
     for line in summary(result, output):
-        _say(line)
+        say(line)
 
 
 class Device(str, Enum):
@@ -316,9 +221,9 @@ def train(
         options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
                                max_memory_gib=max_memory)
     except AuditError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise typer.Exit(2) from None
-    out, code = _out(), 0
+    out, code = out_console(), 0
     for path in specs:
         spec_id = path.stem
         try:
@@ -330,20 +235,20 @@ def train(
         except KeyboardInterrupt:
             # Results are written only once a run ends, and atomically: the last one stands.
             previous = out_dir / f"{spec_id}.json"
-            _say(f"interrupted: {f'the previous result {previous} is intact' if previous.is_file() else 'no result was written'}",
+            say(f"interrupted: {f'the previous result {previous} is intact' if previous.is_file() else 'no result was written'}",
                  to_err=True)
             raise typer.Exit(130) from None
         except AuditError as exc:
-            _fail(str(exc.located(file=str(path))))
+            fail(str(exc.located(file=str(path))))
             code = 2
             continue
         json_path, png_path = out_dir / f"{spec.id}.json", out_dir / f"{spec.id}.png"
         result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
         try:
-            with locked(out_dir, on_wait=_note):
+            with locked(out_dir, on_wait=note):
                 write_set(result)
         except AuditError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             raise typer.Exit(2) from None
         out.print(training_summary(record, json_path, png_path))
         code = max(code, 0 if record.verdict == "converges" else 1)
@@ -355,11 +260,11 @@ def _check_reports(out_dir: Path, files: dict[str, bytes]) -> None:
 
     problems = stale(out_dir, files)
     for line in problems:
-        _say(f"stale: {out_dir / line}")
+        say(f"stale: {out_dir / line}")
     if problems:
-        _fail(f"the reports in {out_dir} are stale; regenerate them with `alexnet-audit report SPEC... -o {out_dir}`")
+        fail(f"the reports in {out_dir} are stale; regenerate them with `alexnet-audit report SPEC... -o {out_dir}`")
         raise typer.Exit(1)
-    _say(f"{len(files)} report files in {out_dir} are up to date")
+    say(f"{len(files)} report files in {out_dir} are up to date")
 
 
 @app.command(cls=PlainCommand)
@@ -388,16 +293,16 @@ def report(
             _check_reports(out_dir, files)
             _finish(run, records)
             return
-        with locked(out_dir, on_wait=_note):  # another run's pages are neither mixed in nor deleted mid-write
+        with locked(out_dir, on_wait=note):  # another run's pages are neither mixed in nor deleted mid-write
             gone = leftovers(out_dir, files)
             write_all(out_dir, files, remove=gone)
     except AuditError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise typer.Exit(2) from None
     except OSError as exc:
-        _fail(str(AuditError(f"cannot update the reports: {exc.strerror or exc}", file=str(out_dir))))
+        fail(str(AuditError(f"cannot update the reports: {exc.strerror or exc}", file=str(out_dir))))
         raise typer.Exit(2) from None
-    _say(f"wrote {len(files)} files to {out_dir}" + (f"; removed {', '.join(gone)}" if gone else ""))
+    say(f"wrote {len(files)} files to {out_dir}" + (f"; removed {', '.join(gone)}" if gone else ""))
     _finish(run, records)
 
 
@@ -422,12 +327,12 @@ def check(
     try:
         accepted = load_baseline(baseline) if baseline else None
     except AuditError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise typer.Exit(2) from None
     run = _audit(specs, training_dir)
     outcome: CheckOutcome = gate(run, accepted)
     for line in check_lines(outcome):
-        _say(line)
+        say(line)
     _finish(run, training_dir)
     if junit:
         _write(junit, junit_xml(outcome))
@@ -435,7 +340,7 @@ def check(
         _write(json_path, check_json(outcome))
     if write_baseline and not run.broken:
         _write(write_baseline, baseline_json(baseline_of(run)))
-        _say(f"baseline written: {write_baseline}")
+        say(f"baseline written: {write_baseline}")
         raise typer.Exit(0)
     raise typer.Exit(max(outcome.exit_code, run.exit_code if run.exit_code == EXIT_INTERNAL else 0))
 
