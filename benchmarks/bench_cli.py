@@ -89,7 +89,8 @@ def main() -> None:
     import torch  # only for the versions line, after every timing
 
     print(f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, torch {torch.__version__}, {len(SPECS)} specs, median of {args.repeat}")
+          f"Python {platform.python_version()}, torch {torch.__version__}, {len(SPECS)} specs, median of {args.repeat}, "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
     print(f"floor (import torch, fvcore.nn): {floor.seconds:.2f} s")
     print(f"compare specs/*.yaml: {compare.seconds:.2f} s (exit {compare.code}); inspect {Path(ONE_SPEC).name}: "
           f"{inspect.seconds:.2f} s (exit {inspect.code})")
