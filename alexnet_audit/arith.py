@@ -9,6 +9,7 @@ precision the writer used (half a unit of the last significant digit).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,6 +17,11 @@ from fractions import Fraction
 MAX_FORMULA_CHARS = 400
 MAX_EXPONENT = 64
 MAX_MAGNITUDE = Fraction(10) ** 30
+# Exact fractions grow in their denominators too: 1/10^29 raised to the 64th four times has a
+# 10^(29*64^4)-digit denominator. A nonzero value smaller than this is refused like a huge one.
+MIN_MAGNITUDE = Fraction(1, 10**30)
+# And a denominator that stays under MAX_MAGNITUDE but has many digits (1/3^60 ...) is bounded too.
+MAX_DENOMINATOR = 10**30
 MAX_NESTING = 50  # parentheses, signs and exponents nested in one another (keeps the recursion shallow)
 
 
@@ -111,6 +117,8 @@ class _Parser:
 def _bounded(value: Fraction) -> Fraction:
     if abs(value) > MAX_MAGNITUDE:
         raise ArithError("value too large")
+    if value and (abs(value) < MIN_MAGNITUDE or value.denominator > MAX_DENOMINATOR):
+        raise ArithError("value too small or too finely divided")
     return value
 
 
@@ -157,8 +165,14 @@ def parse_figure(text: str | int | float) -> Figure:
     """A number as a source wrote it, with the precision its digits imply."""
     if isinstance(text, bool):
         raise ArithError(f"{text!r} is not a number")
+    if isinstance(text, float) and not math.isfinite(text):
+        raise ArithError(f"{text!r} is not a number")
+    if isinstance(text, int) and abs(text) > MAX_MAGNITUDE:
+        raise ArithError("value too large")  # before str(): a 5,000-digit int cannot even be printed
     if isinstance(text, (int, float)):
         text = repr(text) if isinstance(text, float) else str(text)
+    if len(text) > MAX_FORMULA_CHARS:
+        raise ArithError(f"figure longer than {MAX_FORMULA_CHARS} characters")
     m = _FIGURE.match(text)
     if not m:
         raise ArithError(f"{text!r} is not a number")

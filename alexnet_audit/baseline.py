@@ -10,6 +10,7 @@ counts as its claims removed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -17,10 +18,16 @@ from typing import Any
 
 from .audit import AuditRun
 from .claims import ClaimResult, Verdict
+from .bounded_read import read_bounded
 from .errors import AuditError
+from .render.safe import plain
 
 FORMAT = "alexnet-audit-baseline/1"
 _VERDICTS = {v.value for v in Verdict}
+MAX_BASELINE_BYTES = 16 << 20
+# The id patterns of the spec format: anything else in a baseline was not written by this tool.
+_SPEC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
+_CLAIM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}\Z")
 
 
 @dataclass(frozen=True)
@@ -40,25 +47,35 @@ def baseline_json(baseline: Baseline) -> str:
 
 def load_baseline(path: Path) -> Baseline:
     """Read a baseline file; a missing, unreadable or malformed one is an AuditError."""
+    raw = read_bounded(path, MAX_BASELINE_BYTES, "the baseline")
+    if len(raw) > MAX_BASELINE_BYTES:
+        raise AuditError(f"the baseline is larger than {MAX_BASELINE_BYTES} bytes", file=str(path))
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AuditError(f"cannot read the baseline: {exc.strerror or exc}", file=str(path)) from None
+        data: Any = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise AuditError("the baseline is not UTF-8 text", file=str(path)) from None
     except json.JSONDecodeError as exc:
         raise AuditError(f"the baseline is not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+    except RecursionError:
+        raise AuditError("the baseline is nested too deeply to be one", file=str(path)) from None
+    except ValueError as exc:  # an integer too long to convert, which no baseline holds
+        raise AuditError(f"the baseline is not JSON: {exc}", file=str(path)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise AuditError(f"not a baseline file: expected \"format\": \"{FORMAT}\" (write one with --write-baseline)", file=str(path))
     specs = data.get("specs")
     if not isinstance(specs, dict):
         raise AuditError("\"specs\" must map spec ids to their claims' verdicts", file=str(path), field="specs")
     for spec_id, claims in specs.items():
+        if not _SPEC_ID.match(spec_id):
+            raise AuditError(f"{plain(repr(spec_id)[:80])} is not a spec id", file=str(path), field="specs")
         if not isinstance(claims, dict):
             raise AuditError("must map claim ids to verdicts", file=str(path), field=f"specs.{spec_id}")
         for claim_id, verdict in claims.items():
-            if verdict not in _VERDICTS:
-                raise AuditError(f"{verdict!r} is not a verdict ({', '.join(sorted(_VERDICTS))})", file=str(path),
+            if not _CLAIM_ID.match(claim_id):
+                raise AuditError(f"{plain(repr(claim_id)[:80])} is not a claim id", file=str(path), field=f"specs.{spec_id}")
+            if not isinstance(verdict, str) or verdict not in _VERDICTS:
+                shown = plain(repr(verdict)[:80]) if isinstance(verdict, str) else f"a JSON {type(verdict).__name__}"
+                raise AuditError(f"{shown} is not a verdict ({', '.join(sorted(_VERDICTS))})", file=str(path),
                                  field=f"specs.{spec_id}.{claim_id}")
     return Baseline(specs)
 

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from .arith import ArithError, parse_figure, parse_formula
+from .arith import ArithError, Figure, parse_figure, parse_formula
+from .strict import refuse_stray_values
 
 # A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,15}$")]
@@ -20,7 +21,12 @@ Number = Union[int, float, str]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
 
 class Against(Frozen):
@@ -90,6 +96,14 @@ class _Numeric(_Claim):
         except ArithError as exc:
             raise ValueError(f"claimed: {exc}") from None
         return self
+
+
+def _check_figure(claimed: Number) -> Figure:
+    """A plain figure ("99.2%", 6, "0.9"): training and speedup claims are no formulas."""
+    try:
+        return parse_figure(claimed)
+    except ArithError as exc:
+        raise ValueError(f"claimed: {exc}") from None
 
 
 _SHAPE_DIM = re.compile(r"^-?[0-9]{1,9}$")
@@ -287,8 +301,13 @@ class TrainingClaim(_Claim):
     metric: Literal["train_accuracy", "test_accuracy", "val_accuracy", "train_error", "top5_error", "top1_error"]
     claimed: Number
     dataset: Literal["imagenet", "cifar10", "cifar100", "mnist", "fashion-mnist", "flowers17", "flowers5"]
-    epochs: int | None = None
+    epochs: Annotated[int, Field(ge=1, le=10000)] | None = None
     approx: bool = False
+
+    @model_validator(mode="after")
+    def _parse(self) -> "TrainingClaim":
+        _check_figure(self.claimed)
+        return self
 
 
 class SpeedupClaim(_Claim):
@@ -299,6 +318,12 @@ class SpeedupClaim(_Claim):
     baseline: Literal["tanh", "sigmoid"]
     target_error: float = Field(gt=0, lt=1)
     dataset: Literal["cifar10", "cifar100", "mnist", "fashion-mnist", "imagenet"]
+
+    @model_validator(mode="after")
+    def _parse(self) -> "SpeedupClaim":
+        if _check_figure(self.claimed).value <= 0:
+            raise ValueError("claimed: a speedup is a positive ratio")
+        return self
 
 
 class UnverifiableClaim(_Claim):
@@ -416,11 +441,23 @@ class SameAsClaim(_Claim):
     claimed: Text  # the statement, paraphrased in English
 
 
+class ListingClaim(_Claim):
+    """What reading a listing statically found about the code itself (`alexnet-audit import`): a
+    layer it defines that its forward pass never applies, or a name it uses but never defines."""
+
+    kind: Literal["listing"]
+    check: Literal["unused_layer", "undefined_name"]
+    name: Name  # the layer's attribute, or the variable
+    line: Annotated[int, Field(ge=1)]  # where the listing defines (or uses) it
+    claimed: Text  # the statement the code makes by writing it ("fc4 is part of the network")
+
+
 Claim = Annotated[
     Union[
         InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
         ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim, FactClaim, PaddingClaim,
         WeightShapeClaim, SizeRuleClaim, IterationClaim, MemoryClaim, SameAsClaim,
+        ListingClaim,
     ],
     Field(discriminator="kind"),
 ]

@@ -8,9 +8,9 @@ another tool's counting convention, a slip of one digit) gives the figure the so
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .build import plan
 from .errors import AuditError
@@ -33,6 +33,28 @@ class Reading:
 
     spec: Spec
     rows: list[Row]
+    # A re-planned reading (a layer padded otherwise, another input size) is the same for every
+    # claim of the spec: planned on first use and kept, so diagnosing stays linear in the claims.
+    memo: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def variant(self, key: tuple[object, ...], make: Callable[[], list[Row]]) -> "Variant":
+        if key not in self.memo:
+            self.memo[key] = Variant.of(make())
+        return self.memo[key]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The rows of one reading, indexed by layer name so a target's figure costs its own rows
+    only; whole-network figures are kept once computed (they are asked for by many claims)."""
+
+    rows: list[Row]
+    position: dict[str, int]
+    whole: dict[str, int | Shape] = field(default_factory=dict, compare=False, repr=False)
+
+    @staticmethod
+    def of(rows: list[Row]) -> "Variant":
+        return Variant(rows, {r.name: i for i, r in enumerate(rows)})
 
 
 # ---------------------------------------------------------------- digits
@@ -82,23 +104,31 @@ def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None,
         return []
 
 
-def _figure_or_none(rows: Sequence[Row], spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:
-    names = spec.stages.get(target, (target,)) if target else None
-    if not rows or (names and not all(any(r.name == n for r in rows) for n in names)):
+def _figure_or_none(variant: Variant, spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:
+    if not variant.rows:
         return None
-    if target is None and len(rows) != len(spec.layers):
+    if target is None:
+        if len(variant.rows) != len(spec.layers):
+            return None
+        if quantity not in variant.whole:
+            variant.whole[quantity] = figure(variant.rows, spec.stages, None, quantity)
+        return variant.whole[quantity]
+    names = spec.stages.get(target, (target,))
+    if any(n not in variant.position for n in names):
         return None
-    return figure(rows, spec.stages, target, quantity)
+    return figure([variant.rows[variant.position[n]] for n in names], spec.stages, target, quantity)
 
 
 INPUT_ALTERNATIVES = {224: 227, 227: 224, 28: 32, 32: 28}
 
 
-def input_size_readings(spec: Spec) -> Iterable[tuple[str, list[Row]]]:
+def input_size_readings(reading: Reading) -> Iterable[tuple[str, Variant]]:
+    spec = reading.spec
     c, h, w = spec.doc.input
     if h == w and h in INPUT_ALTERNATIVES:
         alt = INPUT_ALTERNATIVES[h]
-        yield f"a {alt}x{alt} input instead of the {h}x{h} this spec has", variant_rows(spec, input_shape=(c, alt, alt))
+        rows = reading.variant(("input", alt), lambda: variant_rows(spec, input_shape=(c, alt, alt)))
+        yield f"a {alt}x{alt} input instead of the {h}x{h} this spec has", rows
 
 
 def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
@@ -109,21 +139,55 @@ def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
     return [(str(o), layer_spec.model_copy(update={"padding": o})) for o in options]
 
 
-def padding_readings(spec: Spec, target: str | None) -> Iterable[tuple[str, list[Row]]]:
+def _same_output(swapped: object, reading: Reading, i: int) -> bool:
+    """Whether layer i, read with other padding, still gives the shape it gives as written (then
+    parameters and MACs are unchanged as well, and so is every later layer)."""
+    before = reading.rows[i - 1].output_shape if i else tuple(reading.spec.doc.input)
+    try:
+        return swapped.out_shape(before) == reading.rows[i].output_shape  # type: ignore[attr-defined]
+    except AuditError:
+        return False
+
+
+@dataclass(frozen=True)
+class _Swap:
+    index: int  # the layer's position in spec.layers
+    name: str
+    option: str
+    was: object
+    swapped: object
+
+
+def _shape_changing_swaps(reading: Reading) -> list[_Swap]:
+    """Every other padding a layer could have been read with, where it changes the layer's
+    output: found once per spec (its claims share them)."""
+    aligned = len(reading.rows) == len(reading.spec.layers)
+    return [_Swap(i, layer.name, option, layer.spec.padding, swapped)  # type: ignore[attr-defined]
+            for i, layer in enumerate(reading.spec.layers) for option, swapped in _padding_swaps(layer.spec)
+            if not (aligned and _same_output(swapped, reading, i))]  # the same network: it reproduces nothing new
+
+
+def padding_readings(reading: Reading, target: str | None) -> Iterable[tuple[str, Variant]]:
+    spec = reading.spec
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1]) if target else len(names) - 1
-    for layer in spec.layers[: last + 1]:
-        for option, swapped in _padding_swaps(layer.spec):
-            was = layer.spec.padding  # type: ignore[attr-defined]
-            yield f"{layer.name} padded {option!r} instead of {was!r} (TensorFlow SAME/VALID vs an explicit pad)", variant_rows(spec, overrides={layer.name: swapped})
+    if ("padding swaps",) not in reading.memo:
+        reading.memo[("padding swaps",)] = _shape_changing_swaps(reading)
+    for swap in reading.memo[("padding swaps",)]:
+        if swap.index > last:
+            break
+        rows = reading.variant(("padding", swap.name, swap.option),
+                               lambda swap=swap: variant_rows(spec, overrides={swap.name: swap.swapped}))
+        yield f"{swap.name} padded {swap.option!r} instead of {swap.was!r} (TensorFlow SAME/VALID vs an explicit pad)", rows
 
 
-def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, list[Row]]]:
+def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Variant]]:
     names = spec.stages.get(target, (target,)) if target else tuple(layer.name for layer in spec.layers)
     grouped = {layer.name: layer.spec.model_copy(update={"groups": 1}) for layer in spec.layers
                if layer.name in names and isinstance(layer.spec, Conv) and layer.spec.groups > 1}
     if grouped:
-        yield f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)", variant_rows(spec, overrides=grouped)
+        yield (f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)",
+               Variant.of(variant_rows(spec, overrides=grouped)))
 
 
 # ---------------------------------------------------------------- peers' counting conventions
@@ -208,22 +272,24 @@ def numeric_diagnoses(
             if scale == 2 and "FLOPs" not in label:
                 reading_gives("peer_convention", f"{label}, quoted as FLOPs", value)
     # One layer's padding shifts a rounded total by a little: only an exact figure can tell.
-    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(spec))]
+    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(reading))]
     if not approximate:
-        readings_to_try.append(("padding", padding_readings(spec, target)))
+        readings_to_try.append(("padding", padding_readings(reading, target)))
     for code, readings in readings_to_try:
         for label, alt_rows in readings:
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, quantity))
     if counterpart is not None:
-        value = _figure_or_none(counterpart.rows, counterpart.spec, target, quantity)
+        value = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
                       f"{counterpart.spec.id}), a different network,", value)
-    for ref in references:
-        value = _figure_or_none(ref.rows, ref.spec, target, quantity)
+    # Another network's total quoted for this one (the paper's 60 M for a variant); layer names are
+    # not comparable across networks, so only whole-network figures are tried.
+    for ref in references if target is None else ():
+        value = _figure_or_none(Variant.of(ref.rows), ref.spec, None, quantity)
         reading_gives("other_network", f"the figure is another network's: the reference network {ref.spec.id} "
                       f"({ref.spec.doc.title})", value)
     if target is not None:
-        for name, value in _other_layers(rows, spec, target, quantity):
+        for name, value in _other_layers(reading, target, quantity):
             reading_gives("other_layer", f"the figure belongs to another layer: {name}", value)
     # A slip of one digit is the explanation of last resort: a computed reading that gives the
     # figure exactly (the bias left out of 4,097,000 gives 4,096,000) is the likelier story.
@@ -234,16 +300,19 @@ def numeric_diagnoses(
     return _dedupe(out)
 
 
-def _other_layers(rows: Sequence[Row], spec: Spec, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:
+def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:
     """The same figure read off every other conv/linear layer and stage (a row read from the wrong line)."""
+    spec, rows = reading.spec, reading.rows
+    measured = reading.variant(("as measured",), lambda: rows)
     own = set(spec.stages.get(target, (target,)))
-    order = [r.name for r in rows]
-    here = max((order.index(n) for n in own if n in order), default=0)
+    order = measured.position
+    here = max((order[n] for n in own if n in order), default=0)
     names = [r.name for r in rows if r.kind in ("conv", "linear") and r.name not in own]
     # When two layers' figures fit, the nearer row is the likelier misreading.
-    names.sort(key=lambda n: abs(order.index(n) - here))
+    names.sort(key=lambda n: abs(order[n] - here))
     names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
-    return [(name, figure(rows, spec.stages, name, quantity)) for name in names]
+    found = ((name, _figure_or_none(measured, spec, name, quantity)) for name in names)
+    return [(name, value) for name, value in found if value is not None]
 
 
 def _unexplained(claimed: Fraction, measured: int, tried: list[tuple[str, int]]) -> Diagnosis:
@@ -277,11 +346,11 @@ def shape_diagnoses(
 
     if len(measured) == 3 and measured[0] % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", (measured[0] // 2,) + measured[1:])
-    for code, readings in (("input_size", input_size_readings(spec)), ("padding", padding_readings(spec, target))):
+    for code, readings in (("input_size", input_size_readings(reading)), ("padding", padding_readings(reading, target))):
         for label, alt_rows in readings:
             reading_gives(code, label, _figure_or_none(alt_rows, spec, target, "shape"))
     if counterpart is not None:
-        other = _figure_or_none(counterpart.rows, counterpart.spec, target, "shape")
+        other = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, "shape")
         label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}), a different network,"
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):

@@ -10,9 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .strict import refuse_stray_values
+
 
 class _Init(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
 
 class TorchDefault(_Init):

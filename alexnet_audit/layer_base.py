@@ -11,9 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import AuditError
+from .strict import refuse_stray_values
 
 if TYPE_CHECKING:
     from torch import nn
@@ -126,6 +127,11 @@ class BaseLayer(BaseModel):
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,64}$")
     mac_rule: ClassVar[str] = EXCLUDED
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape

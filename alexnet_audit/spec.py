@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
+from .bounded_read import read_bounded
 from .claim_schema import (
     ArithmeticClaim, Claim, FollowedBy, Frozen, LayerHas, NoActivation, StructureCheck, StructureClaim, Text,
 )
@@ -31,7 +32,8 @@ class Source(Frozen):
     section: Text
     framework: Literal["pytorch", "keras", "tf1", "paper"]
     variant: Literal["code", "prose", "reference"] = "code"
-    counterpart: str | None = None  # the id of the same post's other reading (code <-> prose)
+    # the id of the same post's other reading (code <-> prose); an id, so never a path elsewhere
+    counterpart: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
     url: str | None = None
 
 
@@ -40,9 +42,9 @@ class Training(Frozen):
 
     dataset: Literal["imagenet", "cifar10", "cifar100", "mnist", "fashion-mnist", "flowers17", "flowers5", "none"]
     optimizer: Literal["adam", "sgd"] = "adam"
-    lr: float | None = Field(default=None, gt=0)  # None: the framework's default (Adam: 0.001)
+    lr: float | None = Field(default=None, gt=0, le=10)  # None: the framework's default (Adam: 0.001)
     momentum: float | None = Field(default=None, ge=0, lt=1)
-    weight_decay: float = Field(default=0.0, ge=0)
+    weight_decay: float = Field(default=0.0, ge=0, le=1)
     batch_size: Annotated[int, Field(ge=1, le=65536)] = 32
     epochs: Annotated[int, Field(ge=1, le=10000)] = 1
     where: Text | None = None
@@ -196,10 +198,7 @@ def _claim_names(claim: Any) -> list[tuple[tuple[str, ...], list[str]]]:
 def load_spec(path: str | Path) -> Spec:
     """Read, parse and validate one spec file. Raises AuditError on any mistake in it."""
     file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise AuditError(f"cannot read the file: {exc.strerror or exc}", file=file) from None
+    raw = read_bounded(Path(path), MAX_SPEC_BYTES, "the file")
     if len(raw) > MAX_SPEC_BYTES:
         raise AuditError(f"the file is larger than {MAX_SPEC_BYTES} bytes", file=file)
     try:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .. import __version__
 from ..analysis import CONVENTION
 from ..audit import AuditRun, SpecAudit
+
+# A file name that is not UTF-8 reaches us with lone surrogates, which UTF-8 cannot encode;
+# JSON's \u escape can, and they only ever stand inside strings.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_document(doc: Any) -> str:
+    """`doc` as indented JSON text that always encodes as UTF-8."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def spec_json(audit: SpecAudit) -> dict[str, Any]:
@@ -51,4 +62,4 @@ def run_json(run: AuditRun) -> str:
     doc = {"tool": {"name": "alexnet-audit", "version": __version__},
            "convention": {"macs": CONVENTION.counted, "excluded": CONVENTION.excluded, "flops": CONVENTION.flops},
            "specs": specs}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_document(doc)

@@ -15,32 +15,38 @@ import xml.etree.ElementTree as ET
 
 from ..baseline import Change, ChangeKind, CheckOutcome
 from ..claims import ClaimResult, Verdict
-from .json_out import run_json
+from .json_out import json_document, run_json
+from .safe import xml_text
 
 
 def _explain(c: ClaimResult) -> str:
     lines = [f"verdict: {c.verdict.value}", f"where: {c.where}"] + ([f"quote: {c.quote}"] if c.quote else []) + [c.detail]
     lines += [f"reading {r.label}: {r.verdict.value}" for r in c.readings]
     lines += [f"diagnosis: {d.message}" for d in c.diagnoses]
-    return "\n".join(lines)
+    return xml_text("\n".join(lines))
+
+
+def _element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
+    """A child element whose attributes (spec ids, claim ids, paths, messages) XML can hold."""
+    return ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attributes.items()})
 
 
 def _claim_case(suite: ET.Element, spec_id: str, c: ClaimResult, change: Change | None, with_baseline: bool) -> None:
-    case = ET.SubElement(suite, "testcase", classname=spec_id, name=c.id)
+    case = _element(suite, "testcase", classname=spec_id, name=c.id)
     if change is not None:
-        ET.SubElement(case, "failure", message=change.message, type=change.kind.value).text = _explain(c)
+        _element(case, "failure", message=change.message, type=change.kind.value).text = _explain(c)
     elif c.verdict == Verdict.FAILS and not with_baseline:
-        ET.SubElement(case, "failure", message=c.diagnosis or c.detail, type="fails").text = _explain(c)
+        _element(case, "failure", message=c.diagnosis or c.detail, type="fails").text = _explain(c)
     else:
         known = "\n(a known failure, recorded in the baseline)" if c.verdict == Verdict.FAILS else ""
-        ET.SubElement(case, "system-out").text = _explain(c) + known
+        _element(case, "system-out").text = _explain(c) + known
 
 
 def _removed_cases(suite: ET.Element, outcome: CheckOutcome, spec_id: str) -> None:
     for ch in outcome.changes:
         if ch.spec == spec_id and ch.kind == ChangeKind.REMOVED:
-            case = ET.SubElement(suite, "testcase", classname=spec_id, name=ch.claim)
-            ET.SubElement(case, "failure", message=ch.message, type=ch.kind.value)
+            case = _element(suite, "testcase", classname=spec_id, name=ch.claim)
+            _element(case, "failure", message=ch.message, type=ch.kind.value)
 
 
 def _count(element: ET.Element, cases: list[ET.Element]) -> None:
@@ -55,16 +61,16 @@ def junit_xml(outcome: CheckOutcome) -> str:
     with_baseline = outcome.baseline is not None
     ids = [a.spec.id for a in outcome.run.audits]
     for audit in outcome.run.audits:
-        suite = ET.SubElement(root, "testsuite", name=audit.spec.id)
+        suite = _element(root, "testsuite", name=audit.spec.id)
         for c in audit.claims:
             _claim_case(suite, audit.spec.id, c, outcome.change_of(audit.spec.id, c.id), with_baseline)
         _removed_cases(suite, outcome, audit.spec.id)
     for spec_id in sorted({ch.spec for ch in outcome.changes} - set(ids)):
-        _removed_cases(ET.SubElement(root, "testsuite", name=spec_id), outcome, spec_id)
+        _removed_cases(_element(root, "testsuite", name=spec_id), outcome, spec_id)
     for broken in outcome.run.broken:
-        suite = ET.SubElement(root, "testsuite", name=broken.path)
-        case = ET.SubElement(suite, "testcase", classname=broken.path, name="load")
-        ET.SubElement(case, "error", message=str(broken.error), type="bad input")
+        suite = _element(root, "testsuite", name=broken.path)
+        case = _element(suite, "testcase", classname=broken.path, name="load")
+        _element(case, "error", message=str(broken.error), type="bad input")
     for suite in root.findall("testsuite"):
         _count(suite, suite.findall("testcase"))
     _count(root, root.findall("testsuite/testcase"))
@@ -76,4 +82,4 @@ def check_json(outcome: CheckOutcome) -> str:
     """The JSON contract of `compare --json`, plus a "check" key: the gate's changes and exit code."""
     doc = json.loads(run_json(outcome.run))
     doc["check"] = outcome.to_dict()
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_document(doc)

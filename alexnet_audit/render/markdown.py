@@ -19,12 +19,15 @@ from .. import __version__
 from ..analysis import CONVENTION, Analysis
 from ..arith import ArithError, parse_figure, parse_formula
 from ..audit import AuditRun, SpecAudit
+from ..bounded_read import read_bounded
 from ..claims import ClaimResult, Verdict
 from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations
+from ..errors import AuditError
 from ..layers import shape_hwc
 from ..train.record import TrainingRecord
 from .charts import comparison_chart, layer_chart
 from .formatting import figure_text
+from .safe import markdown_text, plain
 
 # The first line of every generated page: `report` removes such pages when their spec is gone,
 # and never touches a markdown file without it.
@@ -65,16 +68,14 @@ def _training(audit: SpecAudit, directory: Path) -> Training | None:
 
 
 def _text(value: Any) -> str:
-    """Free text made safe for a table cell: no pipes, emphasis or HTML from the content."""
-    s = str(value)
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("*", "\\*"), ("<", "&lt;"), ("\n", "<br>")):
-        s = s.replace(raw, safe)
-    return s
+    """Free text made safe for a table cell: no pipes, links, images, emphasis or HTML from the
+    content; its line breaks kept as <br>."""
+    return "<br>".join(markdown_text(line) for line in str(value).split("\n"))
 
 
 def _code(value: Any) -> str:
-    s = str(value)
-    return f"`{s}`" if s and "`" not in s and "|" not in s and "\n" not in s else _text(s)
+    s = plain(str(value))
+    return f"`{s}`" if s and "`" not in s and "|" not in s else _text(s)
 
 
 def _figure(c: ClaimResult, value: Any) -> str:
@@ -380,6 +381,8 @@ def report_files(run: AuditRun, report_dir: Path, versions: Versions) -> dict[st
 def _generated_pages(directory: Path) -> list[Path]:
     pages = []
     for path in sorted(directory.glob("*.md")):
+        if not path.is_file():
+            continue  # a FIFO or a device would block or never end: never a page of ours
         try:
             with path.open("rb") as f:
                 if f.readline().rstrip(b"\r\n") == MARKER.encode():
@@ -406,10 +409,13 @@ def stale(directory: Path, files: dict[str, bytes]) -> list[str]:
     out = []
     for name in sorted(files):
         path = directory / name
-        try:
-            current = path.read_bytes()
-        except OSError:
+        if not path.exists():
             out.append(f"{name}: missing")
+            continue
+        try:
+            current = read_bounded(path, len(files[name]), "the report file")  # one byte more than expected tells
+        except AuditError:
+            out.append(f"{name}: not a regular file")
             continue
         if current != files[name]:
             out.append(f"{name}: out of date")

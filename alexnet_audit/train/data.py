@@ -356,7 +356,7 @@ def _read_tree(root: Path, size: tuple[int, int], classes: tuple[str, ...] | Non
         try:
             with Image.open(path) as image:
                 rgb = image.convert("RGB").resize((w, h), Image.Resampling.BILINEAR)
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
             raise AuditError(f"cannot read the image: {exc}", file=str(path)) from None
         x[i] = torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1)
     return names, x, torch.tensor([label for _, label in files], dtype=torch.int64)

@@ -7,104 +7,121 @@ may have edited. Non-finite losses are written as the strings "NaN" / "Infinity"
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..bounded_read import read_bounded
 from ..errors import AuditError
+from ..strict import refuse_stray_values
+
+# A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
+# integer or a 100 MB string never reaches the renderers (which format them).
+MAX_RECORD_BYTES = 64 << 20
+Count = Annotated[int, Field(ge=0, le=10**12)]
+Seed = Annotated[int, Field(ge=0, lt=2**63)]
+Real = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+Fraction01 = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
+Short = Annotated[str, Field(max_length=2000)]
+Dims = Annotated[list[Annotated[int, Field(ge=1, le=1 << 20)]], Field(max_length=4)]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)
+
 
 class DataInfo(_Record):
-    name: str  # digits | shapes | cifar10 | mnist | flowers17 | flowers5 | imagefolder
-    source: str
-    classes: int
-    train_images: int
-    held_out_images: int  # evaluated (an even spread over the held-out part when it is larger)
-    held_out: str  # what the held-out part is
-    stored_shape: list[int]  # one image as stored (C, h, w), before the batch transform
-    input: list[int]  # the network's input (C, H, W)
+    name: Short  # digits | shapes | cifar10 | mnist | flowers17 | flowers5 | imagefolder
+    source: Short
+    classes: Count
+    train_images: Count
+    held_out_images: Count  # evaluated (an even spread over the held-out part when it is larger)
+    held_out: Short  # what the held-out part is
+    stored_shape: Dims  # one image as stored (C, h, w), before the batch transform
+    input: Dims  # the network's input (C, H, W)
 
 
 class Settings(_Record):
     optimizer: Literal["adam", "sgd"]
-    lr: float
-    momentum: float
-    weight_decay: float
-    batch_size: int
+    lr: Real
+    momentum: Real
+    weight_decay: Real
+    batch_size: Count
     loss: Literal["cross_entropy", "nll_of_softmax"]
     from_source: bool  # False: the spec states no training settings and these are the defaults
-    where: str | None
-    seed: int
-    device: str
+    where: Short | None
+    seed: Seed
+    device: Short
     precision: Literal["bf16 autocast", "fp32"]
     channels_last: bool
     compiled: bool
-    batchnorm_recalibrated_on: int  # training images; 0: no BatchNorm
+    batchnorm_recalibrated_on: Count  # training images; 0: no BatchNorm
 
 
 class Schedule(_Record):
-    steps: int
-    requested_steps: int
-    epochs: float  # steps x batch size / training images
+    steps: Count
+    requested_steps: Count
+    epochs: Real  # steps x batch size / training images
     stopped_by: Literal["steps", "budget", "non-finite", "target"]
-    seconds: float
-    images_per_s: float
+    seconds: Real
+    images_per_s: Real
 
 
 class Metrics(_Record):
-    train_accuracy: float  # mean batch accuracy over the last epoch's steps (or all, if fewer), as Keras reports it
-    held_out_accuracy: float
-    held_out_top5_accuracy: float
-    held_out_correct: int
-    held_out_n: int
-    chance: float
+    train_accuracy: Fraction01  # mean batch accuracy over the last epoch's steps (or all, if fewer), as Keras reports it
+    held_out_accuracy: Fraction01
+    held_out_top5_accuracy: Fraction01
+    held_out_correct: Count
+    held_out_n: Count
+    chance: Fraction01
 
 
 class CheckRecord(_Record):
-    name: str
+    name: Short
     passed: bool
-    detail: str
+    detail: Short
 
 
 class ExperimentRecord(_Record):
     """ReLU against a saturating baseline: steps until the training error reaches `target_error`."""
 
     baseline: Literal["tanh", "sigmoid"]
-    target_error: float
-    data: str
-    window: int  # training error = mean error of the last `window` batches
-    relu_steps: int | None  # None: not reached in relu_steps_run
-    baseline_steps: int | None
-    relu_steps_run: int
-    baseline_steps_run: int
-    ratio: float | None  # baseline_steps / relu_steps, when both reached the target
-    ratio_at_least: float | None  # when only ReLU did: the baseline needs more than this ratio
+    target_error: Fraction01
+    data: Short
+    window: Count  # training error = mean error of the last `window` batches
+    relu_steps: Count | None  # None: not reached in relu_steps_run
+    baseline_steps: Count | None
+    relu_steps_run: Count
+    baseline_steps_run: Count
+    ratio: Real | None  # baseline_steps / relu_steps, when both reached the target
+    ratio_at_least: Real | None  # when only ReLU did: the baseline needs more than this ratio
 
 
 class Curves(_Record):
-    loss: list[float]
-    train_accuracy: list[float]
+    loss: Annotated[list[float], Field(max_length=10**7)]  # NaN and infinities stand for a diverged run
+    train_accuracy: Annotated[list[Fraction01], Field(max_length=10**7)]
 
 
 class TrainingRecord(_Record):
-    tool: str
-    spec: str
-    date: str
-    torch: str
+    tool: Short
+    spec: Short
+    date: Short
+    torch: Short
     data: DataInfo
     settings: Settings
     schedule: Schedule
     metrics: Metrics
     verdict: Literal["converges", "fails to converge"]
-    cause: str | None
-    checks: list[CheckRecord]
-    experiments: list[ExperimentRecord]
+    cause: Short | None
+    checks: Annotated[list[CheckRecord], Field(max_length=100)]
+    experiments: Annotated[list[ExperimentRecord], Field(max_length=100)]
     curves: Curves
-    seconds: float  # the whole command for this spec: data, memorisation, training, evaluation, experiments
+    seconds: Real  # the whole command for this spec: data, memorisation, training, evaluation, experiments
 
 
 def record_json(record: TrainingRecord) -> str:
@@ -112,10 +129,13 @@ def record_json(record: TrainingRecord) -> str:
 
 
 def load_record(path: Path) -> TrainingRecord:
+    raw = read_bounded(path, MAX_RECORD_BYTES, "the training record")
+    if len(raw) > MAX_RECORD_BYTES:
+        raise AuditError(f"the training record is larger than {MAX_RECORD_BYTES} bytes", file=str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuditError(f"cannot read the training record: {getattr(exc, 'strerror', None) or exc}", file=str(path)) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AuditError(f"the training record is not UTF-8 text (byte {exc.start})", file=str(path)) from None
     try:
         return TrainingRecord.model_validate_json(text)
     except ValidationError as exc:

@@ -20,10 +20,13 @@ import torch
 from .. import __version__
 from ..build import SpecNet, build_model
 from ..claim_schema import SpeedupClaim
+from ..errors import AuditError
+from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
 from .experiment import Race, race
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
+from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
 from .verdict import Evidence, Judgement, LayerProbe, judge, probe
 
@@ -70,14 +73,48 @@ DEFAULT_TRAINING = {
 }
 
 
+MAX_STEPS = 10_000_000  # a step's loss is kept per step: beyond this the buffers alone grow large
+MAX_EPOCHS = 10_000
+MAX_BUDGET_S = 7 * 24 * 3600.0
+MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
+MIN_MEMORY_GIB = 1 / 1024
+MAX_MEMORY_GIB = float(1 << 20)
+
+
 @dataclass(frozen=True)
 class TrainOptions:
+    """How to train; every value is checked here, so a careless option is one located line."""
+
     data: str = "digits"
     steps: int | None = None
     epochs: int | None = None
     budget_s: float | None = None
     device: Literal["auto", "cuda", "cpu"] = "auto"
     seed: int = 0
+    max_memory_gib: float | None = None  # what a run may take; None: FREE_SHARE of the device's free memory
+
+    def __post_init__(self) -> None:
+        _in_range("--steps", self.steps, 1, MAX_STEPS)
+        _in_range("--epochs", self.epochs, 1, MAX_EPOCHS)
+        _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
+        _in_range("--seed", self.seed, 0, MAX_SEED)
+        _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
+        if self.steps is not None and self.epochs is not None:
+            raise AuditError("give --steps or --epochs, not both", field="--steps")
+        if self.device not in ("auto", "cuda", "cpu"):
+            raise AuditError(f"{plain(repr(self.device))} is not auto, cuda or cpu", field="--device")
+        if not self.data or "\0" in self.data or len(self.data) > 4096:
+            raise AuditError("not a data set name or a path", field="--data")
+
+
+def _in_range(option: str, value: float | None, low: float, high: float) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise AuditError(f"{plain(repr(value))[:60]} is not a finite number", field=option)
+    if not low <= value <= high:
+        shown = f"{value:,}" if abs(value) < 10**30 else f"a {len(str(int(value)))}-digit number"
+        raise AuditError(f"{shown} is out of range: must be between {low:,} and {high:,}", field=option)
 
 
 def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
@@ -156,10 +193,11 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     budget = options.budget_s if options.budget_s is not None else defaults.budget_s
     deadline = began + budget
     images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
-    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     base, training = source_config(spec, options.seed)
-    per_epoch = steps_per_epoch(train.n, base.batch_size)
+    per_epoch = steps_per_epoch(len(images.y_train), base.batch_size)
     steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
+    _check_memory(spec, options, images, base, steps, rt)
+    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     speedups = _speedups(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
     memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
@@ -186,6 +224,22 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
         experiments.append(_experiment(found, baseline, target, images.name))
     return _record(spec, options, images, base, training, steps, per_epoch, main, judge(evidence), experiments,
                    time.perf_counter() - began)
+
+
+def _check_memory(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, steps: int, rt: Runtime) -> None:
+    """Refuse, before anything goes on the device, a run that would not fit (see train/memory.py)."""
+    if steps > MAX_STEPS:
+        raise AuditError(f"{options.epochs:,} epochs of {steps_per_epoch(len(images.y_train), base.batch_size):,} steps "
+                         f"make {steps:,} steps, more than {MAX_STEPS:,}", field="--epochs")
+    on_gpu = rt.device.type == "cuda"
+    stored = images.x_train.nbytes + images.x_test.nbytes if on_gpu else 0  # on the CPU the set is already in memory
+    need = step_memory(spec, batch=min(base.batch_size, len(images.y_train)), optimiser=base.optimizer,
+                       momentum=base.momentum, data_bytes=stored, steps=steps)
+    if options.max_memory_gib is not None:
+        check_fits(need, int(options.max_memory_gib * GIB), "--max-memory")
+    else:
+        where = "the GPU" if on_gpu else "this machine"
+        check_fits(need, default_limit(rt.device.type), f"{FREE_SHARE:.0%} of the free memory of {where}")
 
 
 def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, training: Training, steps: int,
