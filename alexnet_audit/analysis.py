@@ -39,9 +39,10 @@ class Convention:
 CONVENTION = Convention(
     name="fvcore MACs",
     counted="conv and linear multiply-accumulates (bias adds not counted); BatchNorm in eval mode "
-    "(2 per element); adaptive average pooling (1 per input element)",
-    excluded="activations (ReLU, tanh, sigmoid, softmax), max and average pooling, dropout, flatten, padding, "
-    "concatenation and residual adds",
+    "(2 per element); adaptive and global average pooling (1 per input element); LeNet-5's trainable "
+    "subsampling (1 per window cell)",
+    excluded="activations (ReLU and its variants, tanh, sigmoid, ELU, GELU, hardswish, softmax), max and average "
+    "pooling, global max pooling, dropout, flatten, padding, concatenation and residual adds",
     flops="FLOPs = 2 x MACs (one multiply and one add per MAC)",
 )
 

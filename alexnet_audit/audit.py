@@ -1,21 +1,29 @@
 """The library API: audit spec files (load → analyse → judge) and collect what broke.
 
-The CLI and the tests call these functions; nothing here prints.
+The CLI and the tests call these functions; nothing here prints. torch, fvcore and the judges
+are imported only once a spec has loaded, so a run whose specs are all bad stays quick.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from .analysis import Analysis, analyse
-from .claims import ClaimResult, Verdict, judge_all
+from pydantic import ValidationError
+
 from .errors import AuditError
-from .facts import load_facts
-from .spec import Spec, load_spec
-from .train.record import TrainingRecord, load_record
+from .spec import Spec, SpecDoc, load_spec
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .claims import ClaimResult, Verdict
+    from .facts import FactBase
+    from .train.record import TrainingRecord
+
+Shape = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -38,57 +46,110 @@ class SpecAudit:
 class BrokenSpec:
     path: str
     error: AuditError
+    # The traceback when the cause is a bug in this tool rather than in the spec (exit 3).
+    internal: str | None = None
 
 
 @dataclass(frozen=True)
 class AuditRun:
     audits: tuple[SpecAudit, ...]
     broken: tuple[BrokenSpec, ...]
+    training_dir: Path | None = None  # where training records were looked for, if anywhere
 
     @property
     def exit_code(self) -> int:
-        """0: every claim holds; 1: some claim fails; 2: some input was bad."""
+        """0: every claim holds; 1: some claim fails; 2: some input was bad; 3: a bug of ours."""
+        if any(b.internal for b in self.broken):
+            return 3
         if self.broken:
             return 2
+        from .claims import Verdict
+
         return 1 if any(a.count(Verdict.FAILS) for a in self.audits) else 0
 
 
-def load_and_analyse(path: str | Path) -> tuple[Spec, Analysis]:
+def internal_error(exc: BaseException, file: str | None = None) -> AuditError:
+    """The one line that names an unexpected exception as ours, not the user's."""
+    text = " ".join(str(exc).split())[:300]
+    return AuditError(f"internal error: {type(exc).__name__}{': ' + text if text else ''} "
+                      "(a bug in alexnet-audit; --debug shows the traceback)", file=file)
+
+
+def with_input(spec: Spec, shape: Shape) -> Spec:
+    """The spec built for another input size (a what-if); the schema's limits still apply."""
+    data = spec.doc.model_dump(mode="python", exclude_unset=True)
+    try:
+        doc = SpecDoc.model_validate({**data, "input": list(shape)})
+    except ValidationError as exc:
+        raise AuditError(f"--input {'x'.join(map(str, shape))}: {exc.errors()[0]['msg']}", file=spec.path, field="input") from None
+    return replace(spec, doc=doc)
+
+
+def load_and_analyse(path: str | Path, input_shape: Shape | None = None) -> tuple[Spec, Analysis]:
     spec = load_spec(path)
+    if input_shape:
+        spec = with_input(spec, input_shape)
+    from .analysis import analyse
+
     return spec, analyse(spec)
 
 
-def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None) -> AuditRun:
+def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
+                input_shape: Shape | None = None) -> AuditRun:
     """Audit every spec; a broken one is listed and the others are still audited.
 
     With `training_dir`, a spec's training claims are judged against its recorded run
     `<training_dir>/<spec-id>.json` where one exists; an unreadable record is listed as broken.
+    With `input_shape` (C, H, W), every spec is built for that input instead of its own.
+    An unexpected exception (a bug here, not in the spec) breaks only the spec it came from.
     """
     loaded: dict[str, tuple[Spec, Analysis]] = {}
     broken: list[BrokenSpec] = []
     for path in paths:
         try:
-            spec, analysis = load_and_analyse(path)
+            spec, analysis = load_and_analyse(path, input_shape)
         except AuditError as exc:
             broken.append(BrokenSpec(str(path), exc.located(file=str(path))))
+            continue
+        except Exception as exc:  # noqa: BLE001 - isolate our own bug to this spec
+            broken.append(BrokenSpec(str(path), internal_error(exc, str(path)), traceback.format_exc()))
             continue
         if spec.id in loaded:
             broken.append(BrokenSpec(str(path), spec.error(f"spec id {spec.id!r} is also used by {loaded[spec.id][0].path}", "id")))
             continue
         loaded[spec.id] = (spec, analysis)
-    records = _training_records(list(loaded), training_dir, broken) if training_dir else {}
-    facts = load_facts()
+    records = _training_records(list(loaded), training_dir, broken) if training_dir and loaded else {}
+    facts = _facts() if loaded else None
     audits = []
     for spec, analysis in loaded.values():
-        counterpart = _counterpart(spec, loaded)
-        record = records.get(spec.id)
-        claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded))
-        audits.append(SpecAudit(spec, analysis, claims, counterpart, record))
-    return AuditRun(tuple(audits), tuple(broken))
+        try:
+            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), input_shape, facts))
+        except AuditError as exc:
+            broken.append(BrokenSpec(spec.path, exc.located(file=spec.path)))
+        except Exception as exc:  # noqa: BLE001 - isolate our own bug to this spec
+            broken.append(BrokenSpec(spec.path, internal_error(exc, spec.path), traceback.format_exc()))
+    return AuditRun(tuple(audits), tuple(broken), training_dir)
+
+
+def _facts() -> FactBase:
+    from .facts import load_facts
+
+    return load_facts()
+
+
+def _judge(spec: Spec, analysis: Analysis, loaded: dict[str, tuple[Spec, Analysis]], record: TrainingRecord | None,
+           input_shape: Shape | None, facts: FactBase | None) -> SpecAudit:
+    from .claims import judge_all
+
+    counterpart = _counterpart(spec, loaded, input_shape)
+    claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded, input_shape))
+    return SpecAudit(spec, analysis, claims, counterpart, record)
 
 
 def _training_records(spec_ids: list[str], training_dir: Path, broken: list[BrokenSpec]) -> dict[str, TrainingRecord]:
     """The recorded training runs `<training_dir>/<spec-id>.json` that exist; an unreadable one is listed as broken."""
+    from .train.record import load_record
+
     records: dict[str, TrainingRecord] = {}
     for spec_id in spec_ids:
         path = training_dir / f"{spec_id}.json"
@@ -100,7 +161,7 @@ def _training_records(spec_ids: list[str], training_dir: Path, broken: list[Brok
     return records
 
 
-def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> dict[str, Analysis]:
+def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None) -> dict[str, Analysis]:
     """The reference networks a spec's claims compare with: those among the specs given, and any a
     `same_as` claim names, found beside this spec's file."""
     refs = {sid: a for sid, (s, a) in loaded.items() if s.doc.source.variant == "reference"}
@@ -108,13 +169,13 @@ def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> dict[st
         wanted = getattr(claim, "reference", None)
         if wanted and wanted not in refs:
             try:
-                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml")[1]
+                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml", input_shape)[1]
             except AuditError:
                 continue
     return refs
 
 
-def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> Analysis | None:
+def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None) -> Analysis | None:
     """The same post's other reading: among the specs given, else beside this spec's file."""
     other = spec.doc.source.counterpart
     if not other:
@@ -123,6 +184,6 @@ def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]]) -> Analys
         return loaded[other][1]
     path = Path(spec.path).parent / f"{other}.yaml"
     try:
-        return load_and_analyse(path)[1]
+        return load_and_analyse(path, input_shape)[1]
     except AuditError:
         return None

@@ -441,11 +441,23 @@ class SameAsClaim(_Claim):
     claimed: Text  # the statement, paraphrased in English
 
 
+class ListingClaim(_Claim):
+    """What reading a listing statically found about the code itself (`alexnet-audit import`): a
+    layer it defines that its forward pass never applies, or a name it uses but never defines."""
+
+    kind: Literal["listing"]
+    check: Literal["unused_layer", "undefined_name"]
+    name: Name  # the layer's attribute, or the variable
+    line: Annotated[int, Field(ge=1)]  # where the listing defines (or uses) it
+    claimed: Text  # the statement the code makes by writing it ("fc4 is part of the network")
+
+
 Claim = Annotated[
     Union[
         InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
         ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim, FactClaim, PaddingClaim,
         WeightShapeClaim, SizeRuleClaim, IterationClaim, MemoryClaim, SameAsClaim,
+        ListingClaim,
     ],
     Field(discriminator="kind"),
 ]

@@ -19,10 +19,12 @@ from .claim_schema import (
     PaddingClaim, ParamsClaim, SameAsClaim, ShapeClaim, SizeRuleClaim, SpeedupClaim, StructureClaim, TrainingClaim,
     CLAIM_ADAPTER, UnverifiableClaim, WeightShapeClaim, alternative_claim,
 )
+from .claim_schema import ListingClaim
 from .claims_facts import judge_fact_claim, judge_iterations, judge_speedup, judge_training, judge_unverifiable
 from .claims_numeric import judge_arithmetic, judge_compute, judge_count, judge_memory, judge_params
 from .claims_shape import judge_input, judge_padding, judge_shape, judge_size_rule, judge_weight_shape
 from .claims_structure import judge_layer_count, judge_same_as, judge_structure
+from .claims_structure import judge_listing
 from .diagnose import Diagnosis, Reading
 from .facts import FactBase
 from .figures import rows_from_analysis
@@ -188,4 +190,5 @@ _JUDGES: dict[type, Callable[[Any, Context, list[ClaimResult]], ClaimResult]] = 
     IterationClaim: judge_iterations,
     MemoryClaim: judge_memory,
     SameAsClaim: judge_same_as,
+    ListingClaim: judge_listing,
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from .arith import parse_figure, parse_formula
+from .arith import parse_formula
 from .claim_schema import ArithmeticClaim, ComputeClaim, CountClaim, MemoryClaim, ParamsClaim, byte_figure
 from .diagnose import Diagnosis, digit_slip, numeric_diagnoses, padding_needed
 from .facts import precision

@@ -11,6 +11,7 @@ from .claim_schema import (
     AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, NoActivation, Overlapping, PoolsOver, SameAsClaim,
     StructureClaim,
 )
+from .claim_schema import ListingClaim
 from .diagnose import Diagnosis, Reading
 from .figures import rows_from_analysis
 from .verdicts import ClaimResult, Context, Verdict, result
@@ -207,3 +208,16 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     detail = (f"compared with {ref.spec.id} layer by layer (widths, windows, strides, normalisation and pooling; "
               "the last layer's width follows the classes): " + ("; ".join(differences) if differences else "no difference"))
     return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
+
+
+def judge_listing(claim: ListingClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    """A layer the listing defines is in the network only if the spec's layers hold it; a name the
+    listing never defines stays a mistake of the code whatever value the spec was given."""
+    if claim.check == "undefined_name":
+        return result(claim, "undefined", Verdict.FAILS, f"the listing uses {claim.name} (line {claim.line}) but never "
+                      "defines it: the code cannot run as written; the spec took its value from the import's --set")
+    found = [lr.name for lr in ctx.analysis.spec.layers if lr.name == claim.name or lr.name.endswith("." + claim.name)]
+    if found:
+        return result(claim, found, Verdict.HOLDS, f"{claim.name} is in the network: {', '.join(found)}")
+    return result(claim, "absent", Verdict.FAILS, f"the listing defines {claim.name} (line {claim.line}) but its forward "
+                  "pass never applies it: the network has no such layer")

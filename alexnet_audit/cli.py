@@ -1,107 +1,172 @@
-"""Thin typer glue over the library: parse arguments, call, print, exit. Only this module prints."""
+"""Thin typer glue over the library: parse arguments, call, print, exit. Only this module (with
+cli_base.py, its plumbing) prints.
+
+Each command imports what it needs when it runs, so `--help`, `--version`, `schema` and a bad
+spec answer without importing torch, fvcore, pandas or matplotlib.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from enum import Enum
-from typing import Callable, List, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
-from .atomic import locked, write_all, write_atomic, write_set
-from .audit import AuditRun, audit_paths
-from .baseline import baseline_json, baseline_of, gate, load_baseline
+from . import __version__
+from .cli_base import EXIT_INTERNAL, TRAINING_DIR, OneLineGroup, PlainCommand, fail, note, out_console, parse_input, say
 from .errors import AuditError
-from .render.json_out import run_json
-from .render.junit import check_json, junit_xml
-from .render.markdown import Versions, leftovers, report_files, stale
-from .render.diff import code_vs_prose_view, paper_deviations_view
-from .render.terminal import compare_table, inspect_view
-from .render.training import training_summary
-from .spec import load_spec, spec_json_schema
-from .train.loop import Progress
-from .train.plot import curves_png
-from .train.record import record_json
-from .train.run import TrainOptions, train_spec
+from .render.safe import plain
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Audit written descriptions of classic CNNs.")
-# A table with a column per spec needs room; logs and pipes get a wide page instead of 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bars
+
+    from .audit import AuditRun
+    from .baseline import CheckOutcome
+    from .train.loop import Progress
+
+app = typer.Typer(cls=OneLineGroup, add_completion=False, rich_markup_mode=None, invoke_without_command=True,
+                  help="Audit written descriptions of classic CNNs.")
 
 
-def _report_broken(run: AuditRun) -> None:
+def _version(value: bool) -> None:
+    if value:
+        say(f"alexnet-audit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Print the traceback of an internal error (exit 3)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+SPECS_ARG = typer.Argument(..., help="Spec files (YAML).", metavar="SPEC")
+JSON_OPT = typer.Option(None, "--json", metavar="FILE", help="Also write the results as JSON here.")
+CSV_OPT = typer.Option(None, "--csv", metavar="FILE", help="Also write the table as CSV here.")
+MD_OPT = typer.Option(None, "--markdown", metavar="FILE", help="Also write the table as markdown here.")
+INPUT_OPT = typer.Option(None, "--input", metavar="CxHxW", help="Build every spec for this input instead "
+                         "(a what-if), e.g. 3x227x227.")
+TRAINING_OPT = typer.Option(TRAINING_DIR, "--training-dir", metavar="DIR", help="Recorded training runs "
+                            "(<spec-id>.json from `train`) that judge the training claims.")
+
+
+def _audit(specs: List[Path], training_dir: Path, input_shape: Optional[str] = None) -> AuditRun:
+    from .audit import audit_paths
+
+    return audit_paths(specs, training_dir=training_dir if training_dir.is_dir() else None,
+                       input_shape=parse_input(input_shape))
+
+
+def _finish(run: AuditRun, training_dir: Path, json_path: Optional[Path] = None) -> None:
+    """What every auditing command ends with: which training records were read, what broke, the JSON."""
+    if run.audits:
+        say(f"training records: {training_dir}" if run.training_dir else
+             f"training records: none ({training_dir} does not exist)")
     for broken in run.broken:
-        err.print(f"error: {broken.error}", markup=False, highlight=False, soft_wrap=True)
+        fail(str(broken.error))
+    if json_path:
+        from .render.json_out import run_json
+
+        _write(json_path, run_json(run))
 
 
-def _bad_input(exc: AuditError) -> typer.Exit:
-    err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
+def _write(path: Path, text: str | bytes) -> None:
+    from .atomic import write_atomic
 
-
-def _say(line: str) -> None:
-    err.print(line, markup=False, highlight=False, soft_wrap=True)
-
-
-def _write(path: Path, text: str) -> None:
     try:
-        write_atomic(path, text.encode())
+        write_atomic(path, text.encode() if isinstance(text, str) else text)
     except AuditError as exc:
-        raise _bad_input(exc) from None
+        fail(str(exc))
+        raise typer.Exit(2) from None
 
 
-TRAINING_DIR = Path("reports/training")
+def _tables(frame: Any, csv_path: Optional[Path], md_path: Optional[Path]) -> None:
+    from .render.tables import to_csv, to_markdown
+
+    if csv_path:
+        _write(csv_path, to_csv(frame))
+    if md_path:
+        _write(md_path, to_markdown(frame))
 
 
-def _recorded(training_dir: Path) -> Path | None:
-    """Recorded training runs (from `alexnet-audit train`) judge the training claims, where there are any."""
-    return training_dir if training_dir.is_dir() else None
-
-
-@app.command()
+@app.command(cls=PlainCommand)
 def compare(
-    specs: List[Path] = typer.Argument(..., help="Spec files (YAML)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    specs: List[Path] = SPECS_ARG, json_path: Optional[Path] = JSON_OPT, csv_path: Optional[Path] = CSV_OPT,
+    md_path: Optional[Path] = MD_OPT, input_shape: Optional[str] = INPUT_OPT, training_dir: Path = TRAINING_OPT,
 ) -> None:
     """Audit specs and show them side by side. Exit 0: all claims hold; 1: some fail; 2: bad input."""
-    run = audit_paths(specs, training_dir=_recorded(TRAINING_DIR))
+    run = _audit(specs, training_dir, input_shape)
     if run.audits:
-        wide = out if sys.stdout.isatty() else Console(width=max(200, 24 + 26 * len(run.audits)))
-        wide.print(compare_table(run))
-        wide.print(code_vs_prose_view(run))
-        wide.print(paper_deviations_view(run))
-    _report_broken(run)
-    if json_path:
-        _write(json_path, run_json(run))
+        from .render.terminal import compare_view
+
+        out = out_console()
+        out.print(compare_view(run, out.width))
+    if run.audits and (csv_path or md_path):
+        from .render.tables import compare_frame
+
+        _tables(compare_frame(run), csv_path, md_path)
+    _finish(run, training_dir, json_path)
     raise typer.Exit(run.exit_code)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def inspect(
-    spec: Path = typer.Argument(..., help="One spec file (YAML)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the result as JSON here."),
+    spec: Path = typer.Argument(..., help="One spec file (YAML).", metavar="SPEC"), json_path: Optional[Path] = JSON_OPT,
+    csv_path: Optional[Path] = CSV_OPT, md_path: Optional[Path] = MD_OPT, input_shape: Optional[str] = INPUT_OPT,
+    training_dir: Path = TRAINING_OPT,
 ) -> None:
     """Show one spec in full: every layer, every claim with its verdict and diagnosis."""
-    run = audit_paths([spec], training_dir=_recorded(TRAINING_DIR))
+    run = _audit([spec], training_dir, input_shape)
     for audit in run.audits:
-        out.print(inspect_view(audit))
-    _report_broken(run)
-    if json_path:
-        _write(json_path, run_json(run))
+        from .render.tables import layers_frame
+        from .render.terminal import inspect_view
+
+        out = out_console()
+        out.print(inspect_view(audit, out.width))
+        _tables(layers_frame(audit), csv_path, md_path)
+    _finish(run, training_dir, json_path)
     raise typer.Exit(run.exit_code)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def schema() -> None:
     """Print the spec format's JSON Schema (for editor completion)."""
-    out.print_json(json.dumps(spec_json_schema()))
+    import json
+
+    from .spec import spec_json_schema
+
+    out_console().print_json(json.dumps(spec_json_schema()))
 
 
+@app.command("import", cls=PlainCommand)
+def import_(
+    code: Optional[Path] = typer.Argument(None, metavar="CODE", help="A model's code: a .py file, or a post's text "
+                                          "with the code in it."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="SPEC", help="Where the spec YAML goes."),
+    module: Optional[str] = typer.Option(None, "--module", metavar="FILE.py:NAME", help="Run your own file and read "
+                                         "the live nn.Module NAME instead of reading code statically."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="Which model, when the listing defines several."),
+    input_shape: Optional[str] = typer.Option(None, "--input", metavar="CxHxW", help="The input, e.g. 3x224x224."),
+    sets: List[str] = typer.Option([], "--set", metavar="NAME=VALUE", help="A value the listing leaves open (repeatable)."),
+    spec_id: Optional[str] = typer.Option(None, "--id", metavar="ID", help="The spec's id (default: the model's name + -code)."),
+) -> None:
+    """Write a spec from a model's code (read with Python's ast, never run) or from a live model."""
+    from .importer import import_spec, summary
+
+    try:
+        result = import_spec(code, module=module, model=model, input=input_shape, sets=sets, spec_id=spec_id)
+    except AuditError as exc:
+        fail(str(exc))
+        raise typer.Exit(2) from None
+    _write(output, result.text)
+    for line in summary(result, output):
+        say(line)
 
 
 class Device(str, Enum):
@@ -111,150 +176,174 @@ class Device(str, Enum):
 
 
 def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
-    tasks: dict[str, int] = {}
+    tasks: dict[str, Any] = {}
 
     def show(phase: str, p: Progress) -> None:
         if phase not in tasks:
-            tasks[phase] = bars.add_task(f"{spec_id} {phase}", total=p.steps, stats="")
+            tasks[phase] = bars.add_task(plain(f"{spec_id} {phase}"), total=p.steps, stats="")
         stats = f"loss {p.loss:.4g}  acc {p.accuracy:.0%}  {p.images_per_s:,.0f} img/s"
         bars.update(tasks[phase], completed=p.step, stats=stats)
 
     return show
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def train(
-    specs: List[Path] = typer.Argument(..., help="Spec files (YAML)."),
-    data: str = typer.Option("digits", "--data", help="digits or shapes (built in), or a directory: CIFAR-10's "
-                             "python batches, MNIST's IDX files or an ImageFolder tree."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default 150 on CPU, 1000 on a GPU)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Train for this many epochs instead."),
-    budget: Optional[float] = typer.Option(None, "--budget", min=1, help="Seconds per spec, all phases together "
-                                           "(default 60 on CPU, 45 on a GPU)."),
-    device: Device = typer.Option(Device.auto, "--device", help="auto takes CUDA when present."),
-    seed: int = typer.Option(0, "--seed", help="Initial weights, batch order, dropout."),
-    out_dir: Path = typer.Option(TRAINING_DIR, "--out", help="Where <spec-id>.json and <spec-id>.png go."),
-    max_memory: Optional[float] = typer.Option(None, "--max-memory", help="GiB a run may take (estimated before "
-                                               "allocating; default 80% of the free memory of the device used)."),
+    specs: List[Path] = SPECS_ARG,
+    data: str = typer.Option("digits", "--data", metavar="NAME|DIR", help="digits or shapes (built in), or a "
+                             "directory: CIFAR-10's python batches, MNIST's IDX files or an ImageFolder tree."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, metavar="N", help="Training steps (default 150 on CPU, 1000 on a GPU)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N", help="Train for this many epochs instead."),
+    budget: Optional[float] = typer.Option(None, "--budget", min=1, metavar="SECONDS", help="Seconds per spec, all "
+                                           "phases together (default 60 on CPU, 45 on a GPU)."),
+    device: Device = typer.Option(Device.auto, "--device", metavar="auto|cuda|cpu", help="auto takes CUDA when present."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Initial weights, batch order, dropout."),
+    out_dir: Path = typer.Option(TRAINING_DIR, "--out", metavar="DIR", help="Where <spec-id>.json and <spec-id>.png "
+                                 "go (what --training-dir reads)."),
+    max_memory: Optional[float] = typer.Option(None, "--max-memory", metavar="GIB", help="GiB a run may take "
+                                               "(estimated before allocating; default 80% of the free memory of the "
+                                               "device used)."),
 ) -> None:
     """Train each spec's network as its source did and judge: converges or fails to converge.
     Exit 0: every spec converges; 1: some fail to converge; 2: bad input."""
     if steps and epochs:
-        err.print("error: give --steps or --epochs, not both", markup=False)
-        raise typer.Exit(2)
+        raise typer.BadParameter("give --steps or --epochs, not both")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
+
+    from .atomic import locked, write_set
+    from .render.training import training_summary
+    from .spec import load_spec
+    from .train.plot import curves_png
+    from .train.record import record_json
+    from .train.run import TrainOptions, train_spec
+
     try:
         options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
                                max_memory_gib=max_memory)
     except AuditError as exc:
-        raise _bad_input(exc) from None
-    code = 0
+        fail(str(exc))
+        raise typer.Exit(2) from None
+    out, code = out_console(), 0
     for path in specs:
         spec_id = path.stem
         try:
             spec = load_spec(path)
             spec_id = spec.id
-            with Bars(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+            with Bars(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
                 record = train_spec(spec, options, _progress_to(bars, spec.id))
         except KeyboardInterrupt:
             # Results are written only once a run ends, and atomically: the last one stands.
             previous = out_dir / f"{spec_id}.json"
-            kept = f"the previous result {previous} is intact" if previous.is_file() else "no result was written"
-            err.print(f"interrupted: {kept}", markup=False, soft_wrap=True)
+            say(f"interrupted: {f'the previous result {previous} is intact' if previous.is_file() else 'no result was written'}",
+                 to_err=True)
             raise typer.Exit(130) from None
         except AuditError as exc:
-            err.print(f"error: {exc.located(file=str(path))}", markup=False, highlight=False, soft_wrap=True)
+            fail(str(exc.located(file=str(path))))
             code = 2
             continue
         json_path, png_path = out_dir / f"{spec.id}.json", out_dir / f"{spec.id}.png"
+        result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
         try:
-            result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
-            with locked(out_dir, on_wait=_say):
+            with locked(out_dir, on_wait=note):
                 write_set(result)
         except AuditError as exc:
-            raise _bad_input(exc) from None
-        out.print(training_summary(record, json_path, png_path), highlight=False, soft_wrap=True)
+            fail(str(exc))
+            raise typer.Exit(2) from None
+        out.print(training_summary(record, json_path, png_path))
         code = max(code, 0 if record.verdict == "converges" else 1)
     raise typer.Exit(code)
 
 
 def _check_reports(out_dir: Path, files: dict[str, bytes]) -> None:
+    from .render.markdown import stale
+
     problems = stale(out_dir, files)
     for line in problems:
-        out.print(f"stale: {out_dir / line}", markup=False, highlight=False, soft_wrap=True)
+        say(f"stale: {out_dir / line}")
     if problems:
-        err.print(f"error: the reports in {out_dir} are stale; regenerate them with `alexnet-audit report SPEC... -o {out_dir}`",
-                  markup=False, highlight=False, soft_wrap=True)
+        fail(f"the reports in {out_dir} are stale; regenerate them with `alexnet-audit report SPEC... -o {out_dir}`")
         raise typer.Exit(1)
-    out.print(f"{len(files)} report files in {out_dir} are up to date", markup=False, highlight=False, soft_wrap=True)
+    say(f"{len(files)} report files in {out_dir} are up to date")
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def report(
-    specs: List[Path] = typer.Argument(..., help="Spec files (YAML)."),
-    out_dir: Path = typer.Option(..., "-o", "--output", help="The report directory (created if missing)."),
+    specs: List[Path] = SPECS_ARG,
+    out_dir: Path = typer.Option(..., "-o", "--output", metavar="DIR", help="The report directory (created if missing)."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing: exit 1 if the directory's reports are not "
                                     "exactly what this run would write (stale, missing or left over)."),
+    training_dir: Optional[Path] = typer.Option(None, "--training-dir", metavar="DIR", help="Recorded training runs "
+                                                "to report (default: DIR/training, where `train --out DIR/training` "
+                                                "writes them)."),
 ) -> None:
     """Write markdown reports with charts: index.md (all specs side by side) and one page per spec.
     Exit 0: written (or, with --check, up to date); 1: --check found stale reports; 2: bad input."""
-    run = audit_paths(specs, training_dir=_recorded(out_dir / "training"))
+    records = training_dir or out_dir / "training"
+    run = _audit(specs, records)
     if run.broken:
-        _report_broken(run)
-        raise typer.Exit(2)  # a report set silently missing a spec would read as complete
+        _finish(run, records)
+        raise typer.Exit(run.exit_code)  # a report set silently missing a spec would read as complete
+    from .atomic import locked, write_all
+    from .render.markdown import Versions, leftovers, report_files
+
     try:
         files = report_files(run, out_dir, Versions.installed())
         if check_only:
             _check_reports(out_dir, files)
+            _finish(run, records)
             return
-        with locked(out_dir, on_wait=_say):  # another run's pages are neither mixed in nor deleted mid-write
+        with locked(out_dir, on_wait=note):  # another run's pages are neither mixed in nor deleted mid-write
             gone = leftovers(out_dir, files)
             write_all(out_dir, files, remove=gone)
     except AuditError as exc:
-        raise _bad_input(exc) from None
+        fail(str(exc))
+        raise typer.Exit(2) from None
     except OSError as exc:
-        raise _bad_input(AuditError(f"cannot update the reports: {exc.strerror or exc}", file=str(out_dir))) from None
-    removed = f"; removed {', '.join(gone)}" if gone else ""
-    out.print(f"wrote {len(files)} files to {out_dir}{removed}", markup=False, highlight=False, soft_wrap=True)
+        fail(str(AuditError(f"cannot update the reports: {exc.strerror or exc}", file=str(out_dir))))
+        raise typer.Exit(2) from None
+    say(f"wrote {len(files)} files to {out_dir}" + (f"; removed {', '.join(gone)}" if gone else ""))
+    _finish(run, records)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def check(
-    specs: List[Path] = typer.Argument(..., help="Spec files (YAML)."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Fail only on changes against this baseline."),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record the current verdicts here "
-                                                  "as the accepted state (then exit 0 unless the input is bad)."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML here (one test case per claim)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    specs: List[Path] = SPECS_ARG,
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", help="Fail only on changes against "
+                                            "this baseline."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", metavar="FILE", help="Record the current "
+                                                  "verdicts here as the accepted state (then exit 0 unless the input is bad)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML here (one test "
+                                         "case per claim)."),
+    json_path: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="Also write the results as JSON here."),
+    training_dir: Path = TRAINING_OPT,
 ) -> None:
     """The CI gate. Exit 0: no failing claim (with --baseline: nothing changed); 1: a failing claim
     (with --baseline: a claim that newly fails, no longer fails, or was added or removed); 2: bad input."""
+    from .baseline import baseline_json, baseline_of, gate, load_baseline
+    from .render.junit import check_json, junit_xml
+    from .render.terminal import check_lines
+
     try:
         accepted = load_baseline(baseline) if baseline else None
     except AuditError as exc:
-        raise _bad_input(exc) from None
-    run = audit_paths(specs, training_dir=_recorded(TRAINING_DIR))
-    outcome = gate(run, accepted)
-    for line in outcome.lines():
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
-    _report_broken(run)
-    try:
-        if junit:
-            write_atomic(junit, junit_xml(outcome).encode())
-        if json_path:
-            write_atomic(json_path, check_json(outcome).encode())
-        if write_baseline and not run.broken:
-            write_atomic(write_baseline, baseline_json(baseline_of(run)).encode())
-            out.print(f"baseline written: {write_baseline}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(0)
-    except AuditError as exc:
-        raise _bad_input(exc) from None
-    raise typer.Exit(outcome.exit_code)
+        fail(str(exc))
+        raise typer.Exit(2) from None
+    run = _audit(specs, training_dir)
+    outcome: CheckOutcome = gate(run, accepted)
+    for line in check_lines(outcome):
+        say(line)
+    _finish(run, training_dir)
+    if junit:
+        _write(junit, junit_xml(outcome))
+    if json_path:
+        _write(json_path, check_json(outcome))
+    if write_baseline and not run.broken:
+        _write(write_baseline, baseline_json(baseline_of(run)))
+        say(f"baseline written: {write_baseline}")
+        raise typer.Exit(0)
+    raise typer.Exit(max(outcome.exit_code, run.exit_code if run.exit_code == EXIT_INTERNAL else 0))
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m alexnet_audit`
-    try:
-        app()
-    except AuditError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        raise SystemExit(2) from None
+def main() -> None:  # console entry for `python -m alexnet_audit`
+    app()

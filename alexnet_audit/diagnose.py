@@ -282,8 +282,10 @@ def numeric_diagnoses(
         value = _figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
                       f"{counterpart.spec.id}), a different network,", value)
-    for ref in references:
-        value = _figure_or_none(Variant.of(ref.rows), ref.spec, target, quantity)
+    # Another network's total quoted for this one (the paper's 60 M for a variant); layer names are
+    # not comparable across networks, so only whole-network figures are tried.
+    for ref in references if target is None else ():
+        value = _figure_or_none(Variant.of(ref.rows), ref.spec, None, quantity)
         reading_gives("other_network", f"the figure is another network's: the reference network {ref.spec.id} "
                       f"({ref.spec.doc.title})", value)
     if target is not None:

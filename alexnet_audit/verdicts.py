@@ -22,6 +22,9 @@ class Verdict(str, Enum):
     AMBIGUOUS = "ambiguous"
     UNVERIFIABLE = "unverifiable"
 
+    def __str__(self) -> str:  # print(result.verdict) says "fails", not "Verdict.FAILS"
+        return self.value
+
 
 @dataclass(frozen=True)
 class ReadingResult:

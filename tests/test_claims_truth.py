@@ -5,11 +5,15 @@ claim kinds that turn a note into a verdict, memory, pasted figures and sharper 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Callable
 
+from typer.testing import CliRunner
+
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.claims import ClaimResult, Verdict
+from alexnet_audit.cli import app
 from alexnet_audit.facts import load_facts, precision
 from alexnet_audit.render.json_out import run_json
 from helpers import LENET, spec_text
@@ -256,3 +260,18 @@ def test_same_as_names_a_half_width_network(write_spec: Callable[..., Path]) -> 
     r = judge(write_spec, "  - {id: same, kind: same_as, reference: ref, claimed: this is the reference network, where: x}\n",
               ref=reference)["same"]
     assert r.verdict == Verdict.HOLDS
+
+
+def test_readings_and_quotes_reach_junit_and_a_bad_reading_is_a_located_error(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    prose, code = two_readings("  - {id: fc1, kind: neurons, target: fc1, claimed: 120, quote: '120个神经元', "
+                               "against: [prose, code], where: x}\n")
+    paths = [str(write_spec(prose, "post-prose.yaml")), str(write_spec(code, "post-code.yaml"))]
+    xml = tmp_path / "junit.xml"
+    result = CliRunner().invoke(app, ["check", *paths, "--junit", str(xml)])
+    assert result.exit_code == 1
+    text = xml.read_text(encoding="utf-8")
+    assert "quote: 120个神经元" in text and "reading the code (spec post-code): fails" in text
+    bad = spec_text(LENET, claims="  - {id: a, kind: layer_count, of: conv, claimed: 2, where: x,\n"
+                                  "     readings: [{label: wrong, of: [nosuchkind]}]}\n")
+    result = CliRunner().invoke(app, ["check", str(write_spec(bad, "bad.yaml"))])
+    assert result.exit_code == 2 and re.search(r"bad\.yaml:\d+: claims\[0\]: readings\[0\] \(of\)", result.stderr)

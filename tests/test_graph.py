@@ -4,6 +4,8 @@ in PyTorch (counted by fvcore) and against arithmetic written out here."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -424,3 +426,23 @@ def test_readme_block_example_loads_and_counts_as_written_by_hand() -> None:
     # conv1 224*128*9; BN 2*128 (x3); conv2 128*128*9; projection 224*128
     assert block.params == 258_048 + 147_456 + 28_672 + 3 * 256
     assert block.output_shape == (128, 14, 14)
+
+
+@pytest.mark.parametrize("layers, located", [
+    ("  - block: b\n    branches: [[{kind: relu}], [{kind: bogus}]]\n    merge: add\n", "spec.yaml:8: layers[0].branches[1][0]: unknown kind 'bogus'"),
+    ("  - block: b\n    branches: [[{kind: relu}], []]\n", "spec.yaml:7: layers[0].merge: required field is missing"),
+    ("  - block: b\n    branches: [[{kind: relu}], []]\n    merge: max\n", "spec.yaml:9: layers[0].merge: Input should be 'concat' or 'add'"),
+    ("  - {block: b, merge: dense, units: [[{kind: relu, stride: 2}]]}\n", "spec.yaml:7: layers[0].units[0][0].stride: unknown field"),
+    ("  - {block: 'a.b', layers: [{kind: relu}]}\n", "spec.yaml:7: layers[0].block: String should match pattern"),
+    ("  - {branches: [[{kind: relu}]], merge: add}\n", "spec.yaml:7: layers[0].branches: List should have at least 2 items"),
+])
+def test_malformed_blocks_are_located_errors(layers: str, located: str) -> None:
+    assert str(_error(layers + TAIL, input="[2, 4, 4]")).startswith(located)
+
+
+def test_loading_a_graph_spec_imports_no_torch() -> None:
+    code = ("import sys; from alexnet_audit.spec import spec_from_text; "
+            f"spec_from_text({spec_text(INCEPTION, input='[8, 8, 8]', classes=5)!r}); "
+            "print(sorted(m for m in ('torch', 'fvcore', 'pandas', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -266,15 +266,9 @@ def test_c3_computes_what_sixteen_separate_convs_compute() -> None:
     ours = build_model(spec_from_text(_c3_spec())).layer("c3")
     reference = nn.ModuleList(nn.Conv2d(len(row), 1, 5) for row in C3_TABLE)
     with torch.no_grad():  # copy our weights into the reference, map by map
-        weights = {}
-        for part, gather in zip(ours.parts, ours.gathers):
-            fan_in = len(gather) // part.out_channels
-            maps = [m for m, row in enumerate(C3_TABLE) if len(row) == fan_in]
-            for k, m in enumerate(maps):
-                weights[m] = (part.weight[k:k + 1], part.bias[k:k + 1])
-        for m, conv in enumerate(reference):
-            conv.weight.copy_(weights[m][0])
-            conv.bias.copy_(weights[m][1])
+        for ref, conv in zip(reference, ours.maps):
+            ref.weight.copy_(conv.weight)
+            ref.bias.copy_(conv.bias)
     x = torch.randn(2, 6, 14, 14)
     expected = torch.cat([conv(x[:, list(row)]) for conv, row in zip(reference, C3_TABLE)], dim=1)
     assert torch.allclose(ours(x), expected, atol=1e-5)

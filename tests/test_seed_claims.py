@@ -144,6 +144,19 @@ FAILING: dict[tuple[str, str], tuple[Any, str]] = {
     ("seed004-tf1-code", "is-alexnet"): (lambda m: "the LRN after conv1 has size, alpha, beta, k = (5.0, 5e-05, 0.75, 1.0); "
                                          "the reference (5.0, 0.0001, 0.75, 2.0)" in m, None),
     ("torchvision-alexnet", "gflops"): (2 * 714_197_696, "macs_as_flops"),
+    # torchvision labels MACs "GFLOPS"; each MAC total is fvcore's count of the same network written
+    # in PyTorch (tests/test_torchvision_refs.py). ResNet-18's "1.81" is its conv and linear MACs
+    # (1,814,073,344) without BatchNorm and pooling: a peer convention, not the whole MAC count.
+    ("torchvision-vgg16", "gflops"): (2 * 15_470_289_408, "macs_as_flops"),
+    ("torchvision-resnet18", "gflops"): (2 * 1_819_065_856, "peer_convention"),
+    ("torchvision-googlenet", "gflops"): (2 * 1_504_878_688, "macs_as_flops"),
+    ("torchvision-squeezenet1-0", "gflops"): (2 * 819_093_576, "macs_as_flops"),
+    # LeCun et al. (1998) count each bias as one more connection; the tool counts weight-input pairs.
+    ("paper-lenet5-1998", "c1-connections"): (28 * 28 * 6 * 5 * 5, "bias_connections"),
+    ("paper-lenet5-1998", "s2-connections"): (14 * 14 * 6 * 2 * 2, "bias_connections"),
+    ("paper-lenet5-1998", "c3-connections"): (10 * 10 * 60 * 5 * 5, "bias_connections"),  # 60 table entries
+    ("paper-lenet5-1998", "s4-connections"): (5 * 5 * 16 * 2 * 2, "bias_connections"),
+    ("paper-lenet5-1998", "connections"): (117_600 + 4_704 + 150_000 + 1_600 + 120 * 400 + 84 * 120, "bias_connections"),
 }
 
 

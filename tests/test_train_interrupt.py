@@ -23,7 +23,9 @@ def test_interrupted_training_keeps_the_previous_result(write_spec: Callable[...
     def interrupted(*_: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "train_spec", interrupted)
+    import alexnet_audit.train.run as run  # cli imports it when `train` runs
+
+    monkeypatch.setattr(run, "train_spec", interrupted)
     result = CliRunner().invoke(cli.app, ["train", str(spec), "--device", "cpu", "--out", str(out)])
     assert result.exit_code == 130
     assert f"interrupted: the previous result {previous} is intact" in result.stderr

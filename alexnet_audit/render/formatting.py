@@ -23,3 +23,12 @@ def figure_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "; ".join(figure_text(v) for v in value) or "none"
     return str(value)
+
+
+def pair_text(value: Any) -> str:
+    """A kernel, stride or padding as the spec wrote it: `11`, `3x5` (height x width), `same`; empty when absent."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return str(value[0]) if len(set(value)) == 1 else "x".join(str(v) for v in value)
+    return str(value)

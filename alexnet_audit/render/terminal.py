@@ -1,55 +1,91 @@
-"""Rich tables for the terminal: the comparison of many specs and one spec in full."""
+"""Rich views for the terminal: many specs side by side, one spec in full, the check's findings.
+
+Every view takes the width it must fit: no figure is ever cut or folded (render/layout.py), so a
+narrow terminal gets fewer specs per table or one block per claim instead of squeezed columns.
+Spec text reaches the terminal only through render/safe.py: literal, never markup.
+"""
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import TYPE_CHECKING, Any, Sequence
+
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ..analysis import CONVENTION
 from ..audit import AuditRun, SpecAudit
-from ..claims import Verdict
+from ..claims import ClaimResult, Verdict
 from ..layers import shape_hwc
-from .formatting import figure_text, human
-from .safe import terminal_text
+from .formatting import figure_text, human, pair_text
+from .layout import chunks, first_fitting, fit
+from .safe import plain, terminal_text
+
+if TYPE_CHECKING:
+    from ..baseline import CheckOutcome
 
 VERDICT_STYLE = {
     Verdict.HOLDS: "green", Verdict.FAILS: "bold red", Verdict.AMBIGUOUS: "yellow", Verdict.UNVERIFIABLE: "dim",
 }
 
 
-def _row_keys(audit: SpecAudit) -> list[str]:
+def _verdict(verdict: Verdict) -> Text:
+    return Text(verdict.value, style=VERDICT_STYLE[verdict])
+
+
+# ---------------------------------------------------------------- compare: specs side by side
+
+
+def _row_keys(audits: Sequence[SpecAudit]) -> list[str]:
     """The conv and linear layers: what every variant has and readers compare."""
-    return [lr.name for lr in audit.analysis.layers if lr.kind in ("conv", "linear")]
-
-
-def _cell(audit: SpecAudit, key: str) -> str:
-    try:
-        lr = audit.analysis.layer(key)
-    except StopIteration:
-        return ""
-    stage = f" [{lr.stage}]" if lr.stage else ""
-    return f"{shape_hwc(lr.output_shape)}{stage}\n{human(lr.params)} p · {human(lr.macs)} MACs"
-
-
-def compare_table(run: AuditRun) -> Table:
-    table = Table(title="alexnet-audit: specs side by side", show_lines=True)
-    table.add_column("", style="bold")
-    for audit in run.audits:
-        table.add_column(audit.spec.id, overflow="fold")
     keys: list[str] = []
-    for audit in run.audits:
-        keys += [k for k in _row_keys(audit) if k not in keys]
-    table.add_row("input (HxWxC)", *[shape_hwc(tuple(a.spec.doc.input)) for a in run.audits])
-    for key in keys:
-        table.add_row(key, *[_cell(a, key) for a in run.audits])
-    totals = [a.analysis.totals for a in run.audits]
-    table.add_row("params", *[f"{t.trainable_params:,}" + (f"\n+{t.non_trainable_params:,} BN stats" if t.non_trainable_params else "") for t in totals])
-    table.add_row("MACs", *[f"{t.macs:,}" + ("" if t.macs_complete else " (incomplete)") for t in totals])
-    table.add_row("FLOPs (= 2 x MACs)", *[f"{t.flops:,}" for t in totals])
-    table.add_row("neurons", *[f"{t.neurons:,}" for t in totals])
-    table.add_row("claims", *[_verdict_counts(a) for a in run.audits])
+    for audit in audits:
+        keys += [lr.name for lr in audit.analysis.layers if lr.kind in ("conv", "linear") and lr.name not in keys]
+    return keys
+
+
+def _cell(audit: SpecAudit, key: str) -> Text:
+    lr = next((lr for lr in audit.analysis.layers if lr.name == key), None)
+    if lr is None:
+        return Text("")
+    text = Text(shape_hwc(lr.output_shape))
+    if lr.stage:
+        text.append(" ").append(terminal_text(f"[{lr.stage}]"))
+    return text.append(f"\n{human(lr.params)} params\n{human(lr.macs)} MACs")
+
+
+def _totals_rows(audits: Sequence[SpecAudit]) -> list[tuple[str, list[Text]]]:
+    totals = [a.analysis.totals for a in audits]
+    return [
+        ("params", [Text(f"{t.trainable_params:,}" + (f"\n+{t.non_trainable_params:,} BN stats" if t.non_trainable_params else ""))
+                    for t in totals]),
+        ("MACs", [Text(f"{t.macs:,}" + ("" if t.macs_complete else "\n(incomplete)")) for t in totals]),
+        ("FLOPs (= 2 x MACs)", [Text(f"{t.flops:,}") for t in totals]),
+        ("neurons", [Text(f"{t.neurons:,}") for t in totals]),
+        ("claims", [_verdict_counts(a) for a in audits]),
+    ]
+
+
+def compare_table(audits: Sequence[SpecAudit], title: str = "alexnet-audit: specs side by side") -> Table:
+    table = Table(title=title, show_lines=True)
+    table.add_column("", style="bold")
+    for audit in audits:
+        table.add_column(terminal_text(audit.spec.id), justify="right")
+    table.add_row("input (HxWxC)", *[Text(shape_hwc(tuple(a.spec.doc.input))) for a in audits])
+    for key in _row_keys(audits):
+        table.add_row(terminal_text(key), *[_cell(a, key) for a in audits])
+    for label, cells in _totals_rows(audits):
+        table.add_row(label, *cells)
     return table
+
+
+def compare_view(run: AuditRun, width: int) -> Group:
+    """As many specs side by side as fit `width`, in consecutive tables; then the two comparisons."""
+    from .diff import code_vs_prose_view, paper_deviations_view
+
+    parts: list[RenderableType] = chunks(run.audits, width, compare_table)
+    parts += [code_vs_prose_view(run, width), paper_deviations_view(run, width)]
+    return Group(*parts)
 
 
 def _verdict_counts(audit: SpecAudit) -> Text:
@@ -62,34 +98,56 @@ def _verdict_counts(audit: SpecAudit) -> Text:
     return text
 
 
-def layer_table(audit: SpecAudit) -> Table:
-    table = Table(title=f"{audit.spec.id}: {audit.spec.doc.title}")
-    for col, justify in (("layer", "left"), ("kind", "left"), ("stage", "left"), ("output (HxWxC)", "right"),
-                         ("params", "right"), ("MACs", "right"), ("RF", "right"), ("stride", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+# ---------------------------------------------------------------- inspect: one spec in full
+
+_SHAPE_COLUMNS = ("layer", "kind", "stage", "output (HxWxC)", "params", "MACs")
+_WINDOW_COLUMNS = ("layer", "kernel", "stride", "padding", "receptive field", "effective stride")
+
+
+def layer_rows(audit: SpecAudit) -> list[dict[str, str]]:
+    """Each layer's figures as text, keyed by column name (the terminal and the CSV share them)."""
+    written = {layer.name: layer.spec for layer in audit.spec.layers}
+    rows = []
     for lr in audit.analysis.layers:
-        table.add_row(lr.name, lr.kind, lr.stage or "", shape_hwc(lr.output_shape), f"{lr.params:,}",
-                      f"{lr.macs:,}" + ("*" if lr.uncounted_ops else ""), str(lr.receptive_field), str(lr.effective_stride))
-    t = audit.analysis.totals
-    table.add_row("total", "", "", "", f"{t.trainable_params:,}", f"{t.macs:,}", "", "", style="bold")
+        spec = written.get(lr.name)
+        rows.append({
+            "layer": plain(lr.name), "kind": lr.kind, "stage": plain(lr.stage or ""), "output (HxWxC)": shape_hwc(lr.output_shape),
+            "kernel": pair_text(getattr(spec, "kernel", None)), "stride": pair_text(getattr(spec, "stride", None)),
+            "padding": pair_text(getattr(spec, "padding", None)),
+            "params": f"{lr.params:,}", "MACs": f"{lr.macs:,}" + ("*" if lr.uncounted_ops else ""),
+            "receptive field": str(lr.receptive_field), "effective stride": str(lr.effective_stride),
+        })
+    return rows
+
+
+_RIGHT = {"params", "MACs", "receptive field", "effective stride", "output (HxWxC)"}
+
+
+def _layer_table(audit: SpecAudit, columns: Sequence[str], title: Text | str, total: bool = True) -> Table:
+    table = Table(title=title)
+    if not any(lr.stage for lr in audit.analysis.layers):
+        columns = [c for c in columns if c != "stage"]
+    for col in columns:  # long qualified names (inception3a.branch2.1) fold; figures never do
+        table.add_column(col, justify="right" if col in _RIGHT else "left", overflow="fold" if col in ("layer", "stage") else "ellipsis")
+    for row in layer_rows(audit):
+        table.add_row(*[Text(row[c]) for c in columns])
+    if total:
+        t = audit.analysis.totals
+        figures = {"layer": "total", "params": f"{t.trainable_params:,}", "MACs": f"{t.macs:,}"}
+        table.add_row(*[Text(figures.get(c, "")) for c in columns], style="bold")
     return table
 
 
-def claims_table(audit: SpecAudit) -> Table:
-    table = Table(title="claims", show_lines=True)
-    for col in ("claim", "kind", "target", "claimed", "measured", "verdict", "why"):
-        table.add_column(col, overflow="fold")
-    for c in audit.claims:
-        why = c.diagnosis or c.detail
-        if c.readings:
-            why = "; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings) + f"\n{why}"
-        claim = terminal_text(c.id)
-        if c.quote:
-            claim.append("\n")
-            claim.append_text(terminal_text(f"“{c.quote}”", style="italic"))
-        table.add_row(claim, c.kind, c.target or "", figure_text(c.claimed), figure_text(c.measured),
-                      Text(c.verdict.value, style=VERDICT_STYLE[c.verdict]), why)
-    return table
+def layer_tables(audit: SpecAudit, width: int) -> RenderableType:
+    """One table of every layer when it fits `width`; else its shapes and counts, then its windows."""
+    title = terminal_text(f"{audit.spec.id}: {audit.spec.doc.title}")
+    whole = fit(_layer_table(audit, _SHAPE_COLUMNS + _WINDOW_COLUMNS[1:], title), width)
+    if whole is not None:
+        return whole
+    return Group(first_fitting(width, lambda: _layer_table(audit, _SHAPE_COLUMNS, title),
+                               lambda: _layer_table(audit, ("layer", "output (HxWxC)", "params", "MACs"), title)),
+                 first_fitting(width, lambda: _layer_table(audit, _WINDOW_COLUMNS, "windows (receptive field and "
+                                                           "effective stride along the height axis)", total=False)))
 
 
 def notes(audit: SpecAudit) -> Text:
@@ -100,11 +158,68 @@ def notes(audit: SpecAudit) -> Text:
     text.append(f"non-trainable (BatchNorm statistics): {t.non_trainable_params:,} · neurons: {t.neurons:,} · "
                 f"connections: {t.connections:,} · activations: {human(t.activation_bytes)}B per sample (fp32)\n")
     if audit.analysis.incomplete:
-        text.append("MAC total incomplete, not counted: " + "; ".join(audit.analysis.incomplete) + "\n", style="yellow")
+        text.append(terminal_text("MAC total incomplete, not counted: " + "; ".join(audit.analysis.incomplete), "yellow"))
+        text.append("\n")
     for d in audit.analysis.disagreements:
-        text.append(f"counters disagree: {d}\n", style="bold red")
+        text.append(terminal_text(f"counters disagree: {d}", "bold red"))
+        text.append("\n")
     return text
 
 
-def inspect_view(audit: SpecAudit) -> Group:
-    return Group(layer_table(audit), notes(audit), claims_table(audit))
+def _claim_cells(c: ClaimResult) -> dict[str, Text]:
+    why = Text("\n").join([terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings else []
+                          + [terminal_text(c.diagnosis or c.detail)])
+    return {"claim": terminal_text(c.id), "quote": terminal_text(f"“{c.quote}”", "italic") if c.quote else Text(""),
+            "kind": Text(c.kind), "target": terminal_text(c.target or ""),
+            "claimed": terminal_text(figure_text(c.claimed)), "measured": terminal_text(figure_text(c.measured)),
+            "verdict": _verdict(c.verdict), "why": why}
+
+
+def claims_table(audit: SpecAudit) -> Table:
+    table = Table(title="claims", show_lines=True)
+    for col in ("claim", "kind", "target", "claimed", "measured", "verdict", "why"):
+        table.add_column(col, no_wrap=col in ("claimed", "measured"), overflow="fold" if col in ("claim", "why") else "ellipsis")
+    for c in audit.claims:
+        cells = _claim_cells(c)
+        claim = Text("\n").join([cells["claim"], cells["quote"]]) if c.quote else cells["claim"]
+        table.add_row(claim, *[cells[k] for k in ("kind", "target", "claimed", "measured", "verdict", "why")])
+    return table
+
+
+def claims_blocks(audit: SpecAudit) -> Table:
+    """One block per claim, its figures stacked: for terminals too narrow for the claims table."""
+    table = Table(title="claims", show_header=False, show_lines=True)
+    table.add_column("", overflow="fold")
+    table.add_column("", overflow="fold")
+    for c in audit.claims:
+        cells = _claim_cells(c)
+        head = Text.assemble(cells["claim"], " ", cells["verdict"])
+        fields = ("quote", "kind", "target", "claimed", "measured", "why")
+        body = Text("\n").join([Text.assemble((f"{k}: ", "dim"), cells[k]) for k in fields if cells[k].plain])
+        table.add_row(head, body)
+    return table
+
+
+def inspect_view(audit: SpecAudit, width: int = 120) -> Group:
+    parts: list[Any] = [layer_tables(audit, width), notes(audit)]
+    if audit.claims:
+        parts.append(first_fitting(width, lambda: claims_table(audit), lambda: claims_blocks(audit)))
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------- check: the gate's findings
+
+
+def _figures(c: ClaimResult) -> str:
+    return f"claimed {figure_text(c.claimed)}, measured {figure_text(c.measured)}"
+
+
+def check_lines(outcome: CheckOutcome) -> list[str]:
+    """What the check found, one plain line each, every failure with its claimed and measured figures."""
+    if outcome.baseline is not None:
+        head = f"{len(outcome.changes)} change(s) against the baseline" if outcome.changes else "no change against the baseline"
+        return [head] + [plain(f"  {c.kind.value}: {c.message}" + (f" ({_figures(c.result)})" if c.result else ""))
+                         for c in outcome.changes]
+    failing = outcome.failing
+    head = f"{len(failing)} failing claim(s)" if failing else "every claim holds (or is ambiguous/unverifiable)"
+    return [head] + [plain(f"  {spec}/{c.id}: {_figures(c)}: {c.diagnosis or c.detail}") for spec, c in failing]

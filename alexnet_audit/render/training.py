@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
+
 from ..train.record import TrainingRecord
+from .safe import terminal_text
 
 
-def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) -> str:
-    """A few lines of rich markup: the verdict, its cause, each check and experiment."""
+def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) -> Text:
+    """A few lines: the verdict, its cause, each check and experiment; spec text shown literally."""
     style = "green" if record.verdict == "converges" else "bold red"
     s = record.schedule
-    lines = [f"[bold]{record.spec}[/]: [{style}]{record.verdict}[/] — {record.data.name}, {s.steps} steps "
-             f"({s.epochs:.2f} epochs, stopped by {s.stopped_by}), {s.images_per_s:,.0f} img/s on {record.settings.device}, "
-             f"{record.seconds:.1f} s in all"]
+    text = Text.assemble(terminal_text(record.spec, "bold"), ": ", (record.verdict, style))
+    text.append(terminal_text(f" — {record.data.name}, {s.steps} steps ({s.epochs:.2f} epochs, stopped by {s.stopped_by}), "
+                              f"{s.images_per_s:,.0f} img/s on {record.settings.device}, {record.seconds:.1f} s in all"))
+    lines = []
     if record.cause:
         lines.append(f"  likely cause: {record.cause}")
     lines += [f"  {'✓' if c.passed else '✗'} {c.name}: {c.detail}" for c in record.checks]
@@ -24,4 +28,6 @@ def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) ->
                      f"{e.relu_steps or f'not in {e.relu_steps_run}'} steps, {e.baseline} "
                      f"{e.baseline_steps or f'not in {e.baseline_steps_run}'} steps; {ratio}")
     lines.append(f"  wrote {json_path} and {png_path}")
-    return "\n".join(lines)
+    for line in lines:
+        text.append("\n").append(terminal_text(line))
+    return text

@@ -1,0 +1,110 @@
+"""The command line's plumbing: where output goes, one-line errors, plain help.
+
+cli.py's commands print through these; with cli.py these are the only functions that print.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+
+from .errors import AuditError
+from .render.safe import plain
+
+# Piped output: $COLUMNS when set, else this width; plain text either way (no colour, no escapes).
+PIPE_WIDTH = 120
+TRAINING_DIR = Path("reports/training")
+EXIT_INTERNAL = 3
+
+
+def out_console() -> Console:
+    """Standard output: the terminal's width, or $COLUMNS / PIPE_WIDTH when piped."""
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() and int(columns) >= 20 else PIPE_WIDTH,
+                   highlight=False, no_color=True, force_terminal=False)
+
+
+def say(text: str, *, to_err: bool = False) -> None:
+    """One line of plain text: never markup, control characters escaped."""
+    console = Console(stderr=True, highlight=False) if to_err else out_console()
+    console.print(plain(text), markup=False, highlight=False, soft_wrap=True, emoji=False)
+
+
+def fail(text: str) -> None:
+    say(f"error: {text}", to_err=True)
+
+
+def note(text: str) -> None:
+    say(text, to_err=True)
+
+
+class OneLineGroup(TyperGroup):
+    """Usage errors in one line (exit 2); any other exception in one line as ours (exit 3)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, standalone_mode: bool = True,
+             **kwargs: Any) -> Any:
+        try:  # one program name however it was started (the script, python -m, a test runner)
+            code = super().main(args, "alexnet-audit", *rest, standalone_mode=False, **kwargs)
+        except typer.TyperException as exc:  # typer's usage errors: unknown option, bad value, missing argument
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            fail(" ".join(exc.format_message().split()) + hint)
+            code = getattr(exc, "exit_code", 2)
+        except typer.Abort:
+            fail("aborted")
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise
+        except AuditError as exc:  # a user's mistake that no command caught: still one line
+            fail(str(exc))
+            raise typer.Exit(2) from None
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback on request
+            from .audit import internal_error
+
+            if ctx.params.get("debug"):
+                for line in traceback.format_exc().rstrip().splitlines():
+                    say(line, to_err=True)
+            fail(str(internal_error(exc)))
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+class PlainCommand(TyperCommand):
+    """Help that names each argument by its metavar (`SPEC...`), not by a Python type (`<list[Path]>`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        names = [(p.metavar or (p.name or "").upper()) + ("..." if p.nargs != 1 else "")
+                 for p in self.params if isinstance(p, TyperArgument)]
+        return ["[OPTIONS]", *names]
+
+
+def parse_input(value: Optional[str]) -> Optional[tuple[int, int, int]]:
+    """`3x227x227` (C x H x W) as a tuple."""
+    if value is None:
+        return None
+    parts = value.lower().replace("×", "x").split("x")
+    if len(parts) != 3 or not all(p.isdigit() and 0 < len(p) < 6 for p in parts):
+        raise typer.BadParameter(f"{value!r} is not CxHxW, e.g. 3x227x227")
+    c, h, w = (int(p) for p in parts)
+    return c, h, w

@@ -1,0 +1,68 @@
+"""Helpers every reader shares: sizes from evaluated values, unique layer names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import AuditError
+from .consts import Opaque
+from .reading import Reading
+
+# A class count the listing leaves to its caller (TF1's num_class argument, say): the ImageNet one.
+ASSUMED_CLASSES = 1000
+
+
+class Sizes:
+    """Turns evaluated arguments into spec sizes, naming what was assumed or cannot be read."""
+
+    def __init__(self, reading: Reading, file_line: Any) -> None:
+        self.reading = reading
+        self.file_line = file_line
+
+    def integer(self, value: Any, what: str, line: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            if isinstance(value, Opaque) and re.search(r"class", value.name, re.IGNORECASE):
+                note = f"{what} is {value.name}, which the listing leaves to its caller: {ASSUMED_CLASSES} assumed"
+                if note not in self.reading.assumed:
+                    self.reading.assumed.append(note)
+                return ASSUMED_CLASSES
+            shown = value.name if isinstance(value, Opaque) else repr(value)
+            raise AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
+                             f"give it with --set NAME=VALUE")
+        return int(value)
+
+    def pair(self, value: Any, what: str, line: int) -> int | list[int]:
+        if isinstance(value, (tuple, list)):
+            if len(value) != 2:
+                raise AuditError(f"line {self.file_line(line)}: {what} {list(value)} is not a pair")
+            h, w = (self.integer(v, what, line) for v in value)
+            return h if h == w else [h, w]
+        return self.integer(value, what, line)
+
+    def number(self, value: Any, what: str, line: int) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            shown = value.name if isinstance(value, Opaque) else repr(value)
+            raise AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
+                             f"give it with --set NAME=VALUE")
+        return float(value)
+
+
+class Namer:
+    """Unique spec names from the code's own names (a module called twice gets `pool`, `pool_2`)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def take(self, base: str, scope: tuple[str, ...] = ()) -> str:
+        base = clean_name(base)
+        name, n = base, 1
+        while ".".join(scope + (name,)) in self.used:
+            n += 1
+            name = f"{base}_{n}"
+        self.used.add(".".join(scope + (name,)))
+        return name
+
+
+def clean_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)[:60] or "layer"

@@ -1,0 +1,203 @@
+"""Values a listing's expressions evaluate to, without running them.
+
+Only what is written is evaluated: literals, arithmetic (`16 * 4 * 4`), names bound earlier
+(`num_classes` from a default or a call), containers, and the calls a reader recognises (a
+layer constructor becomes a `Template`). Everything else is `Opaque`: known to exist, value
+unknown. A name the listing never binds raises `Unknown` with `undefined=True`.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_INT = 10**15  # figures of real networks stay far below; a listing's 10**100 is not one
+MAX_POWER = 64
+
+
+class Unknown(Exception):
+    """An expression whose value cannot be read statically."""
+
+    def __init__(self, message: str, line: int, *, name: str | None = None, undefined: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.name = name
+        self.undefined = undefined
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value that exists in the listing but is not known statically (an argument, a data set)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A dotted name from an import (`torch.nn.Conv2d`), resolved through the listing's aliases."""
+
+    path: str
+
+    @property
+    def last(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A layer constructor call as written: the reader that made it knows how to apply it."""
+
+    ctor: str  # the class name (Conv2d, Dense, ...)
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+    line: int
+    code: str
+    name: str | None = None  # the attribute or variable it was bound to
+
+    def arg(self, index: int, key: str, default: Any = None) -> Any:
+        kw = dict(self.kwargs)
+        if key in kw:
+            return kw[key]
+        return self.args[index] if index < len(self.args) else default
+
+
+@dataclass
+class Container:
+    """nn.Sequential / keras Sequential: named or numbered children in order."""
+
+    ctor: str
+    items: list[tuple[str | None, Any]] = field(default_factory=list)
+    line: int = 0
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """`obj.name` awaiting its call (x.view, layers.append, model.add)."""
+
+    obj: Any
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class ClassRef:
+    """A class the listing defines (a sub-module such as a conv-bn-relu block)."""
+
+    node: ast.ClassDef
+
+
+@dataclass(frozen=True)
+class Function:
+    """A def in the listing: a method (owner set) or a module-level function."""
+
+    node: ast.FunctionDef
+    owner: Any = None
+
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod, ast.Div: operator.truediv,
+}
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+}
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def plain(value: Any) -> bool:
+    """A value arithmetic may use: numbers, strings, and tuples or lists of them."""
+    if isinstance(value, (tuple, list)):
+        return all(plain(v) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
+    if not (plain(left) and plain(right)):
+        raise Unknown("arithmetic on a value not known statically", line)
+    if isinstance(op, ast.Pow):
+        if not isinstance(right, int) or abs(right) > MAX_POWER:
+            raise Unknown("a power too large to evaluate", line)
+        result = left**right
+    elif type(op) in _BINOPS:
+        try:
+            result = _BINOPS[type(op)](left, right)
+        except (TypeError, ZeroDivisionError, ValueError):
+            raise Unknown("arithmetic that does not evaluate", line) from None
+        if isinstance(op, ast.Div) and isinstance(result, float) and result.is_integer() and isinstance(left, int):
+            result = int(result)
+    else:
+        raise Unknown("an operator this reader does not evaluate", line)
+    if isinstance(result, int) and abs(result) > MAX_INT:
+        raise Unknown("a number too large to be a layer size", line)
+    if isinstance(result, (tuple, list, str)) and len(result) > 4096:
+        raise Unknown("a sequence too long to evaluate", line)
+    return result
+
+
+def unary(op: ast.unaryop, value: Any, line: int) -> Any:
+    if isinstance(op, ast.Not):
+        return not truth(value, line)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) and not isinstance(op, ast.USub):
+        raise Unknown("a sign on a value not known statically", line)
+    return -value if isinstance(op, ast.USub) else (value if isinstance(op, ast.UAdd) else ~value)
+
+
+def truth(value: Any, line: int) -> bool:
+    if isinstance(value, Opaque):
+        raise Unknown(f"a condition on {value.name}, which is not known statically", line, name=value.name)
+    if isinstance(value, (Template, Container, Ref, Function)):
+        return True
+    return bool(value)
+
+
+def compare(ops: list[ast.cmpop], values: list[Any], line: int) -> bool:
+    for op, left, right in zip(ops, values, values[1:]):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not plain(right) or not plain(left):
+                raise Unknown("a membership test on values not known statically", line)
+            ok = (left in right) == isinstance(op, ast.In)
+        elif type(op) in _COMPARE:
+            if not (plain(left) and plain(right)):
+                raise Unknown("a comparison of values not known statically", line)
+            try:
+                ok = _COMPARE[type(op)](left, right)
+            except TypeError:
+                raise Unknown("a comparison that does not evaluate", line) from None
+        else:
+            raise Unknown("a comparison this reader does not evaluate", line)
+        if not ok:
+            return False
+    return True
+
+
+def builtin(name: str, args: list[Any], line: int) -> Any:
+    """The few builtins layer sizes are written with."""
+    if not all(plain(a) for a in args):
+        raise Unknown(f"{name}() of a value not known statically", line)
+    try:
+        if name == "range" and 1 <= len(args) <= 3 and all(isinstance(a, int) for a in args):
+            r = range(*args)
+            if len(r) > 4096:
+                raise Unknown("a range too long to unroll", line)
+            return list(r)
+        if name in ("int", "float", "abs", "round", "len", "min", "max", "list", "tuple", "str", "bool"):
+            fn = {"int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min, "max": max,
+                  "list": list, "tuple": tuple, "str": str, "bool": bool}[name]
+            return fn(*args)
+    except (TypeError, ValueError):
+        raise Unknown(f"{name}() that does not evaluate", line) from None
+    raise Unknown(f"{name}() is not evaluated statically", line)
+
+
+BUILTINS = {"range", "int", "float", "abs", "round", "len", "min", "max", "list", "tuple", "str", "bool",
+            "print", "super", "isinstance", "dict", "enumerate", "zip", "open", "object", "Exception",
+            "ValueError", "getattr", "setattr", "hasattr", "type", "sum", "map", "filter", "sorted", "reversed",
+            "True", "False", "None", "__name__", "__file__", "input", "iter", "next", "any", "all", "set",
+            "repr", "format", "vars", "id", "hash", "callable", "NotImplementedError", "RuntimeError",
+            "KeyError", "TypeError", "IndexError", "AssertionError", "OSError", "staticmethod", "classmethod",
+            "property", "exit", "quit", "__import__", "eval", "exec", "compile", "globals", "locals"}
