@@ -42,7 +42,7 @@ class Training(Frozen):
 
     dataset: Literal["imagenet", "cifar10", "cifar100", "mnist", "fashion-mnist", "flowers17", "flowers5", "none"]
     optimizer: Literal["adam", "sgd"] = "adam"
-    lr: float | None = Field(default=None, gt=0, le=10)  # None: the framework's default (Adam: 0.001)
+    lr: float | None = Field(default=None, gt=0)  # None: the framework's default (Adam: 0.001); finite (Frozen)
     momentum: float | None = Field(default=None, ge=0, lt=1)
     weight_decay: float = Field(default=0.0, ge=0, le=1)
     batch_size: Annotated[int, Field(ge=1, le=65536)] = 32

@@ -112,10 +112,12 @@ FLOAT_FIELDS = {"lr", "momentum", "weight_decay", "p", "tolerance", "target_erro
 
 def _bad(path: tuple[Any, ...], value: Any) -> bool:
     """Whether `value` is outside what the field at `path` accepts. A claim's counts have no
-    upper bound short of 10^30 (a source may write any figure), and a positive tiny float is a
-    fine learning rate or tolerance, so those are left out."""
+    upper bound short of 10^30 (a source may write any figure), a positive tiny float is a fine
+    tolerance, and any finite positive float a learning rate, so those are left out."""
     if isinstance(value, int) and not isinstance(value, bool) and path[0] == "claims" and abs(value) <= 10**30:
         return False
+    if path[-1] == "lr" and not isinstance(value, bool) and 0 < value < float("inf") and (isinstance(value, float) or value <= 10**30):
+        return False  # any finite positive rate is a rate (a huge one is how divergence is tested)
     return not (isinstance(value, float) and 0 < value < 1e-100 and path[-1] in FLOAT_FIELDS)
 
 

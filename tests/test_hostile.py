@@ -142,13 +142,17 @@ def test_hostile_text_never_injects_into_markdown_or_junit(case: tuple[Any, str,
     ET.fromstring(junit_xml(gate(run, None)))  # always parses
 
 
-def test_check_and_report_show_hostile_text_without_a_traceback(tmp_path: Path) -> None:
+def test_every_command_shows_hostile_text_without_a_traceback(tmp_path: Path) -> None:
     doc = with_value(("title",), "[red]t[/] [link=https://evil.example/]x[/link] [/] \x1b[2J\x07 ![i](https://evil.example/p.png)")
     doc["notes"] = "<script>alert(1)</script> [x](https://evil.example/)"
     doc["claims"][0]["where"] = "\x00\x0c]]>"
     spec = tmp_path / "hostile.yaml"
     spec.write_text(dump(doc), encoding="utf-8")
-    # compare and inspect show it on the terminal: the cli engineer's render/terminal.py and its tests.
+    for command in (["compare", str(spec)], ["inspect", str(spec)]):
+        code, out, err = _invoke(*command)
+        assert code == 0 and "Traceback" not in err  # the claims hold as in BASE: only the text changed
+        assert "\x1b" not in out and "\x07" not in out  # never sent to the terminal
+        assert command[0] == "compare" or "\\x1b" in out  # inspect shows the title, escaped
     junit, out = tmp_path / "j.xml", tmp_path / "report"
     code, _, _ = _invoke("check", str(spec), "--junit", str(junit), "--json", str(tmp_path / "c.json"))
     assert code == 0
@@ -184,7 +188,7 @@ def test_training_and_speedup_figures_are_read_at_load(claim: int, claimed: Any)
     _load_error(dump(with_value(("claims", claim, "claimed"), claimed)))
 
 
-@pytest.mark.parametrize("field, value", [("lr", float("inf")), ("lr", float("nan")), ("lr", -0.1), ("lr", 0), ("lr", 11),
+@pytest.mark.parametrize("field, value", [("lr", float("inf")), ("lr", float("nan")), ("lr", -0.1), ("lr", 0),
                                           ("momentum", 1.0), ("momentum", -0.1), ("weight_decay", float("nan")),
                                           ("weight_decay", 2.0)])
 def test_training_settings_are_finite_and_in_range(field: str, value: float) -> None:
