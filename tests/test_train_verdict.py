@@ -3,7 +3,6 @@ tiny networks on the built-in digits (8x8, so each run takes a second or two on 
 
 from __future__ import annotations
 
-
 import math
 import re
 
