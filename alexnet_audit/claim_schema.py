@@ -173,7 +173,18 @@ class ComputeClaim(_Numeric):
 
 
 class CountClaim(_Numeric):
+    """Neurons, or connections. A connection is one weight applied to one input; `bias: included`
+    reads connections by LeCun et al.'s (1998) convention, each bias one more connection of its
+    unit (a weight on a constant input) and every RBF unit's inputs counted."""
+
     kind: Literal["neurons", "connections"]
+    bias: Literal["included", "excluded"] = "excluded"
+
+    @model_validator(mode="after")
+    def _bias_only_for_connections(self) -> "CountClaim":
+        if self.kind == "neurons" and "bias" in self.model_fields_set:
+            raise ValueError("bias: only a connections claim counts biases (neurons are outputs)")
+        return self
 
 
 CountedKind = Literal["conv", "linear", "maxpool", "avgpool", "pool", "lrn", "batchnorm", "dropout", "weighted"]

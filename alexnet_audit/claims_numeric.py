@@ -135,6 +135,13 @@ def judge_compute(claim: ComputeClaim, ctx: Context, _: list[ClaimResult]) -> Cl
 
 
 def judge_count(claim: CountClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
+    if claim.kind == "connections" and claim.bias == "included":
+        found = judge_number(claim, ctx, "connections_with_bias")
+        default = figure(ctx.reading.rows, ctx.reading.spec.stages, claim.target, "connections")
+        assert isinstance(default, int)
+        return replace(found, detail=found.detail.replace("connections with bias:", "connections, each bias counted as one "
+                       "more connection and every RBF unit's inputs (LeCun et al. 1998's convention, `bias: included`):", 1)
+                       + f"; this tool's default count (weight-input pairs, no bias) is {default:,}")
     return judge_number(claim, ctx, claim.kind)
 
 

@@ -213,17 +213,6 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     ]
 
 
-def lecun_connections(rows: Sequence[Row], spec: Spec, target: str | None) -> int:
-    """Every weight-input pair, a bias being a weight on a constant input, RBF units' centres included."""
-    total = 0
-    for r in select(rows, spec.stages, target):
-        if r.kind in ("conv", "linear", "subsample"):
-            total += r.macs + (math.prod(r.output_shape) if r.bias_params or r.kind == "subsample" else 0)
-        elif r.kind == "rbf":
-            total += math.prod(r.input_shape) * math.prod(r.output_shape)
-    return total
-
-
 # ---------------------------------------------------------------- the numeric pipeline
 
 
@@ -259,11 +248,14 @@ def numeric_diagnoses(
         reading_gives("macs_as_flops", "the figure is MACs quoted as FLOPs: the MAC count", figure(rows, spec.stages, target, "macs"))
     if quantity == "macs":
         reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"))
-    if quantity in ("params", "macs", "flops", "neurons", "connections") and measured % 2 == 0:
+    if quantity in ("params", "macs", "flops", "neurons", "connections", "connections_with_bias") and measured % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", measured // 2)
     if quantity == "connections":
         reading_gives("bias_connections", "counting each bias as one more connection (and every RBF unit's inputs), as "
-                      "LeCun et al. (1998) do", lecun_connections(rows, spec, target))
+                      "LeCun et al. (1998) do", figure(rows, spec.stages, target, "connections_with_bias"))
+    if quantity == "connections_with_bias":
+        reading_gives("bias_left_out", "counting weight-input pairs only (no bias, no RBF inputs), this tool's default,",
+                      figure(rows, spec.stages, target, "connections"))
     if quantity in ("macs", "flops", "connections"):
         scale = 2 if quantity == "flops" else 1
         for label, value in peer_mac_figures(rows, spec, target):

@@ -11,7 +11,8 @@ from .analysis import Analysis
 from .build import PlannedLayer
 from .layers import Shape
 
-Quantity = Literal["shape", "params", "params_no_bias", "params_with_stats", "macs", "flops", "neurons", "connections"]
+Quantity = Literal["shape", "params", "params_no_bias", "params_with_stats", "macs", "flops", "neurons", "connections",
+                   "connections_with_bias"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ def figure(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str 
         return 2 * sum(r.macs for r in chosen)
     if quantity == "connections":
         return sum(r.macs for r in weighted)
+    if quantity == "connections_with_bias":
+        # LeCun et al. (1998): a bias is a weight on a constant input, one more connection of each
+        # unit (a subsampling map's too); an RBF unit is connected to each of its inputs.
+        return (sum(r.macs + (math.prod(r.output_shape) if r.bias_params or r.kind == "subsample" else 0) for r in weighted)
+                + sum(math.prod(r.input_shape) * math.prod(r.output_shape) for r in chosen if r.kind == "rbf"))
     if quantity == "neurons":
         return sum(math.prod(r.output_shape) for r in weighted) if weighted else math.prod(chosen[-1].output_shape)
     raise ValueError(quantity)

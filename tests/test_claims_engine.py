@@ -205,3 +205,29 @@ def test_arithmetic_parser() -> None:
     for bad in ("__import__('os')", "2^1000000", "1/0", "(1", "1 +", "9" * 500):
         with pytest.raises(ArithError):
             evaluate(bad)
+
+
+def test_connections_by_the_bias_included_convention(write_spec: Callable[..., Path]) -> None:
+    # conv1: 28*28*6 units, each 5*5*3 = 75 weights and one bias: 28*28*6*(75+1) = 357,504 by
+    # LeCun et al.'s convention; 28*28*6*75 = 352,800 weight-input pairs (the default count)
+    results = judge(write_spec, f"""  - {{id: lecun, kind: connections, target: conv1, claimed: {28 * 28 * 6 * 76}, bias: included, where: x}}
+  - {{id: pairs, kind: connections, target: conv1, claimed: {28 * 28 * 6 * 75}, where: x}}
+  - {{id: pairs-as-lecun, kind: connections, target: conv1, claimed: {28 * 28 * 6 * 75}, bias: included, where: x}}
+  - {{id: lecun-as-pairs, kind: connections, target: conv1, claimed: {28 * 28 * 6 * 76}, where: x}}
+""")
+    assert (results["lecun"].verdict, results["lecun"].measured) == (Verdict.HOLDS, 357_504)
+    assert "default count (weight-input pairs, no bias) is 352,800" in results["lecun"].detail
+    assert (results["pairs"].verdict, results["pairs"].measured) == (Verdict.HOLDS, 352_800)
+    # each convention's figure claimed under the other fails, and the diagnosis names the other convention
+    wrong = results["pairs-as-lecun"]
+    assert (wrong.verdict, wrong.measured, wrong.diagnoses[0].code) == (Verdict.FAILS, 357_504, "bias_left_out")
+    assert "gives 352,800" in wrong.diagnoses[0].message
+    wrong = results["lecun-as-pairs"]
+    assert (wrong.verdict, wrong.measured, wrong.diagnoses[0].code) == (Verdict.FAILS, 352_800, "bias_connections")
+    assert "gives 357,504" in wrong.diagnoses[0].message
+
+
+def test_a_neurons_claim_has_no_bias_convention(write_spec: Callable[..., Path]) -> None:
+    path = write_spec(spec_text(LENET, claims="  - {id: n, kind: neurons, claimed: 10, bias: included, where: x}\n"))
+    run = audit_paths([path])
+    assert run.broken and "only a connections claim counts biases" in str(run.broken[0])

@@ -151,12 +151,6 @@ FAILING: dict[tuple[str, str], tuple[Any, str]] = {
     ("torchvision-resnet18", "gflops"): (2 * 1_819_065_856, "peer_convention"),
     ("torchvision-googlenet", "gflops"): (2 * 1_504_878_688, "macs_as_flops"),
     ("torchvision-squeezenet", "gflops"): (2 * 819_093_576, "macs_as_flops"),
-    # LeCun et al. (1998) count each bias as one more connection; the tool counts weight-input pairs.
-    ("paper-lenet5-1998", "c1-connections"): (28 * 28 * 6 * 5 * 5, "bias_connections"),
-    ("paper-lenet5-1998", "s2-connections"): (14 * 14 * 6 * 2 * 2, "bias_connections"),
-    ("paper-lenet5-1998", "c3-connections"): (10 * 10 * 60 * 5 * 5, "bias_connections"),  # 60 table entries
-    ("paper-lenet5-1998", "s4-connections"): (5 * 5 * 16 * 2 * 2, "bias_connections"),
-    ("paper-lenet5-1998", "connections"): (117_600 + 4_704 + 150_000 + 1_600 + 120 * 400 + 84 * 120, "bias_connections"),
 }
 
 
@@ -173,6 +167,28 @@ def test_failing_claim_figure_and_first_diagnosis(spec_id: str, claim_id: str, s
     assert claim.verdict.value == "fails"
     assert true_figure(claim.measured) if callable(true_figure) else claim.measured == true_figure
     assert (claim.diagnoses[0].code if claim.diagnoses else None) == first
+
+
+# LeCun et al. (1998) count each bias as one more connection, and the RBF units' inputs; the spec
+# states that convention (bias: included), so the paper's figures hold by their own definition.
+LENET1998_CONNECTIONS = {
+    "c1-connections": 28 * 28 * 6 * (5 * 5 + 1),  # 122,304
+    "s2-connections": 14 * 14 * 6 * (2 * 2 + 1),  # 5,880
+    "c3-connections": 10 * 10 * (60 * 5 * 5 + 16),  # 151,600: 60 table entries, 16 biases
+    "s4-connections": 5 * 5 * 16 * (2 * 2 + 1),  # 2,000
+    # + C5 120 * (400 + 1), F6 84 * (120 + 1), the RBF layer 10 * 84
+    "connections": 122_304 + 5_880 + 151_600 + 2_000 + 120 * 401 + 84 * 121 + 10 * 84,  # 340,908
+}
+
+
+def test_the_1998_connections_hold_by_the_papers_convention(shipped_run: AuditRun) -> None:
+    audit = next(a for a in shipped_run.audits if a.spec.id == "paper-lenet5-1998")
+    by_id = {c.id: c for c in audit.claims}
+    assert LENET1998_CONNECTIONS["connections"] == 340_908
+    for cid, figure in LENET1998_CONNECTIONS.items():
+        assert (by_id[cid].verdict.value, by_id[cid].measured) == ("holds", figure), cid
+    # the default count beside it: 117,600 + 4,704 + 150,000 + 1,600 + 48,000 + 10,080
+    assert "default count (weight-input pairs, no bias) is 331,984" in by_id["connections"].detail
 
 
 def test_the_dropped_digit_story(shipped_run: AuditRun) -> None:
@@ -210,13 +226,13 @@ def test_the_same_figure_of_the_same_quantity_gets_the_same_verdict_everywhere(s
     paper's 650,000 neurons and the posts' 65万 read alike."""
     from alexnet_audit.arith import parse_figure
 
-    seen: dict[tuple[str, int, int, Any], set[str]] = {}
+    seen: dict[tuple[Any, ...], set[str]] = {}
     for audit in shipped_run.audits:
         t = audit.analysis.totals
         for claim, c in zip(audit.spec.doc.claims, audit.claims):
             if c.kind in ("params", "neurons", "connections", "macs", "flops") and c.target is None and not c.readings \
                     and getattr(claim, "against", None) is None:
-                key = (c.kind, t.trainable_params, t.neurons, parse_figure(str(claim.claimed)).value)
+                key = (c.kind, getattr(claim, "bias", None), t.trainable_params, t.neurons, parse_figure(str(claim.claimed)).value)
                 seen.setdefault(key, set()).add(c.verdict.value)
             elif c.kind == "neurons" and c.readings:
                 key = ("neurons-with-readings", t.trainable_params, t.neurons, parse_figure(str(claim.claimed)).value)
