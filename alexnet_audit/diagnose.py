@@ -193,24 +193,41 @@ def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Varian
 # ---------------------------------------------------------------- peers' counting conventions
 
 
-def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> list[tuple[str, int]]:
-    """What other tools report for the same layers, each by its own documented convention."""
+_POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "global_maxpool")
+
+
+def peer_conventions(rows: Sequence[Row], spec: Spec, target: str | None) -> list[tuple[str, int, int]]:
+    """What other tools report for the same layers, each by its own documented convention, with
+    its departures from this tool's: how many of the counted parts (conv/linear MACs, bias adds,
+    activations, pooling, BatchNorm, the rest) it counts otherwise on this network."""
     chosen = [r for r in rows if target is None or r.name in spec.stages.get(target, (target,))]
     weighted = [r for r in chosen if r.kind in ("conv", "linear")]
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
     relu = sum(math.prod(r.output_shape) for r in chosen if r.kind in ("relu", "leaky_relu", "relu6", "elu", "gelu"))
-    pools = sum(math.prod(r.input_shape) for r in chosen
-                if r.kind in ("maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "global_maxpool"))
+    pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in _POOLS)
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
+    own_pools = sum(r.macs for r in chosen if r.kind in _POOLS)
+    rest = sum(r.macs for r in chosen) - core - bn - own_pools  # what only this tool has a rule for (subsampling)
+    own = {"core": core, "bias": 0, "activations": 0, "pools": own_pools, "batchnorm": bn, "rest": rest}
+
+    def departures(**parts: int) -> int:
+        return sum(1 for k, v in own.items() if parts.get(k, 0) != v)
+
     return [
         ("torchinfo's Mult-Adds (conv/linear MACs plus one add per bias output; BatchNorm as its 2 x C parameters)",
-         core + bias_adds + bn_params),
-        ("ptflops's MACs (adds bias, one op per ReLU output and per pooled input element)", core + bias_adds + relu + pools + bn),
-        ("FlopCounterMode/calflops FLOPs (2 x conv and linear MACs)", 2 * core),
-        ("fvcore's count without BatchNorm and pooling (conv and linear MACs only)", core),
+         core + bias_adds + bn_params, departures(core=core, bias=bias_adds, batchnorm=bn_params)),
+        ("ptflops's MACs (adds bias, one op per ReLU output and per pooled input element)", core + bias_adds + relu + pools + bn,
+         departures(core=core, bias=bias_adds, activations=relu, pools=pools, batchnorm=bn)),
+        ("FlopCounterMode/calflops FLOPs (2 x conv and linear MACs)", 2 * core, departures(core=core)),
+        ("fvcore's count without BatchNorm and pooling (conv and linear MACs only)", core, departures(core=core)),
     ]
+
+
+def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> list[tuple[str, int]]:
+    """What other tools report for the same layers, each by its own documented convention."""
+    return [(label, value) for label, value, _ in peer_conventions(rows, spec, target)]
 
 
 # ---------------------------------------------------------------- the numeric pipeline
@@ -233,36 +250,45 @@ def numeric_diagnoses(
     tried: list[tuple[str, int]] = []
     spec, rows = reading.spec, reading.rows
 
-    def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
+    # A counting convention's reading records how far it departs from this tool's convention: when
+    # several reproduce the figure, the one with the fewest departures is the likelier story (a MAC
+    # count labelled FLOPs before a peer tool's count that also leaves out BatchNorm).
+    departures: dict[int, int] = {}
+
+    def reading_gives(code: str, label: str, value: int | Shape | None, departs: int | None = None) -> None:
         if isinstance(value, int) and value != measured:
             tried.append((label, value))
             if matches(value):
+                if departs is not None:
+                    departures[len(out)] = departs
                 out.append(Diagnosis(code, f"{label} gives {value:,}"))
 
     if quantity in ("params", "params_no_bias"):
-        reading_gives("bias_left_out", "leaving out the bias terms", figure(rows, spec.stages, target, "params_no_bias"))
-        reading_gives("bias_counted", "counting the bias terms", figure(rows, spec.stages, target, "params"))
+        reading_gives("bias_left_out", "leaving out the bias terms", figure(rows, spec.stages, target, "params_no_bias"), 1)
+        reading_gives("bias_counted", "counting the bias terms", figure(rows, spec.stages, target, "params"), 1)
         reading_gives("keras_bn_statistics", "counting BatchNorm's running mean and variance as Keras's summary() does",
-                      figure(rows, spec.stages, target, "params_with_stats"))
+                      figure(rows, spec.stages, target, "params_with_stats"), 1)
     if quantity == "flops":
-        reading_gives("macs_as_flops", "the figure is MACs quoted as FLOPs: the MAC count", figure(rows, spec.stages, target, "macs"))
+        reading_gives("macs_as_flops", "the figure is MACs quoted as FLOPs: the MAC count", figure(rows, spec.stages, target, "macs"), 1)
     if quantity == "macs":
-        reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"))
+        reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"), 1)
     if quantity in ("params", "macs", "flops", "neurons", "connections", "connections_with_bias") and measured % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", measured // 2)
     if quantity == "connections":
         reading_gives("bias_connections", "counting each bias as one more connection (and every RBF unit's inputs), as "
-                      "LeCun et al. (1998) do", figure(rows, spec.stages, target, "connections_with_bias"))
+                      "LeCun et al. (1998) do", figure(rows, spec.stages, target, "connections_with_bias"), 1)
     if quantity == "connections_with_bias":
         reading_gives("bias_left_out", "counting weight-input pairs only (no bias, no RBF inputs), this tool's default,",
-                      figure(rows, spec.stages, target, "connections"))
+                      figure(rows, spec.stages, target, "connections"), 1)
     if quantity in ("macs", "flops", "connections"):
         scale = 2 if quantity == "flops" else 1
-        for label, value in peer_mac_figures(rows, spec, target):
+        for label, value, departs in peer_conventions(rows, spec, target):
+            # a peer's figure read in the other unit than it reports (its FLOPs as MACs, its MACs as
+            # FLOPs) departs once more
             reading_gives("peer_convention", f"{label}{' doubled to FLOPs' if scale == 2 and 'FLOPs' not in label else ''}",
-                          value * (scale if "FLOPs" not in label else 1))
+                          value * (scale if "FLOPs" not in label else 1), departs + (scale == 1 and "FLOPs" in label))
             if scale == 2 and "FLOPs" not in label:
-                reading_gives("peer_convention", f"{label}, quoted as FLOPs", value)
+                reading_gives("peer_convention", f"{label}, quoted as FLOPs", value, departs + 1)
     # One layer's padding shifts a rounded total by a little: only an exact figure can tell.
     readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(reading))]
     if not approximate:
@@ -289,7 +315,18 @@ def numeric_diagnoses(
         out.append(Diagnosis("digit_slip", slip))
     if not out:
         out.append(_unexplained(claimed, measured, tried))
-    return _dedupe(out)
+    return _dedupe(_fewest_departures_first(out, departures))
+
+
+def _fewest_departures_first(out: list[Diagnosis], departures: dict[int, int]) -> list[Diagnosis]:
+    """The counting-convention readings reordered among their own places, fewest departures from
+    this tool's convention first (ties keep their order); every other reading keeps its place."""
+    slots = sorted(departures)
+    ranked = sorted(slots, key=lambda i: departures[i])  # stable: ties keep their order
+    reordered = list(out)
+    for slot, i in zip(slots, ranked):
+        reordered[slot] = out[i]
+    return reordered
 
 
 def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:

@@ -169,6 +169,26 @@ def test_failing_claim_figure_and_first_diagnosis(spec_id: str, claim_id: str, s
     assert (claim.diagnoses[0].code if claim.diagnoses else None) == first
 
 
+# ResNet-18's conv and linear MACs by hand: the stem, layer1's four 3x3 convs at 56x56x64, then per
+# stage a strided 3x3 conv, three 3x3 convs and a 1x1 projection (each stage's work is the same), the fc
+RESNET18_CONV_LINEAR = (112 * 112 * 64 * 7 * 7 * 3 + 4 * 56 * 56 * 64 * 3 * 3 * 64
+                        + 3 * (28 * 28 * 128 * 3 * 3 * 64 + 3 * 28 * 28 * 128 * 3 * 3 * 128 + 28 * 28 * 128 * 64)
+                        + 512 * 1000)
+
+
+def test_resnet18_gflops_reads_first_as_its_conv_and_linear_macs(shipped_run: AuditRun) -> None:
+    """Two readings reproduce torchvision's "1.81 GFLOPS": its conv and linear MACs labelled FLOPs
+    (BatchNorm and pooling left out: two departures and the label), and torchinfo's Mult-Adds
+    (a bias add per fc output, BatchNorm as its parameters, no pooling: three and the label).
+    The fewest departures from the tool's convention come first."""
+    audit = next(a for a in shipped_run.audits if a.spec.id == "torchvision-resnet18")
+    claim = next(c for c in audit.claims if c.id == "gflops")
+    assert RESNET18_CONV_LINEAR == 1_814_073_344
+    assert claim.diagnoses[0].message == ("fvcore's count without BatchNorm and pooling (conv and linear MACs only), "
+                                          f"quoted as FLOPs gives {RESNET18_CONV_LINEAR:,}")
+    assert claim.diagnoses[1].message.startswith("torchinfo's Mult-Adds")
+
+
 # LeCun et al. (1998) count each bias as one more connection, and the RBF units' inputs; the spec
 # states that convention (bias: included), so the paper's figures hold by their own definition.
 LENET1998_CONNECTIONS = {
