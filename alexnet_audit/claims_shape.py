@@ -8,7 +8,7 @@ from fractions import Fraction
 from .arith import parse_figure
 from .claim_schema import InputClaim, PaddingClaim, ShapeClaim, SizeRuleClaim, WeightShapeClaim, shape_dims
 from .errors import AuditError
-from .diagnose import Diagnosis, shape_diagnoses, shape_slip, weight_shapes
+from .diagnose import Diagnosis, input_flattened, shape_diagnoses, shape_slip, weight_shapes
 from .layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, same_pads, shape_hwc
 from .verdicts import ClaimResult, Context, Verdict, result
 
@@ -58,8 +58,9 @@ def judge_shape(claim: ShapeClaim, ctx: Context, earlier: list[ClaimResult]) -> 
         ok = (len(measured) == 3 or claim.layout == "c") and tuple(dims) == tuple(part)
         detail = f"{claim.layout.upper()} of the output: claimed {'x'.join(map(str, dims))}, measured {'x'.join(map(str, part))}"
         slip = None if ok else shape_slip(tuple(dims), tuple(part))
+        flat = None if ok or len(dims) != 1 else input_flattened(ctx.reading.spec, dims[0], claim.target, "x".join(map(str, part)))
         return result(claim, "x".join(map(str, part)), Verdict.HOLDS if ok else Verdict.FAILS, detail,
-                      [Diagnosis("digit_slip", slip)] if slip else [])
+                      [d for d in (flat, Diagnosis("digit_slip", slip) if slip else None) if d])
     if len(measured) == 1:
         # A vector written as "4096x1": every other dimension must be 1.
         ok = sorted(dims)[-1] == measured[0] and all(d == 1 for d in sorted(dims)[:-1])

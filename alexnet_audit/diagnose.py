@@ -230,6 +230,17 @@ def peer_mac_figures(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     return [(label, value) for label, value, _ in peer_conventions(rows, spec, target)]
 
 
+def input_flattened(spec: Spec, size: int, target: str | None, measured: str) -> Diagnosis | None:
+    """A stated size that is the product of the network input's dimensions: the input flattened
+    (224x224x3 = 150,528), quoted for a layer that receives something else."""
+    c, h, w = spec.doc.input
+    if size != c * h * w:
+        return None
+    where = f"{target} gives {measured}" if target else f"the network gives {measured}"
+    return Diagnosis("input_flattened", f"{size:,} is the network's input flattened ({h}x{w}x{c} = {size:,}), "
+                     f"not the size at this point of the network: {where}")
+
+
 # ---------------------------------------------------------------- the numeric pipeline
 
 
@@ -274,6 +285,8 @@ def numeric_diagnoses(
         reading_gives("flops_as_macs", "the figure is FLOPs quoted as MACs: 2 x MACs", figure(rows, spec.stages, target, "flops"), 1)
     if quantity in ("params", "macs", "flops", "neurons", "connections", "connections_with_bias") and measured % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", measured // 2)
+    if quantity == "neurons" and claimed.denominator == 1 and (flat := input_flattened(spec, int(claimed), target, f"{measured:,}")):
+        out.append(flat)
     if quantity == "connections":
         reading_gives("bias_connections", "counting each bias as one more connection (and every RBF unit's inputs), as "
                       "LeCun et al. (1998) do", figure(rows, spec.stages, target, "connections_with_bias"), 1)
@@ -373,6 +386,8 @@ def shape_diagnoses(
         if isinstance(value, tuple) and value != measured and value == claimed:
             out.append(Diagnosis(code, f"{label} gives {shape_hwc(value)}"))
 
+    if len(claimed) == 1 and (flat := input_flattened(spec, claimed[0], target, shape_hwc(measured))):
+        out.append(flat)
     if len(measured) == 3 and measured[0] % 2 == 0:
         reading_gives("half_channels", "one GPU's share (half the channels of the two-GPU net)", (measured[0] // 2,) + measured[1:])
     for code, readings in (("input_size", input_size_readings(reading)), ("padding", padding_readings(reading, target))):

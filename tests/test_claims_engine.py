@@ -231,3 +231,17 @@ def test_a_neurons_claim_has_no_bias_convention(write_spec: Callable[..., Path])
     path = write_spec(spec_text(LENET, claims="  - {id: n, kind: neurons, claimed: 10, bias: included, where: x}\n"))
     run = audit_paths([path])
     assert run.broken and "only a connections claim counts biases" in str(run.broken[0])
+
+
+def test_a_size_that_is_the_input_flattened(write_spec: Callable[..., Path]) -> None:
+    # 3x32x32 input: 32*32*3 = 3,072 values; LeNet's flatten gives 5*5*16 = 400 and fc1 120 neurons
+    results = judge(write_spec, f"""  - {{id: flat, kind: output_shape, target: pool2, claimed: [{32 * 32 * 3}], layout: c, where: x}}
+  - {{id: vec, kind: output_shape, target: fc1, claimed: "{32 * 32 * 3}", where: x}}
+  - {{id: n, kind: neurons, target: fc1, claimed: {32 * 32 * 3}, where: x}}
+  - {{id: other, kind: neurons, target: fc1, claimed: {32 * 32 * 3 + 1}, where: x}}
+""")
+    for cid in ("flat", "vec", "n"):
+        r = results[cid]
+        assert r.verdict == Verdict.FAILS and r.diagnoses[0].code == "input_flattened", cid
+        assert "the network's input flattened (32x32x3 = 3,072)" in r.diagnoses[0].message, cid
+    assert "input_flattened" not in [d.code for d in results["other"].diagnoses]

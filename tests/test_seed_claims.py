@@ -19,7 +19,7 @@ from alexnet_audit.audit import AuditRun
 
 PER_SEED = {
     "000_7b2e40ebace9b455.txt": {"holds": 41, "fails": 9, "ambiguous": 3, "unverifiable": 0},
-    "001_064323bdb59b6484.txt": {"holds": 62, "fails": 32, "ambiguous": 1, "unverifiable": 2},
+    "001_064323bdb59b6484.txt": {"holds": 62, "fails": 33, "ambiguous": 1, "unverifiable": 2},
     "002_c1e88c9ea5899ef2.txt": {"holds": 67, "fails": 14, "ambiguous": 1, "unverifiable": 5},
     "003_d71b9f1d5dd3f21e.txt": {"holds": 32, "fails": 7, "ambiguous": 0, "unverifiable": 0},
     "004_c338b316e2a88ea6.txt": {"holds": 19, "fails": 5, "ambiguous": 0, "unverifiable": 0},
@@ -101,6 +101,9 @@ FAILING: dict[tuple[str, str], tuple[Any, str]] = {
     ("seed001-keras-code", "pool5-shape"): (hwc(K_SIDES["pool5"], 256), "code_vs_prose"),
     ("seed001-keras-code", "fc6-input"): (hwc(K_SIDES["pool5"], 256), "carried_forward"),
     ("seed001-keras-code", "fc8-neurons"): (1000, "other_layer"),
+    # Dense(4096, input_shape=(224*224*3,)) is not the first layer: Keras ignores input_shape, and
+    # flatten hands fc6 pool5's 1x1x256 = 256 features; 224*224*3 = 150,528 is the input flattened
+    ("seed001-keras-code", "fc6-input-features"): (str(K_SIDES["pool5"] ** 2 * 256), "input_flattened"),
     ("seed001-keras-code", "total-params"): (K_PARAMS, "code_vs_prose"),
     ("seed001-keras-code", "neurons"): (K_NEURONS, "unexplained"),
     ("seed001-keras-code", "fc-count"): (4, "code_vs_prose"),  # the code adds Dense(17) after fc8
@@ -209,6 +212,14 @@ def test_the_1998_connections_hold_by_the_papers_convention(shipped_run: AuditRu
         assert (by_id[cid].verdict.value, by_id[cid].measured) == ("holds", figure), cid
     # the default count beside it: 117,600 + 4,704 + 150,000 + 1,600 + 48,000 + 10,080
     assert "default count (weight-input pairs, no bias) is 331,984" in by_id["connections"].detail
+
+
+def test_the_keras_dense_input_shape_is_the_input_flattened(shipped_run: AuditRun) -> None:
+    audit = next(a for a in shipped_run.audits if a.spec.id == "seed001-keras-code")
+    claim = next(c for c in audit.claims if c.id == "fc6-input-features")
+    assert claim.claimed == [224 * 224 * 3] == [150_528]
+    assert claim.diagnoses[0].message == ("150,528 is the network's input flattened (224x224x3 = 150,528), not the size "
+                                          f"at this point of the network: flatten gives {1 * 1 * 256}")
 
 
 def test_the_dropped_digit_story(shipped_run: AuditRun) -> None:
