@@ -309,14 +309,49 @@ def _activation_after(kind: str) -> Callable[[Analysis, tuple[Block, ...]], Trai
     return trait
 
 
+def _merges_on_the_way(modules: tuple[ModuleInfo, ...], index: int) -> dict[str, int]:
+    """For each layer `modules[index]`'s output reaches before the next conv/linear layer, the
+    fewest merges (layers with several inputs: a residual add, a concatenation) on the way."""
+    inputs = [0] * len(modules)
+    for m in modules:
+        for j in m.feeds:
+            inputs[j] += 1
+    best: dict[int, int] = {}
+    frontier = [(0, j) for j in modules[index].feeds]
+    while frontier:  # 0-1 costs: a plain sort of the small frontier is enough
+        frontier.sort()
+        cost, j = frontier.pop(0)
+        if modules[j].category in WEIGHTED:
+            continue
+        cost += inputs[j] > 1
+        if j in best and best[j] <= cost:
+            continue
+        best[j] = cost
+        frontier.extend((cost, k) for k in modules[j].feeds)
+    return {modules[j].name: c for j, c in best.items()}
+
+
+def _main_path_blocks(a: Analysis, bs: tuple[Block, ...]) -> dict[str, list[Block]]:
+    """Each follower's own conv/linear layers: of all that reach it, those on its main data path,
+    the fewest merges away (ResNet's pool after the last block's residual branch, not after the
+    convs its identity shortcut carries forward); on a line, the one block it follows."""
+    index = {m.name: i for i, m in enumerate(a.modules)}
+    reach: dict[str, list[tuple[int, Block]]] = {}
+    for b in bs:
+        for name, merges in _merges_on_the_way(a.modules, index[b.name]).items():
+            reach.setdefault(name, []).append((merges, b))
+    return {name: [b for m, b in found if m == min(m for m, _ in found)] for name, found in reach.items()}
+
+
 def _grouped_by(categories: tuple[str, ...], label: Callable[[ModuleInfo], str]) -> Callable[[Analysis, tuple[Block, ...]], Trait]:
     """Where followers of these categories stand, grouped by how each reads ('LRN after conv 1, 2')."""
     def trait(a: Analysis, bs: tuple[Block, ...]) -> Trait:
         where: dict[str, list[Block]] = {}
         kinds: set[str] = set()
+        own = _main_path_blocks(a, bs)
         for b in bs:
             for m in b.followers:
-                if m.category in categories:
+                if m.category in categories and b in own.get(m.name, [b]):
                     kinds.add(m.category)
                     where.setdefault(label(m), [])
                     if b not in where[label(m)]:

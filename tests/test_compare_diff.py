@@ -141,3 +141,18 @@ def test_batchnorm_for_lrn_is_a_replacement_and_the_paper_keeps_itself(shipped_r
     console = Console(width=200, record=True)
     console.print(deviations_table([("lenet", paper_deviations(_analyse(text), paper))]))
     assert "replaces" in console.export_text()
+
+
+def test_resnet18_pooling_is_placed_on_the_main_data_path(shipped_run: AuditRun) -> None:
+    # ResNet-18's convs in order: 1 the stem; layer1 2-5; per later stage a 3x3, a 3x3, the 1x1
+    # downsample, a 3x3, a 3x3 (layer4: 16, 17, 18, 19, 20). The adaptive avg pool follows layer4.1's
+    # residual add: conv 20 ends that block's residual branch (one merge away); conv 17 and the
+    # downsample 18 reach it only through layer4.0's add and layer4.1's identity shortcut (two merges).
+    resnet = next(a.analysis for a in shipped_run.audits if a.spec.id == "torchvision-resnet18")
+    devs = {d.feature: d.spec for d in paper_deviations(resnet, _paper(shipped_run))}
+    assert devs["pooling"] == f"max 3x3/2 pad 1 after conv 1; adaptive avg pool after conv {1 + 4 + 3 * 5}"
+    # GoogLeNet's concatenations have no main path: a pool after one is placed after each branch's last conv
+    googlenet = next(a.analysis for a in shipped_run.audits if a.spec.id == "torchvision-googlenet")
+    pooling = {d.feature: d.spec for d in paper_deviations(googlenet, _paper(shipped_run))}["pooling"]
+    # 3 stem convs, then 6 per inception: inception5b's branches end at its convs 52, 54, 56, 57 = 3 + 6 * 9
+    assert pooling.endswith("adaptive avg pool after conv 52, 54, 56, 57") and 3 + 6 * 9 == 57
