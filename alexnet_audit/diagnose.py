@@ -472,15 +472,24 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
 
 
 def carry_forward(spec: Spec, start: str, start_shape: Shape, target: str) -> Shape | None:
-    """The shape `target` would output if `start` had output `start_shape`."""
-    names = [layer.name for layer in spec.layers]
-    first = names.index(spec.stages.get(start, (start,))[-1]) + 1
-    last = names.index(spec.stages.get(target, (target,))[-1])
-    if first > last:
+    """The shape `target` would output if `start` had output `start_shape`: along the data path
+    (each layer's inputs), so a layer on another branch is never fed the earlier figure; None when
+    `start` does not feed `target` through single-input layers (a merge needs every branch)."""
+    by_name = {layer.name: layer for layer in spec.layers}
+    first, last = spec.stages.get(start, (start,))[-1], spec.stages.get(target, (target,))[-1]
+    chain = []
+    node = last
+    while node != first:
+        layer = by_name.get(node)
+        if layer is None or layer.is_merge or len(layer.inputs) != 1:
+            return None  # the network input, a merge, or no path from `start`
+        chain.append(layer)
+        node = layer.inputs[0]
+    if not chain:
         return None
     shape = start_shape
     try:
-        for layer in spec.layers[first: last + 1]:
+        for layer in reversed(chain):
             shape = layer.spec.out_shape(shape)
     except AuditError:
         return None

@@ -245,3 +245,25 @@ def test_a_size_that_is_the_input_flattened(write_spec: Callable[..., Path]) -> 
         assert r.verdict == Verdict.FAILS and r.diagnoses[0].code == "input_flattened", cid
         assert "the network's input flattened (32x32x3 = 3,072)" in r.diagnoses[0].message, cid
     assert "input_flattened" not in [d.code for d in results["other"].diagnoses]
+
+
+BRANCHES = """  - {kind: conv, name: a, out_channels: 8, kernel: 3, padding: 1}
+  - branches:
+      - [{kind: conv, name: left, out_channels: 4, kernel: 3}]
+      - [{kind: conv, name: right, out_channels: 4, kernel: 3}]
+    merge: concat
+  - {kind: flatten}
+  - {kind: linear, name: fc, out_features: 10}
+"""
+
+
+def test_an_error_is_carried_forward_along_the_data_path_only(write_spec: Callable[..., Path]) -> None:
+    # a keeps 16x16 (3x3, padding 1); left and right are parallel 3x3 convs: 16 - 3 + 1 = 14 each.
+    # left claimed 15x15x4 would give 15 - 3 + 1 = 13 after another 3x3 conv, but right never sees
+    # left's output: 13x13x4 claimed for right is no error carried forward.
+    results = judge(write_spec, """  - {id: left, kind: output_shape, target: left, claimed: 15x15x4, where: x}
+  - {id: right, kind: output_shape, target: right, claimed: 13x13x4, where: x}
+""", layers=BRANCHES, input="[3, 16, 16]")
+    assert results["left"].verdict == results["right"].verdict == Verdict.FAILS
+    assert (results["left"].measured, results["right"].measured) == ("14x14x4", "14x14x4")
+    assert "carried_forward" not in [d.code for d in results["right"].diagnoses]
