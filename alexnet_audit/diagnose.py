@@ -401,11 +401,17 @@ def shape_diagnoses(
             out.append(Diagnosis("code_vs_prose", f"{label} gives {shape_hwc(other)}, and {slip}"))
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1])
-    others = [(abs(last - i), i, r) for i, r in enumerate(reading.rows)
+    steps = _path_steps(spec, names[last])
+    others = [(0 if r.name in steps else 1, abs(steps[r.name]) if r.name in steps else abs(last - i), i, r)
+              for i, r in enumerate(reading.rows)
               if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,))]
     if others:
-        _, i, r = min(others, key=lambda t: (t[0], t[1]))
-        where = f"{abs(last - i)} layer{'s' if abs(last - i) > 1 else ''} {'before' if i < last else 'after'}"
+        _, _, i, r = min(others, key=lambda t: (t[0], t[1], t[2]))
+        if r.name in steps:
+            k = steps[r.name]
+            where = f"{abs(k)} layer{'s' if abs(k) > 1 else ''} {'before' if k < 0 else 'after'}"
+        else:
+            where = "on another branch"
         out.append(Diagnosis("other_layer", f"the shape belongs to another layer: {r.name}'s output ({where})"))
     for name, weights in weight_shapes(reading).items():
         if weights == tuple(claimed):
@@ -428,6 +434,26 @@ def shape_diagnoses(
         out.append(Diagnosis("unexplained", f"no reading tried reproduces {shape_hwc(claimed)} (input size, padding, one GPU's "
                              "half, the other reading, another layer, an earlier error carried forward, a digit slip)"))
     return _dedupe(out)
+
+
+def _path_steps(spec: Spec, name: str) -> dict[str, int]:
+    """How many layers along the data path each layer stands from `name`: negative upstream (it
+    feeds `name`), positive downstream; a layer on another branch is absent. On a line these are
+    the positions' differences."""
+    inputs = {layer.name: layer.inputs for layer in spec.layers}
+    fed: dict[str, list[str]] = {}
+    for layer in spec.layers:
+        for src in layer.inputs:
+            fed.setdefault(src, []).append(layer.name)
+    steps: dict[str, int] = {}
+    for sign, links in ((-1, inputs), (1, fed)):
+        frontier, k = [name], 0
+        while frontier:
+            k += 1
+            frontier = [n for f in frontier for n in links.get(f, ()) if n not in steps and n != name]
+            for n in frontier:
+                steps.setdefault(n, sign * k)
+    return steps
 
 
 def weight_shapes(reading: Reading) -> dict[str, tuple[int, ...]]:

@@ -267,3 +267,16 @@ def test_an_error_is_carried_forward_along_the_data_path_only(write_spec: Callab
     assert results["left"].verdict == results["right"].verdict == Verdict.FAILS
     assert (results["left"].measured, results["right"].measured) == ("14x14x4", "14x14x4")
     assert "carried_forward" not in [d.code for d in results["right"].diagnoses]
+
+
+def test_another_layers_shape_is_placed_along_the_data_path(write_spec: Callable[..., Path]) -> None:
+    # a: 8x16x16; left (3x3, 4 maps) 14x14x4 and right (3x3, 6 maps) 14x14x6 in parallel.
+    # "16x16x8" claimed for left is a's output, 1 layer before left on the data path (a feeds left);
+    # "14x14x6" claimed for left is right's output, which stands on another branch, not after left
+    layers = BRANCHES.replace("name: right, out_channels: 4", "name: right, out_channels: 6")
+    results = judge(write_spec, """  - {id: a-for-left, kind: output_shape, target: left, claimed: 16x16x8, where: x}
+  - {id: right-for-left, kind: output_shape, target: left, claimed: 14x14x6, where: x}
+""", layers=layers, input="[3, 16, 16]")
+    assert results["a-for-left"].diagnoses[0].message == "the shape belongs to another layer: a's output (1 layer before)"
+    other = next(d for d in results["right-for-left"].diagnoses if d.code == "other_layer")
+    assert other.message == "the shape belongs to another layer: right's output (on another branch)"
