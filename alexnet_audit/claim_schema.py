@@ -182,7 +182,7 @@ class CountClaim(_Numeric):
 
     @model_validator(mode="after")
     def _bias_only_for_connections(self) -> "CountClaim":
-        if self.kind == "neurons" and "bias" in self.model_fields_set:
+        if self.kind == "neurons" and self.bias == "included":
             raise ValueError("bias: only a connections claim counts biases (neurons are outputs)")
         return self
 
