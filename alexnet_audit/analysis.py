@@ -8,11 +8,16 @@ wrong number. Everything lands in frozen result objects that renderers format.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import sys
+import types
 import warnings
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from fvcore.nn import FlopCountAnalysis
@@ -223,6 +228,41 @@ def _fvcore(model: nn.Module, x: torch.Tensor) -> FlopCountAnalysis:
     return analysis
 
 
+@contextlib.contextmanager
+def _without_dynamo_import() -> Iterator[None]:
+    """Run FlopCounterMode on meta tensors without importing torch._dynamo (as slow as torch).
+
+    Functions inside torch (FlopCounterMode's `__torch_dispatch__`, the Python reference kernels
+    that meta tensors run) are wrapped in `torch._disable_dynamo`, which on its first call
+    imports torch._dynamo only to wrap the function in `torch._dynamo.disable` and caches the
+    result on it as `__dynamo_disable`. Nothing here runs under torch.compile, so the disabled
+    function is the function itself: for this pass only, `torch._dynamo` is a stand-in whose
+    `disable` returns the function unchanged. Afterwards the stand-in and every cached entry are
+    removed, so later code (a `train --compile` in the same process) gets the real wrapping.
+    No count changes: the same kernels run in the same order.
+    """
+    if "torch._dynamo" in sys.modules:  # already paid for: use it
+        yield
+        return
+    cached: list[Callable[..., Any]] = []
+
+    def disable(fn: Callable[..., Any], recursive: bool = True, wrapping: bool = True) -> Callable[..., Any]:
+        cached.append(fn)
+        return fn
+
+    stand_in = types.ModuleType("torch._dynamo", "stand-in used only while analysis counts on meta tensors")
+    stand_in.disable = disable  # type: ignore[attr-defined]
+    sys.modules["torch._dynamo"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch._dynamo") is stand_in:
+            del sys.modules["torch._dynamo"]
+        for fn in cached:
+            if getattr(fn, "__dynamo_disable", None) is fn:
+                delattr(fn, "__dynamo_disable")
+
+
 def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str, int], dict[str, Shape]]:
     """FlopCounterMode's FLOPs and the output shape of every node; runs on meta tensors."""
     shapes: dict[str, Shape] = {}
@@ -231,7 +271,7 @@ def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str,
         for name, module in model.named_layers()
     ]
     try:
-        with FlopCounterMode(display=False) as counter:
+        with _without_dynamo_import(), FlopCounterMode(display=False) as counter:
             model(x)
     finally:
         for hook in hooks:
