@@ -1,0 +1,45 @@
+"""A counting pass on meta tensors that does not import torch._dynamo."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+@contextlib.contextmanager
+def without_dynamo_import() -> Iterator[None]:
+    """Count on meta tensors without importing torch._dynamo (which takes as long as torch).
+
+    Functions inside torch (FlopCounterMode's `__torch_dispatch__`, the Python reference kernels
+    and decompositions that meta tensors run, under FlopCounterMode or in fvcore's trace) are
+    wrapped in `torch._disable_dynamo`, which on its first call imports torch._dynamo only to
+    wrap the function in `torch._dynamo.disable`, and caches the result on it as
+    `__dynamo_disable`. Nothing here runs under torch.compile, so the disabled
+    function is the function itself: for this pass only, `torch._dynamo` is a stand-in whose
+    `disable` returns the function unchanged. Afterwards the stand-in and every cached entry are
+    removed, so later code (a `train --compile` in the same process) gets the real wrapping.
+    No count changes: the same kernels run in the same order.
+    """
+    if "torch._dynamo" in sys.modules:  # already paid for: use it
+        yield
+        return
+    cached: list[Callable[..., Any]] = []
+
+    def disable(fn: Callable[..., Any], recursive: bool = True, wrapping: bool = True) -> Callable[..., Any]:
+        cached.append(fn)
+        return fn
+
+    stand_in = types.ModuleType("torch._dynamo", "stand-in used only while analysis counts on meta tensors")
+    stand_in.disable = disable  # type: ignore[attr-defined]
+    sys.modules["torch._dynamo"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch._dynamo") is stand_in:
+            del sys.modules["torch._dynamo"]
+        for fn in cached:
+            if getattr(fn, "__dynamo_disable", None) is fn:
+                delattr(fn, "__dynamo_disable")
