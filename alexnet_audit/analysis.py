@@ -245,7 +245,7 @@ def analyse(spec: Spec) -> Analysis:
     Counting needs no weights: shapes, parameters and FlopCounterMode's count come from the
     network on the meta device. fvcore traces each node on its own (TorchScript tracing cannot
     run convolutions on meta tensors): linear layers on meta, the others on the CPU with
-    zero-stride weights (fvcore_nodes.py); its count depends on shapes only.
+    its own weights only while it is traced (fvcore_nodes.py); its count depends on shapes only.
     """
     planned = plan(spec)
     model = build_meta(spec, planned).eval()
@@ -255,7 +255,7 @@ def analyse(spec: Spec) -> Analysis:
         feeds = consumers(spec.layers)
         modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
                         for (name, module), p in zip(model.named_layers(), planned))
-        # fvcore's count node by node, each fed zeros of the shapes the meta pass gave its inputs
+        # fvcore's count node by node, each fed tensors of the shapes the meta pass gave its inputs
         # (a node the meta pass gave no shape to fails its shape check below, and gets the plan's)
         given = {NETWORK_INPUT: tuple(spec.doc.input)} | {p.name: shapes.get(p.name, p.out_shape) for p in planned}
         with without_dynamo_import():  # meta linear layers run PyTorch's Python decompositions
