@@ -8,21 +8,20 @@ wrong number. Everything lands in frozen result objects that renderers format.
 
 from __future__ import annotations
 
-import logging
 import math
-import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 
 import torch
-from fvcore.nn import FlopCountAnalysis
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .build import PlannedLayer, SpecNet, build_meta, plan
+from .fvcore_nodes import fvcore_by_node
 from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
+from .no_dynamo import without_dynamo_import
 from .spec import Spec
 
 
@@ -211,18 +210,6 @@ def receptive_fields(planned: tuple[PlannedLayer, ...]) -> list[tuple[int, int]]
     return out
 
 
-def _fvcore(model: nn.Module, x: torch.Tensor) -> FlopCountAnalysis:
-    analysis = FlopCountAnalysis(model, x)
-    analysis.unsupported_ops_warnings(False)
-    analysis.uncalled_modules_warnings(False)
-    analysis.tracer_warnings("none")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logging.getLogger("fvcore").setLevel(logging.ERROR)
-        analysis.total()  # runs the trace once; later queries are cached
-    return analysis
-
-
 def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str, int], dict[str, Shape]]:
     """FlopCounterMode's FLOPs and the output shape of every node; runs on meta tensors."""
     shapes: dict[str, Shape] = {}
@@ -231,7 +218,7 @@ def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str,
         for name, module in model.named_layers()
     ]
     try:
-        with FlopCounterMode(display=False) as counter:
+        with without_dynamo_import(), FlopCounterMode(display=False) as counter:
             model(x)
     finally:
         for hook in hooks:
@@ -256,8 +243,9 @@ def analyse(spec: Spec) -> Analysis:
     """Measure `spec`. Raises AuditError for an impossible network (before allocating it).
 
     Counting needs no weights: shapes, parameters and FlopCounterMode's count come from the
-    network on the meta device. fvcore traces a real forward pass (TorchScript tracing cannot run
-    convolutions on meta tensors), on uninitialised storage: its count depends on shapes only.
+    network on the meta device. fvcore traces each node on its own (TorchScript tracing cannot
+    run convolutions on meta tensors): linear layers on meta, the others on the CPU with
+    its own weights only while it is traced (fvcore_nodes.py); its count depends on shapes only.
     """
     planned = plan(spec)
     model = build_meta(spec, planned).eval()
@@ -267,18 +255,21 @@ def analyse(spec: Spec) -> Analysis:
         feeds = consumers(spec.layers)
         modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
                         for (name, module), p in zip(model.named_layers(), planned))
-        model.to_empty(device="cpu")
-        fv = _fvcore(model, torch.zeros(1, *spec.doc.input))
-        by_module = fv.by_module()
+        # fvcore's count node by node, each fed tensors of the shapes the meta pass gave its inputs
+        # (a node the meta pass gave no shape to fails its shape check below, and gets the plan's)
+        given = {NETWORK_INPUT: tuple(spec.doc.input)} | {p.name: shapes.get(p.name, p.out_shape) for p in planned}
+        with without_dynamo_import():  # meta linear layers run PyTorch's Python decompositions
+            fv = dict(zip(model.names, fvcore_by_node(
+                [(module, tuple(given[n] for n in input_names(p.layer))) for (_, module), p in zip(model.named_layers(), planned)])))
 
     layers: list[LayerResult] = []
     incomplete: list[str] = []
     disagreements: list[str] = []
     for p, (rf, jump) in zip(planned, receptive_fields(planned)):
         trainable, stats, bias = params[p.name]
-        key = model.key(p.name)
-        macs = int(by_module.get(key, 0))
-        unsupported = fv.unsupported_ops(key) if p.layer.spec.mac_rule != EXCLUDED else Counter()
+        macs, unsupported = fv[p.name]
+        if p.layer.spec.mac_rule == EXCLUDED:
+            unsupported = Counter()
         uncounted = tuple(sorted(unsupported))
         if uncounted:
             incomplete.append(f"{p.name}: {', '.join(uncounted)}")

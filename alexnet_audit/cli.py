@@ -124,12 +124,14 @@ def inspect(
     """Show one spec in full: every layer, every claim with its verdict and diagnosis."""
     run = _audit([spec], training_dir, input_shape)
     for audit in run.audits:
-        from .render.tables import layers_frame
         from .render.terminal import inspect_view
 
         out = out_console()
         out.print(inspect_view(audit, out.width))
-        _tables(layers_frame(audit), csv_path, md_path)
+        if csv_path or md_path:  # pandas costs half a second to import: only when a table is written
+            from .render.tables import layers_frame
+
+            _tables(layers_frame(audit), csv_path, md_path)
     _finish(run, training_dir, json_path)
     raise typer.Exit(run.exit_code)
 

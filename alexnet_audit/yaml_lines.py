@@ -44,8 +44,34 @@ def _index_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, 
             _index_lines(item, path + (i,), lines, budget, depth + 1)
 
 
+def _parse_fast(text: str) -> tuple[Any, dict[tuple[Any, ...], int]] | None:
+    """The same parse with libyaml's C parser (about ten times faster than the pure-Python one;
+    the nodes, their lines and the constructed data are PyYAML's own), or None on any problem:
+    the pure-Python parser then says what is wrong, in its own words, as it always has."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    loader = None
+    try:
+        yaml.reader.Reader(text)  # the pure-Python reader's check for control characters
+        loader = yaml.CSafeLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        lines: dict[tuple[Any, ...], int] = {}
+        _index_lines(node, (), lines, [MAX_YAML_NODES], 0)
+        return loader.construct_document(node), lines
+    except Exception:  # noqa: BLE001 - every failure is reported by the pure-Python parse
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Safe YAML to plain data plus a line for every path; any YAML problem is an AuditError."""
+    fast = _parse_fast(text)
+    if fast is not None:
+        return fast
     loader: yaml.SafeLoader | None = None
     try:
         loader = yaml.SafeLoader(text)  # the reader refuses control characters here already
