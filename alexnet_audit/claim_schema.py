@@ -9,24 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from .arith import ArithError, Figure, parse_figure, parse_formula
-from .strict import refuse_stray_values
+from .strict import Frozen
 
 # A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,15}$")]
 Text = Annotated[str, Field(max_length=2000)]
 Number = Union[int, float, str]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_stray_values(cls, data: object) -> object:
-        return refuse_stray_values(cls, data)
 
 
 class Against(Frozen):

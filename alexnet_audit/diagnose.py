@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .build import plan
 from .errors import AuditError
-from .figures import Quantity, Row, figure, rows_from_plan, select
+from .figures import Quantity, Row, figure, rows_from_plan
 from .layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from .spec import Spec
 

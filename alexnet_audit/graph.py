@@ -14,9 +14,10 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Discriminator, Field, Tag
 
-from .claim_schema import Frozen
 from .errors import AuditError
-from .layers import EXCLUDED, LayerSpec, ParamCount, RFStep, Shape, shape_hwc
+from .layer_base import ShapeKeeping
+from .layers import EXCLUDED, LayerSpec, Shape, shape_hwc
+from .strict import Frozen
 
 LocalName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")]
 MAX_ITEMS = 512
@@ -84,7 +85,7 @@ for _model in (SequentialBlock, ParallelBlock, DenseBlock):
 
 
 @dataclass(frozen=True)
-class Merge:
+class Merge(ShapeKeeping):
     """Where branches meet: a node of its own with zero parameters, so it has a row in tables."""
 
     kind: Literal["concat", "add"]
@@ -104,18 +105,6 @@ class Merge:
         if self.kind == "add":
             return first
         return (sum(s[0] for s in shapes),) + first[1:]
-
-    def out_shape(self, shape: Shape) -> Shape:
-        return shape
-
-    def params(self, shape: Shape) -> ParamCount:
-        return ParamCount(0)
-
-    def macs(self, shape: Shape, out: Shape) -> int:
-        return 0
-
-    def rf_step(self, shape: Shape) -> RFStep:
-        return RFStep(1, 1)
 
 
 # ---------------------------------------------------------------- flattening

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from .strict import refuse_stray_values
+from .strict import Frozen
 
 
-class _Init(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_stray_values(cls, data: object) -> object:
-        return refuse_stray_values(cls, data)
+class _Init(Frozen):
+    """The base of every initialiser."""
 
 
 class TorchDefault(_Init):

@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from .errors import AuditError
-from .strict import refuse_stray_values
+from .strict import Frozen
 
 if TYPE_CHECKING:
     from torch import nn
@@ -120,18 +120,11 @@ def numel(shape: Shape) -> int:
     return math.prod(shape)
 
 
-class BaseLayer(BaseModel):
-    """What every kind answers; a kind overrides what differs from a shape-keeping, weightless layer."""
+class ShapeKeeping:
+    """The counts of a node that keeps its input's shape and holds no weights; layer kinds and
+    merge points override what differs."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,64}$")
     mac_rule: ClassVar[str] = EXCLUDED
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_stray_values(cls, data: object) -> object:
-        return refuse_stray_values(cls, data)
 
     def out_shape(self, shape: Shape) -> Shape:
         return shape
@@ -144,6 +137,12 @@ class BaseLayer(BaseModel):
 
     def rf_step(self, shape: Shape) -> RFStep:
         return RFStep(1, 1)
+
+
+class BaseLayer(ShapeKeeping, Frozen):
+    """What every kind answers; a kind overrides what differs from a shape-keeping, weightless layer."""
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,64}$")
 
     def module(self, shape: Shape) -> nn.Module:
         raise NotImplementedError

@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
 _UNIONS = (typing.Union, types.UnionType)
 MAX_INT = 10**30  # the formula evaluator's bound too (arith.MAX_MAGNITUDE)
@@ -95,3 +95,15 @@ def refuse_stray_values(model: type[BaseModel], data: Any) -> Any:
             where = ".".join([key, *map(str, path)])
             raise ValueError(f"{where}: an integer larger than 10^30 in magnitude, beyond any figure here")
     return data
+
+
+class Frozen(BaseModel):
+    """The base of every spec and record model: immutable, no unknown fields, no infinities or
+    NaN (a subclass may allow them), and the stray-value check above."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stray_values(cls, data: object) -> object:
+        return refuse_stray_values(cls, data)

@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from alexnet_audit import atomic
 from alexnet_audit.arith import ArithError, evaluate, parse_figure
-from alexnet_audit.atomic import LOCK_NAME, clean_leftovers, locked, write_all, write_atomic, write_set
+from alexnet_audit.atomic import LOCK_NAME, clean_leftovers, locked, write_all, write_atomic
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.baseline import gate, load_baseline
 from alexnet_audit.cli import app

@@ -17,9 +17,7 @@ def test_spec_layers_and_init_import_without_torch() -> None:
 
 # ---------------------------------------------------------------- helpers
 
-import math
 import warnings
-from typing import Any
 
 import pytest
 import torch

@@ -6,7 +6,6 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import pytest
 import torch
 from fvcore.nn import FlopCountAnalysis
 from torch import nn

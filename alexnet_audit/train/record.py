@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError
 
 from ..bounded_read import read_bounded
 from ..errors import AuditError
-from ..strict import refuse_stray_values
+from ..strict import Frozen
 
 # A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
 # integer or a 100 MB string never reaches the renderers (which format them).
@@ -26,13 +26,9 @@ Short = Annotated[str, Field(max_length=2000)]
 Dims = Annotated[list[Annotated[int, Field(ge=1, le=1 << 20)]], Field(max_length=4)]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_stray_values(cls, data: object) -> object:
-        return refuse_stray_values(cls, data)
+class _Record(Frozen):
+    # A diverged run's losses are NaN or infinite: they are kept, written as strings.
+    model_config = ConfigDict(allow_inf_nan=True, ser_json_inf_nan="strings")
 
 
 class DataInfo(_Record):
