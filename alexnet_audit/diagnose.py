@@ -194,6 +194,8 @@ def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Varian
 
 
 _POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "global_maxpool")
+# ptflops counts one op per output of these (it has no hook for hardswish, tanh or sigmoid).
+_PTFLOPS_ACTIVATIONS = ("relu", "leaky_relu", "relu6", "elu", "gelu")
 
 
 def peer_conventions(rows: Sequence[Row], spec: Spec, target: str | None) -> list[tuple[str, int, int]]:
@@ -204,7 +206,7 @@ def peer_conventions(rows: Sequence[Row], spec: Spec, target: str | None) -> lis
     weighted = [r for r in chosen if r.kind in ("conv", "linear")]
     core = sum(r.macs for r in weighted)
     bias_adds = sum(math.prod(r.output_shape) for r in weighted if r.bias_params)
-    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind in ("relu", "leaky_relu", "relu6", "elu", "gelu"))
+    relu = sum(math.prod(r.output_shape) for r in chosen if r.kind in _PTFLOPS_ACTIVATIONS)
     pools = sum(math.prod(r.input_shape) for r in chosen if r.kind in _POOLS)
     bn = sum(r.macs for r in chosen if r.kind == "batchnorm")
     bn_params = sum(r.params for r in chosen if r.kind == "batchnorm")  # torchinfo: weight and bias, once
