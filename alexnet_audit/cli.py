@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .audit import AuditRun
     from .baseline import CheckOutcome
     from .train.loop import Progress
+    from .train.run import TrainOptions
 
 app = typer.Typer(cls=OneLineGroup, add_completion=False, rich_markup_mode=None, invoke_without_command=True,
                   help="Audit written descriptions of classic CNNs.")
@@ -205,6 +206,8 @@ def train(
     max_memory: Optional[float] = typer.Option(None, "--max-memory", metavar="GIB", help="GiB a run may take "
                                                "(estimated before allocating; default 80% of the free memory of the "
                                                "device used)."),
+    nproc: int = typer.Option(1, "--nproc", min=1, metavar="N", help="Data-parallel processes (DDP; one per GPU "
+                              "on CUDA), as torchrun --nproc_per_node N; the batch size is per process."),
 ) -> None:
     """Train each spec's network as its source did and judge: converges or fails to converge.
     Exit 0: every spec converges; 1: some fail to converge; 2: bad input."""
@@ -225,6 +228,10 @@ def train(
     except AuditError as exc:
         fail(str(exc))
         raise typer.Exit(2) from None
+    from .train.launch import launched_by_torchrun
+
+    if nproc > 1 or launched_by_torchrun():
+        raise typer.Exit(_train_world(specs, options, nproc, out_dir))
     out, code = out_console(), 0
     for path in specs:
         spec_id = path.stem
@@ -255,6 +262,39 @@ def train(
         out.print(training_summary(record, json_path, png_path))
         code = max(code, 0 if record.verdict == "converges" else 1)
     raise typer.Exit(code)
+
+
+def _train_world(specs: List[Path], options: TrainOptions, nproc: int, out_dir: Path) -> int:
+    """Several processes train each spec together: launched here (--nproc), or by torchrun, which runs
+    this command in each of its processes; rank 0 alone writes and prints. No progress bars."""
+    from .atomic import locked, write_set
+    from .render.training import training_summary
+    from .train.launch import check_nproc, launch, train_world
+    from .train.plot import curves_png
+    from .train.record import record_json
+
+    try:
+        check_nproc(nproc, options)
+    except AuditError as exc:
+        fail(str(exc))
+        return 2
+    outcomes = launch(nproc, [str(p) for p in specs], options) if nproc > 1 else train_world([str(p) for p in specs], options)
+    if outcomes is None:  # another rank of torchrun's world
+        return 0
+    out, code = out_console(), 0
+    for outcome in outcomes:
+        if outcome.error is not None:
+            fail(outcome.error)
+            code = 2
+            continue
+        record = outcome.record
+        assert record is not None, "an outcome without an error has its record"
+        json_path, png_path = out_dir / f"{record.spec}.json", out_dir / f"{record.spec}.png"
+        with locked(out_dir, on_wait=note):
+            write_set({json_path: record_json(record).encode(), png_path: curves_png(record)})
+        out.print(training_summary(record, json_path, png_path))
+        code = max(code, 0 if record.verdict == "converges" else 1)
+    return code
 
 
 def _check_reports(out_dir: Path, files: dict[str, bytes]) -> None:

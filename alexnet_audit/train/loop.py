@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Literal
+from typing import Callable, Literal
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +19,7 @@ from torch import nn
 
 from ..errors import AuditError
 from .data import DeviceData
+from .distributed import World, device_of, distinct, per_rank_batch, read_back, shard_batches, wrap
 
 Loss = Literal["cross_entropy", "nll_of_softmax"]
 Optimizer = Literal["adam", "sgd"]
@@ -35,15 +36,18 @@ class Runtime:
     compile: bool
     graphs: bool  # replay each training step from a CUDA graph
     sync_every: int  # steps between reading the loss back to the host
+    world: World = World()  # the processes training together (train/distributed.py)
 
     @staticmethod
-    def pick(name: Literal["auto", "cuda", "cpu"]) -> "Runtime":
+    def pick(name: Literal["auto", "cuda", "cpu"], world: World = World()) -> "Runtime":
         cuda = torch.cuda.is_available()
         if name == "cuda" and not cuda:
             raise AuditError("--device cuda: no CUDA device is available here (use --device cpu or auto)")
         if name == "cpu" or not cuda:
-            return Runtime(torch.device("cpu"), bf16=False, channels_last=False, compile=False, graphs=False, sync_every=1)
-        return Runtime(torch.device("cuda"), bf16=True, channels_last=True, compile=False, graphs=True, sync_every=25)
+            return Runtime(torch.device("cpu"), bf16=False, channels_last=False, compile=False, graphs=False, sync_every=1,
+                           world=world)
+        return Runtime(device_of(world, torch.device("cuda")), bf16=True, channels_last=True, compile=False,
+                       graphs=world.size == 1, sync_every=25, world=world)
 
     def describe(self) -> str:
         if self.device.type == "cuda":
@@ -80,8 +84,9 @@ class LoopResult:
     losses: tuple[float, ...]  # one per step
     accuracies: tuple[float, ...]  # per batch, in training mode
     seconds: float
-    images_per_s: float  # after the first read-back: compilation and warm-up left out
+    images_per_s: float  # of all ranks together, after the first read-back: compilation and warm-up left out
     stopped_by: Stop
+    images_drawn: int | None = None  # distinct training images drawn by all ranks together; None: not counted
 
     @property
     def steps(self) -> int:
@@ -99,16 +104,6 @@ def make_optimizer(model: nn.Module, cfg: LoopConfig, rt: Runtime) -> torch.opti
     if cfg.optimizer == "adam":  # capturable: its step count stays on the GPU, as graph replay needs
         return torch.optim.Adam(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay, fused=fused, capturable=rt.graphs)
     return torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=fused)
-
-
-def batch_indices(n: int, batch: int, seed: int, device: torch.device) -> Iterator[torch.Tensor]:
-    """Shuffled epochs, drawn on the device; a short last batch is dropped so shapes stay fixed."""
-    g = torch.Generator(device=device).manual_seed(seed)
-    size = min(batch, n)
-    while True:
-        order = torch.randperm(n, generator=g, device=device)
-        for start in range(0, n - size + 1, size):
-            yield order[start:start + size]
 
 
 Step = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -180,39 +175,45 @@ def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed
 def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
                on_progress: Callable[[Progress], None] | None = None) -> LoopResult:
     """Train `model` (already on the device) in place; stop at `cfg.steps`, the budget, the target or a NaN."""
-    net = torch.compile(model, dynamic=False) if rt.compile else model
+    net = wrap(model, rt.world, rt.device)
+    net = torch.compile(net, dynamic=False) if rt.compile else net
+    batch = per_rank_batch(data.n, cfg.batch_size, rt.world)
     step_fn = eager_step(net, make_optimizer(model, cfg, rt), data, cfg, rt)
     if rt.graphs:
-        step_fn = GraphedStep(step_fn, min(cfg.batch_size, data.n), rt.device)
-    batches = batch_indices(data.n, cfg.batch_size, cfg.seed, rt.device)
+        step_fn = GraphedStep(step_fn, batch, rt.device)
+    batches = shard_batches(data.n, cfg.batch_size, cfg.seed, rt.device, rt.world)
+    drawn = torch.zeros(data.n, dtype=torch.bool, device=rt.device)
     loss_buf = torch.zeros(cfg.steps, device=rt.device)
     hit_buf = torch.zeros(cfg.steps, device=rt.device)
-    batch = min(cfg.batch_size, data.n)
     losses: list[float] = []
     accuracies: list[float] = []
     stopped: Stop = "steps"
     warm: tuple[int, float] | None = None
     model.train()
     with torch.random.fork_rng(devices=[rt.device] if rt.device.type == "cuda" else []):
-        torch.manual_seed(cfg.seed)  # dropout masks
+        torch.manual_seed(cfg.seed + rt.world.rank)  # dropout masks, independent across ranks
         start = time.perf_counter()
         for step in range(cfg.steps):
-            loss_buf[step], hit_buf[step] = step_fn(next(batches))
+            idx = next(batches)
+            drawn[idx] = True
+            loss_buf[step], hit_buf[step] = step_fn(idx)
             if (step + 1) % rt.sync_every and step + 1 < cfg.steps:
                 continue
-            losses += loss_buf[len(losses):step + 1].tolist()
-            accuracies += hit_buf[len(accuracies):step + 1].tolist()
-            elapsed = time.perf_counter() - start
+            new_losses, new_hits, elapsed = read_back(loss_buf[len(losses):step + 1], hit_buf[len(losses):step + 1],
+                                                      time.perf_counter() - start, rt.world)
+            losses += new_losses
+            accuracies += new_hits
             warm = warm or (step + 1, elapsed)
-            rate = ((step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed) * batch
+            steps_per_s = (step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed
+            rate = steps_per_s * batch * rt.world.size
             if on_progress:
                 window = accuracies[-cfg.window:]
                 on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate))
-            reason = _stop(losses, accuracies, cfg, elapsed, rt.sync_every * batch / rate)
+            reason = _stop(losses, accuracies, cfg, elapsed, rt.sync_every / steps_per_s)
             if reason:
                 stopped = reason
                 break
-    return LoopResult(tuple(losses), tuple(accuracies), elapsed, rate, stopped)
+    return LoopResult(tuple(losses), tuple(accuracies), elapsed, rate, stopped, distinct(drawn, rt.world))
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ class Settings(_Record):
     channels_last: bool
     compiled: bool
     batchnorm_recalibrated_on: Count  # training images; 0: no BatchNorm
+    # Processes that trained together (DDP); batch_size is per process, a step's global batch
+    # batch_size x world_size. Records from before DDP lack it: they ran alone.
+    world_size: Annotated[int, Field(ge=1, le=1 << 20)] = 1
 
 
 class Schedule(_Record):
@@ -65,7 +68,8 @@ class Schedule(_Record):
     epochs: Real  # steps x batch size / training images
     stopped_by: Literal["steps", "budget", "non-finite", "target"]
     seconds: Real
-    images_per_s: Real
+    images_per_s: Real  # of all processes together
+    images_drawn: Count | None = None  # distinct training images the run drew (all processes); None in older records
 
 
 class Metrics(_Record):

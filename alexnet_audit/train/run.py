@@ -24,6 +24,7 @@ from ..errors import AuditError
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
+from .distributed import World
 from .experiment import Race, race
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
@@ -151,22 +152,28 @@ class MainRun:
     calibrated: int  # training images BatchNorm was re-estimated on
     at_init: tuple[LayerProbe, ...]
     at_end: tuple[LayerProbe, ...]
-    rt: Runtime
+    rt: Runtime  # rank 0's alone, for what follows the run
+    world: World  # the processes that trained
 
 
 def _main_run(model: SpecNet, train: DeviceData, held: DeviceData, cfg: LoopConfig, rt: Runtime, defaults: Defaults,
-              evaluate_s: float, report: Callable[[Progress], None] | None) -> MainRun:
-    """The run itself, then its evaluation: as many held-out images as `evaluate_s` affords at its speed."""
+              evaluate_s: float, report: Callable[[Progress], None] | None) -> MainRun | None:
+    """The run itself, then its evaluation: as many held-out images as `evaluate_s` affords at its speed.
+    In a world of several, every rank trains and rank 0 alone evaluates; the others get None."""
     probe_x = train.batch(spread(train.n, PROBE_IMAGES, rt.device))[0]
     at_init = probe(model, probe_x)
-    rt = replace(rt, compile=rt.device.type == "cuda" and cfg.steps * cfg.batch_size >= COMPILE_MIN_IMAGES)
+    rt = replace(rt, compile=rt.device.type == "cuda" and cfg.steps * cfg.batch_size * rt.world.size >= COMPILE_MIN_IMAGES)
     result = train_loop(model, train, cfg, rt, report)
-    affordable = evaluate_s / 2 * FORWARD_SPEEDUP * result.images_per_s
+    if not rt.world.main:
+        return None
+    # Rank 0 evaluates alone, at one process's share of the world's speed.
+    affordable = evaluate_s / 2 * FORWARD_SPEEDUP * result.images_per_s / rt.world.size
+    world, rt = rt.world, replace(rt, world=World())
     calibrated = recalibrate_batchnorm(model, train, rt, _limit(affordable, defaults.calibration_images), cfg.batch_size)
     subset = spread(held.n, _limit(affordable, defaults.eval_images), rt.device)
     held_out = evaluate(model, held.subset(subset), rt, len(subset))
     chance = held.y[subset].bincount().max().item() / len(subset)
-    return MainRun(result, held_out, chance, calibrated, at_init, probe(model, probe_x), rt)
+    return MainRun(result, held_out, chance, calibrated, at_init, probe(model, probe_x), rt, world)
 
 
 def _memorise(model: SpecNet, train: DeviceData, cfg: LoopConfig, rt: Runtime,
@@ -186,15 +193,17 @@ def _experiment(found: Race, baseline: str, target: float, data: str) -> Experim
     )
 
 
-def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None) -> TrainingRecord:
+def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None,
+               world: World = World()) -> TrainingRecord | None:
+    """The spec's record; in a world of several processes (train/distributed.py), rank 0's, and None on the others."""
     began = time.perf_counter()
-    rt = Runtime.pick(options.device)
+    rt = Runtime.pick(options.device, world)
     defaults = CUDA if rt.device.type == "cuda" else CPU
     budget = options.budget_s if options.budget_s is not None else defaults.budget_s
     deadline = began + budget
     images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
     base, training = source_config(spec, options.seed)
-    per_epoch = steps_per_epoch(len(images.y_train), base.batch_size)
+    per_epoch = steps_per_epoch(len(images.y_train), base.batch_size * world.size)  # a step takes a batch per rank
     steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
     _check_memory(spec, options, images, base, steps, rt)
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
@@ -210,6 +219,9 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
 
     main = _main_run(build(), train, held, replace(base, steps=steps, budget_s=shares["train"] * budget), rt, defaults,
                      shares["evaluate"] * budget, report("train"))
+    if main is None:
+        return None
+    rt = replace(rt, world=World())  # rank 0 alone from here on
     # Memorisation takes what the run left of its share too, short of the experiments' share.
     left = max(shares["memorise"] * budget, deadline - shares["experiments"] * budget - time.perf_counter())
     memorised = _memorise(build(), train, replace(base, steps=defaults.memorise_steps, budget_s=left), rt, report("memorise"))
@@ -257,9 +269,10 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
                           batch_size=base.batch_size, loss=base.loss, from_source=spec.doc.training is not None,
                           where=training.where, seed=options.seed, device=rt.describe(),
                           precision="bf16 autocast" if rt.bf16 else "fp32", channels_last=rt.channels_last,
-                          compiled=rt.compile, batchnorm_recalibrated_on=main.calibrated),
+                          compiled=rt.compile, batchnorm_recalibrated_on=main.calibrated, world_size=main.world.size),
         schedule=Schedule(steps=result.steps, requested_steps=steps, epochs=result.steps / per_epoch,
-                          stopped_by=result.stopped_by, seconds=result.seconds, images_per_s=result.images_per_s),
+                          stopped_by=result.stopped_by, seconds=result.seconds, images_per_s=result.images_per_s,
+                          images_drawn=result.images_drawn),
         metrics=Metrics(train_accuracy=sum(last_epoch) / len(last_epoch), held_out_accuracy=held.accuracy,
                         held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
                         chance=main.chance),

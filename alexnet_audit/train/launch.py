@@ -1,0 +1,89 @@
+"""`train --nproc N`: N worker processes through PyTorch's elastic launcher, the machinery behind
+torchrun, each running `train_world`; and `train_world` itself, which is also what every process
+of a torchrun job runs (`torchrun --nproc_per_node N -m alexnet_audit train SPEC...`).
+
+Rank 0's outcomes come back to the caller, which alone prints and writes them; the other ranks
+return None. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from ..errors import AuditError
+from ..spec import load_spec
+from .distributed import World, process_group, threads_per_process
+from .loop import Runtime
+from .record import TrainingRecord
+from .run import CPU, CUDA, TrainOptions, train_spec
+
+MAX_NPROC = 1024
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One spec's result on rank 0: its record, or the one-line mistake that stopped it."""
+
+    path: str
+    spec_id: str
+    record: TrainingRecord | None
+    error: str | None
+
+
+def launched_by_torchrun() -> bool:
+    return World.from_env(os.environ).size > 1
+
+
+def check_nproc(nproc: int, options: TrainOptions) -> None:
+    """Refuse, before any process starts, a world that cannot be: the launcher would only fail later."""
+    if not 1 <= nproc <= MAX_NPROC:
+        raise AuditError(f"{nproc:,} is out of range: must be between 1 and {MAX_NPROC:,}", field="--nproc")
+    if nproc > 1 and launched_by_torchrun():
+        raise AuditError("torchrun has already started this process as one of a world; leave --nproc out", field="--nproc")
+    device = Runtime.pick(options.device).device
+    if device.type == "cuda" and nproc > torch.cuda.device_count():
+        raise AuditError(f"{nproc} processes, {torch.cuda.device_count()} CUDA devices: one process per GPU",
+                         field="--nproc")
+
+
+def train_world(paths: Sequence[str], options: TrainOptions) -> list[Outcome] | None:
+    """Train each spec with every process of the world that the environment describes."""
+    world = World.from_env(os.environ)
+    threads = threads_per_process(world, os.environ)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    rt = Runtime.pick(options.device, world)
+    budget = options.budget_s if options.budget_s is not None else (CUDA if rt.device.type == "cuda" else CPU).budget_s
+    with process_group(world, rt.device, budget):
+        outcomes = [_train_one(path, options, world) for path in paths]
+    return outcomes if world.main else None
+
+
+def _train_one(path: str, options: TrainOptions, world: World) -> Outcome:
+    # Every rank meets the same mistake (the same spec, data and options), so all skip the spec together.
+    spec_id = os.path.splitext(os.path.basename(path))[0]
+    try:
+        spec = load_spec(path)
+        spec_id = spec.id
+        record = train_spec(spec, options, world=world)
+    except AuditError as exc:
+        return Outcome(path, spec_id, None, str(exc.located(file=path)))
+    return Outcome(path, spec_id, record, None)
+
+
+def launch(nproc: int, paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
+    """Run `train_world` in `nproc` local processes, as `torchrun --standalone --nproc_per_node nproc` would."""
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch  # here: it loads the elastic agent
+
+    check_nproc(nproc, options)
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"alexnet-audit-{uuid.uuid4()}",
+                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, start_method="spawn")
+    results = elastic_launch(config, train_world)(list(paths), options)
+    outcomes = results[0]
+    assert outcomes is not None, "rank 0 returns its outcomes"
+    return outcomes
