@@ -2,8 +2,8 @@
 
 In order: the data on the device; the run itself with the spec's optimiser and settings,
 probed at initialisation and at the end; BatchNorm statistics re-estimated and held-out
-evaluation; the memorisation check (a fresh copy on one batch); the verdict; then one
-ReLU-vs-baseline race per speedup claim. The whole takes about the budget, shared out by
+evaluation; the memorisation check (a fresh copy on one batch); the verdict; then the speed-up
+experiments, ReLU against each baseline over seeds (experiment.py). The whole takes about the budget, shared out by
 PHASE_SHARES. Nothing prints: progress goes to the callback, tagged with its phase.
 """
 
@@ -19,13 +19,12 @@ import torch
 
 from .. import __version__
 from ..build import SpecNet, build_model
-from ..claim_schema import SpeedupClaim
 from ..errors import AuditError
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
 from .distributed import World
-from .experiment import Race, race
+from .experiment import experiment_seeds, run_experiments, speedup_claims
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
@@ -51,7 +50,6 @@ CUDA = Defaults(steps=1000, memorise_steps=1000, experiment_steps=3000, budget_s
                 calibration_images=4096)
 PROBE_IMAGES = 32
 MEMORISE_WINDOW = 3  # a batch counts as memorised once every image is right on this many steps running
-EXPERIMENT_WINDOW = 10
 # Shares of the budget, with and without speedup experiments to run. The run goes first and so
 # also pays for the device's start-up (CUDA context, cuDNN and cuBLAS handles).
 PHASE_SHARES = {"train": 0.5, "evaluate": 0.1, "memorise": 0.15, "experiments": 0.25}
@@ -131,14 +129,6 @@ def steps_per_epoch(images: int, batch: int) -> int:
     return max(1, images // batch)  # the loop drops a short last batch
 
 
-def _speedups(spec: Spec) -> list[tuple[str, float]]:
-    out: list[tuple[str, float]] = []
-    for claim in spec.doc.claims:
-        if isinstance(claim, SpeedupClaim) and (claim.baseline, claim.target_error) not in out:
-            out.append((claim.baseline, claim.target_error))
-    return out
-
-
 def _limit(affordable: float, cap: int) -> int:
     """Images to evaluate: what the evaluation's share of the budget affords, within [MIN_EVAL_IMAGES, cap]."""
     return max(MIN_EVAL_IMAGES, min(cap, int(affordable)))
@@ -184,15 +174,6 @@ def _memorise(model: SpecNet, train: DeviceData, cfg: LoopConfig, rt: Runtime,
     return train_loop(model, batch, replace(cfg, batch_size=batch.n, stop_error=0.0, window=MEMORISE_WINDOW), rt, report)
 
 
-def _experiment(found: Race, baseline: str, target: float, data: str) -> ExperimentRecord:
-    return ExperimentRecord(
-        baseline=baseline, target_error=target, data=data, window=EXPERIMENT_WINDOW,  # type: ignore[arg-type]
-        relu_steps=Race.reached(found.relu), baseline_steps=Race.reached(found.baseline),
-        relu_steps_run=found.relu.steps, baseline_steps_run=found.baseline.steps,
-        ratio=found.ratio, ratio_at_least=found.ratio_at_least,
-    )
-
-
 def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None,
                world: World = World()) -> TrainingRecord | None:
     """The spec's record; in a world of several processes (train/distributed.py), rank 0's, and None on the others."""
@@ -207,12 +188,12 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
     _check_memory(spec, options, images, base, steps, rt)
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
-    speedups = _speedups(spec)
+    speedups = speedup_claims(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
     memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
-    def build() -> SpecNet:
-        return build_model(spec, options.seed).to(rt.device, memory_format=memory_format)
+    def build(seed: int = options.seed) -> SpecNet:
+        return build_model(spec, seed).to(rt.device, memory_format=memory_format)
 
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
@@ -228,12 +209,8 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     evidence = Evidence(main.result.losses, main.result.stopped_by, main.held_out, main.chance, len(images.classes),
                         min(base.batch_size, train.n), memorised.steps if memorised.stopped_by == "target" else None,
                         memorised.steps, memorised.stopped_by, PROBE_IMAGES, main.at_init, main.at_end)
-    experiments = []
-    for i, (baseline, target) in enumerate(speedups):
-        each = max(deadline - time.perf_counter(), 1.0) / (2 * (len(speedups) - i))
-        cfg = replace(base, steps=defaults.experiment_steps, stop_error=target, window=EXPERIMENT_WINDOW)
-        found = race(build, baseline, train, cfg, rt, each, on_progress)  # type: ignore[arg-type]
-        experiments.append(_experiment(found, baseline, target, images.name))
+    experiments = run_experiments(speedups, build, train, images.name, replace(base, steps=defaults.experiment_steps), rt,
+                                  experiment_seeds(options.seed, rt), deadline, on_progress)
     return _record(spec, options, images, base, training, steps, per_epoch, main, judge(evidence), experiments,
                    time.perf_counter() - began)
 
