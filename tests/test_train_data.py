@@ -16,7 +16,10 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.train.data import DeviceData, digits, load_data, load_path, shapes
+from alexnet_audit.train.builtin_sets import digits, shapes
+from alexnet_audit.train.data import load_data
+from alexnet_audit.train.device_data import DeviceData
+from alexnet_audit.train.stored_sets import load_path
 
 # ---------------------------------------------------------------- built in
 
