@@ -13,10 +13,12 @@ from .safe import terminal_text
 def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) -> Text:
     """A few lines: the verdict, its cause, each check and experiment; spec text shown literally."""
     style = "green" if record.verdict == "converges" else "bold red"
-    s = record.schedule
+    s, world, batch = record.schedule, record.settings.world_size, record.settings.batch_size
+    device = record.settings.device if world == 1 else (f"{world} processes, each {record.settings.device} "
+                                                        f"(batch {batch} each, {batch * world} a step)")
     text = Text.assemble(terminal_text(record.spec, "bold"), ": ", (record.verdict, style))
     text.append(terminal_text(f" — {record.data.name}, {s.steps} steps ({s.epochs:.2f} epochs, stopped by {s.stopped_by}), "
-                              f"{s.images_per_s:,.0f} img/s on {record.settings.device}, {record.seconds:.1f} s in all"))
+                              f"{s.images_per_s:,.0f} img/s on {device}, {record.seconds:.1f} s in all"))
     lines = []
     if record.cause:
         lines.append(f"  likely cause: {record.cause}")
