@@ -12,9 +12,16 @@ fused optimiser, each step replayed from a CUDA graph; with --compile also torch
     python benchmarks/bench_train.py --device cpu --spec specs/torchvision-alexnet.yaml --header
     python benchmarks/bench_train.py --device cuda --spec specs/paper-alexnet-2012.yaml
 
+With `--ddp N`, instead: the data-parallel path (`train --nproc`) in 1 process against N, each
+world started by the elastic launcher as `train --nproc` starts it, the batch per process as
+the spec states it (so N processes take N times the images a step). On CPU the lone process
+uses every core and each of the N a share of them, as `train --nproc` sets them.
+
+    python benchmarks/bench_train.py --device cpu --spec specs/seed002-lenet5-table.yaml --ddp 2 --header
+
 Prints one markdown table row (with --header, the header first). Timings are the steady state:
 warm-up steps (compilation, graph capture, cuDNN plans, worker start) are left out of both. The
-two loops take turns for `--rounds` rounds and each reports its median, so a machine whose load
+two sides take turns for `--rounds` rounds and each reports its median, so a machine whose load
 drifts during the run does not favour the one measured last.
 """
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import platform
 import statistics
 import time
@@ -36,6 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 from alexnet_audit.build import build_model
 from alexnet_audit.spec import load_spec
 from alexnet_audit.train.data import ImageSet, load_data, to_device
+from alexnet_audit.train.distributed import World, process_group, threads_per_process
 from alexnet_audit.train.loop import LoopConfig, Runtime, loss_fn, train_loop
 from alexnet_audit.train.run import source_config
 
@@ -102,6 +111,48 @@ def tool_loop(spec_path: str, images: ImageSet, cfg: LoopConfig, rt: Runtime, wa
     return result.images_per_s
 
 
+def ddp_worker(spec_path: str, device: str, warmup: int, steps: int) -> float:
+    """One process of a launched world: the trainer's steady rate, all ranks together."""
+    world = World.from_env(os.environ)
+    threads = threads_per_process(world, os.environ)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    spec = load_spec(spec_path)
+    rt = replace(Runtime.pick(device, world), sync_every=warmup)  # type: ignore[arg-type]
+    cfg, _ = source_config(spec, seed=0)
+    images = load_data("digits", spec.doc.input, spec.doc.num_classes, seed=0)
+    with process_group(world, rt.device, budget_s=0.0):
+        model = build_model(spec, cfg.seed).to(rt.device, memory_format=torch.channels_last if rt.channels_last
+                                                 else torch.contiguous_format)
+        train, _ = to_device(images, tuple(spec.doc.input), rt.device, rt.channels_last)
+        return train_loop(model, train, replace(cfg, steps=warmup + steps), rt).images_per_s
+
+
+def ddp_rate(spec_path: str, device: str, nproc: int, warmup: int, steps: int) -> float:
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"bench-{nproc}-{time.time_ns()}",
+                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, start_method="spawn")
+    return elastic_launch(config, ddp_worker)(spec_path, device, warmup, steps)[0]
+
+
+def ddp_main(args: argparse.Namespace, steps: int, warmup: int) -> None:
+    spec = load_spec(args.spec)
+    cfg, _ = source_config(spec, seed=0)
+    ones, many = [], []
+    for _ in range(args.rounds or 3):
+        ones.append(ddp_rate(args.spec, args.device, 1, warmup, steps))
+        many.append(ddp_rate(args.spec, args.device, args.ddp, warmup, steps))
+    one, more = statistics.median(ones), statistics.median(many)
+    where = (Runtime.pick(args.device).describe() if args.device == "cuda"
+             else f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    if args.header:
+        print(f"| date | device | spec | input | batch per process | 1 process img/s | {args.ddp} processes img/s | ratio |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(f"| {date.today()} | {where} | {spec.id} | {'x'.join(map(str, spec.doc.input))} | {cfg.batch_size} | "
+          f"{one:,.1f} | {more:,.1f} | {more / one:.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", required=True)
@@ -111,11 +162,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the plain loop")
     parser.add_argument("--rounds", type=int, help="turns each loop takes (default: 3 on CPU, 1 on CUDA)")
     parser.add_argument("--compile", action="store_true", help="also torch.compile the tool's model (CUDA)")
+    parser.add_argument("--ddp", type=int, metavar="N", help="instead: the data-parallel path, 1 process against N")
     parser.add_argument("--header", action="store_true")
     args = parser.parse_args()
     cuda = args.device == "cuda"
     steps = args.steps or (200 if cuda else 10)
     warmup = args.warmup or (30 if cuda else 2)
+    if args.ddp:
+        ddp_main(args, steps, warmup)
+        return
     spec = load_spec(args.spec)
     rt = replace(Runtime.pick(args.device), compile=args.compile)
     cfg, _ = source_config(spec, seed=0)
