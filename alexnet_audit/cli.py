@@ -278,7 +278,11 @@ def _train_world(specs: List[Path], options: TrainOptions, nproc: int, out_dir: 
     except AuditError as exc:
         fail(str(exc))
         return 2
-    outcomes = launch(nproc, [str(p) for p in specs], options) if nproc > 1 else train_world([str(p) for p in specs], options)
+    try:
+        outcomes = launch(nproc, [str(p) for p in specs], options) if nproc > 1 else train_world([str(p) for p in specs], options)
+    except KeyboardInterrupt:  # records are written only once every spec has trained
+        say(f"interrupted: no result was written (those in {out_dir} are intact)", to_err=True)
+        return 130
     if outcomes is None:  # another rank of torchrun's world
         return 0
     out, code = out_console(), 0

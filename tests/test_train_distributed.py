@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 import alexnet_audit.cli as cli
 from alexnet_audit.errors import AuditError
-from alexnet_audit.train.distributed import World, per_rank_batch, read_back, shard_batches, threads_per_process
+import alexnet_audit.train.distributed as distributed
+from alexnet_audit.train.distributed import World, agreed, per_rank_batch, read_back, shard_batches, threads_per_process
 from alexnet_audit.train.launch import check_nproc
 from alexnet_audit.train.run import TrainOptions
 
@@ -96,6 +97,29 @@ def test_processes_share_the_cores() -> None:
     assert threads_per_process(World(), {}) is None
 
 
+def _gathered(messages: list[str | None]) -> Callable[[list[str | None], str | None], None]:
+    """all_gather_object as a world whose ranks hold `messages` (this rank's own slot is overwritten)."""
+    def gather(out: list[str | None], mine: str | None) -> None:
+        out[:] = messages
+        out[1] = mine
+
+    return gather
+
+
+def test_a_mistake_on_one_rank_stops_every_rank(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = World(rank=1, size=2, local_rank=1, local_size=2)
+    monkeypatch.setattr(distributed.dist, "all_gather_object", _gathered(["x.yaml: no such data", None]))
+    with pytest.raises(AuditError, match=r"^process 0 of 2: x.yaml: no such data$"):
+        with agreed(world):
+            pass  # fine on this rank
+    monkeypatch.setattr(distributed.dist, "all_gather_object", _gathered([None, None]))
+    with pytest.raises(AuditError, match=r"^--data: mine$"):
+        with agreed(world):
+            raise AuditError("mine", field="--data")
+    with agreed(world):
+        pass  # no rank objects: the block's work stands
+
+
 def test_nproc_under_torchrun_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
@@ -103,6 +127,15 @@ def test_nproc_under_torchrun_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
         check_nproc(2, TrainOptions(device="cpu"))
 
 
+ONE_CLASS = """id: one
+title: one class
+source: {seed: test, section: tests, framework: pytorch}
+input: [1, 8, 8]
+num_classes: 1
+layers:
+  - {kind: flatten}
+  - {kind: linear, name: fc, out_features: 1}
+"""
 TINY = """id: tiny
 title: tiny
 source: {seed: test, section: tests, framework: pytorch}
@@ -118,11 +151,14 @@ layers:
 
 
 def test_two_gloo_processes_train_one_record(write_spec: Callable[..., Path], tmp_path: Path) -> None:
-    spec = write_spec(TINY, "tiny.yaml")
+    bad, spec = write_spec(ONE_CLASS, "one.yaml"), write_spec(TINY, "tiny.yaml")
     out = tmp_path / "training"
-    args = ["train", str(spec), "--device", "cpu", "--steps", "20", "--budget", "10", "--nproc", "2", "--out", str(out)]
+    args = ["train", str(bad), str(spec), "--device", "cpu", "--steps", "20", "--budget", "10", "--nproc", "2",
+            "--out", str(out)]
     result = CliRunner().invoke(cli.app, args)
-    assert result.exit_code == 0, result.output
+    # Both ranks refuse the one-class spec together and go on to the next: exit 2 for the bad input.
+    assert result.exit_code == 2, result.output
+    assert f"{bad}: training needs at least 2 classes; the network has 1 output" in " ".join(result.stderr.split())
     assert sorted(p.name for p in out.iterdir()) == ["tiny.json", "tiny.png"]  # rank 0's, once
     record = json.loads((out / "tiny.json").read_text())
     assert record["settings"]["world_size"] == 2 and record["settings"]["batch_size"] == 16

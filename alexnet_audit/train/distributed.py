@@ -99,6 +99,29 @@ def process_group(world: World, device: torch.device, budget_s: float) -> Iterat
         dist.destroy_process_group()
 
 
+@contextmanager
+def agreed(world: World) -> Iterator[None]:
+    """Run a block on every rank; where it raises an AuditError on any rank, it raises on all (the
+    lowest such rank's, named), so no rank goes on to wait for the others in a collective. A data
+    path missing on one machine, or a GPU with less free memory than the others, stops all."""
+    if world.size == 1:
+        yield
+        return
+    error: AuditError | None = None
+    try:
+        yield
+    except AuditError as exc:
+        error = exc
+    messages: list[str | None] = [None] * world.size
+    dist.all_gather_object(messages, None if error is None else str(error))
+    first = next((rank for rank, message in enumerate(messages) if message is not None), None)
+    if first is None:
+        return
+    if first == world.rank and error is not None:
+        raise error
+    raise AuditError(f"process {first} of {world.size}: {messages[first]}")
+
+
 def per_rank_batch(n: int, batch: int, world: World) -> int:
     """The batch each rank draws: the source's, or what an epoch holds when the set is smaller."""
     if n < world.size:

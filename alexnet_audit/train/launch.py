@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from ..errors import AuditError
 from ..spec import load_spec
@@ -23,6 +24,10 @@ from .record import TrainingRecord
 from .run import CPU, CUDA, TrainOptions, train_spec
 
 MAX_NPROC = 1024
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process died of a bug of ours (or was killed): one line naming it and why."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ def check_nproc(nproc: int, options: TrainOptions) -> None:
                          field="--nproc")
 
 
+@record  # a worker's exception is kept for the launcher, which names it (see `launch`)
 def train_world(paths: Sequence[str], options: TrainOptions) -> list[Outcome] | None:
     """Train each spec with every process of the world that the environment describes."""
     world = World.from_env(os.environ)
@@ -78,12 +84,21 @@ def _train_one(path: str, options: TrainOptions, world: World) -> Outcome:
 
 def launch(nproc: int, paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
     """Run `train_world` in `nproc` local processes, as `torchrun --standalone --nproc_per_node nproc` would."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch  # here: it loads the elastic agent
 
     check_nproc(nproc, options)
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"alexnet-audit-{uuid.uuid4()}",
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, start_method="spawn")
-    results = elastic_launch(config, train_world)(list(paths), options)
+    try:
+        results = elastic_launch(config, train_world)(list(paths), options)
+    except SignalException:  # the launcher turns Ctrl-C into this, having stopped the workers
+        raise KeyboardInterrupt from None
+    except ChildFailedError as exc:
+        rank, failure = exc.get_first_failure()
+        message = failure.message.get("message") if isinstance(failure.message, dict) else failure.message
+        raise WorkerFailed(f"training process {rank} failed: {message or f'exit code {failure.exitcode}'}") from None
     outcomes = results[0]
     assert outcomes is not None, "rank 0 returns its outcomes"
     return outcomes

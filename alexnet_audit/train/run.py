@@ -23,7 +23,7 @@ from ..errors import AuditError
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
-from .distributed import World
+from .distributed import World, agreed
 from .experiment import experiment_seeds, run_experiments, speedup_claims
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
@@ -182,11 +182,12 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     defaults = CUDA if rt.device.type == "cuda" else CPU
     budget = options.budget_s if options.budget_s is not None else defaults.budget_s
     deadline = began + budget
-    images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
     base, training = source_config(spec, options.seed)
-    per_epoch = steps_per_epoch(len(images.y_train), base.batch_size * world.size)  # a step takes a batch per rank
-    steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
-    _check_memory(spec, options, images, base, steps, rt)
+    with agreed(world):
+        images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
+        per_epoch = steps_per_epoch(len(images.y_train), base.batch_size * world.size)  # a step takes a batch per rank
+        steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
+        _check_memory(spec, options, images, base, steps, rt)
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     speedups = speedup_claims(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
