@@ -14,8 +14,9 @@ fused optimiser, each step replayed from a CUDA graph; with --compile also torch
 
 With `--ddp N`, instead: the data-parallel path (`train --nproc`) in 1 process against N, each
 world started by the elastic launcher as `train --nproc` starts it, the batch per process as
-the spec states it (so N processes take N times the images a step). On CPU the lone process
-uses every core and each of the N a share of them, as `train --nproc` sets them.
+the spec states it (so N processes take N times the images a step). On CPU every process, the
+lone one too, gets the same share of the cores (cores // N threads, as `train --nproc` gives
+each of N), so the ratio is what the added processes buy, not what a thread count costs.
 
     python benchmarks/bench_train.py --device cpu --spec specs/seed002-lenet5-table.yaml --ddp 2 --header
 
@@ -111,12 +112,10 @@ def tool_loop(spec_path: str, images: ImageSet, cfg: LoopConfig, rt: Runtime, wa
     return result.images_per_s
 
 
-def ddp_worker(spec_path: str, device: str, warmup: int, steps: int) -> float:
+def ddp_worker(spec_path: str, device: str, threads: int, warmup: int, steps: int) -> float:
     """One process of a launched world: the trainer's steady rate, all ranks together."""
     world = World.from_env(os.environ)
-    threads = threads_per_process(world, os.environ)
-    if threads is not None:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     spec = load_spec(spec_path)
     rt = replace(Runtime.pick(device, world), sync_every=warmup)  # type: ignore[arg-type]
     cfg, _ = source_config(spec, seed=0)
@@ -128,24 +127,25 @@ def ddp_worker(spec_path: str, device: str, warmup: int, steps: int) -> float:
         return train_loop(model, train, replace(cfg, steps=warmup + steps), rt).images_per_s
 
 
-def ddp_rate(spec_path: str, device: str, nproc: int, warmup: int, steps: int) -> float:
+def ddp_rate(spec_path: str, device: str, nproc: int, threads: int, warmup: int, steps: int) -> float:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"bench-{nproc}-{time.time_ns()}",
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, start_method="spawn")
-    return elastic_launch(config, ddp_worker)(spec_path, device, warmup, steps)[0]
+    return elastic_launch(config, ddp_worker)(spec_path, device, threads, warmup, steps)[0]
 
 
 def ddp_main(args: argparse.Namespace, steps: int, warmup: int) -> None:
     spec = load_spec(args.spec)
     cfg, _ = source_config(spec, seed=0)
+    threads = threads_per_process(World(size=args.ddp, local_size=args.ddp), {}) or torch.get_num_threads()
     ones, many = [], []
     for _ in range(args.rounds or 3):
-        ones.append(ddp_rate(args.spec, args.device, 1, warmup, steps))
-        many.append(ddp_rate(args.spec, args.device, args.ddp, warmup, steps))
+        ones.append(ddp_rate(args.spec, args.device, 1, threads, warmup, steps))
+        many.append(ddp_rate(args.spec, args.device, args.ddp, threads, warmup, steps))
     one, more = statistics.median(ones), statistics.median(many)
     where = (Runtime.pick(args.device).describe() if args.device == "cuda"
-             else f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+             else f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads} thread(s) a process")
     if args.header:
         print(f"| date | device | spec | input | batch per process | 1 process img/s | {args.ddp} processes img/s | ratio |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
