@@ -192,8 +192,8 @@ def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
 @app.command(cls=PlainCommand)
 def train(
     specs: List[Path] = SPECS_ARG,
-    data: str = typer.Option("digits", "--data", metavar="NAME|DIR", help="digits or shapes (built in), or a "
-                             "directory: CIFAR-10's python batches, MNIST's IDX files or an ImageFolder tree."),
+    data: str = typer.Option("digits", "--data", metavar="NAME|DIR", help="digits, mnist5k or shapes (built "
+                             "in), or a directory: CIFAR-10's python batches, MNIST's IDX files or an ImageFolder tree."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, metavar="N", help="Training steps (default 150 on CPU, 1000 on a GPU)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N", help="Train for this many epochs instead."),
     budget: Optional[float] = typer.Option(None, "--budget", min=1, metavar="SECONDS", help="Seconds per spec, all "

