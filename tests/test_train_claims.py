@@ -17,6 +17,7 @@ from alexnet_audit.errors import AuditError
 from alexnet_audit.spec import spec_from_text
 from alexnet_audit.train.findings import speedup_claim, training_claim
 from alexnet_audit.train.record import TrainingRecord, load_record, record_json
+from alexnet_audit.train.run import TrainOptions, train_spec
 from helpers import LENET, spec_text
 
 runner = CliRunner()
@@ -96,6 +97,26 @@ def test_without_epochs_in_the_claim_the_source_schedule_counts() -> None:
     assert training_claim(claim, _record(epochs=5.0), source_epochs=5).verdict == "holds"
     assert training_claim(claim, _record(epochs=5.0), source_epochs=1).verdict == "unverifiable"
     assert "neither the claim nor the source" in training_claim(claim, _record(), source_epochs=None).detail
+
+
+def test_mnist_claim_after_a_mnist5k_run_stays_unverifiable_and_says_what_the_subset_reached() -> None:
+    claims = ("  - {id: acc, kind: training, metric: test_accuracy, claimed: '99.2%', dataset: mnist, epochs: 10, where: x}\n"
+              "  - {id: err, kind: training, metric: top1_error, claimed: '0.8%', dataset: mnist, epochs: 10, where: x}\n")
+    accuracy, error = spec_from_text(spec_text(LENET, claims=claims)).doc.claims
+    # The record: 4,000 training images, 10 epochs of 62 steps, 263 of 272 held-out images right.
+    record = _record(data="mnist5k", epochs=10.0, held_out=263 / 272).model_copy(update={
+        "data": _record().data.model_copy(update={"name": "mnist5k", "train_images": 4000, "held_out": "every 5th image"}),
+        "schedule": _record().schedule.model_copy(update={"steps": 620, "epochs": 10.0})})
+    found = training_claim(accuracy, record, source_epochs=10)
+    assert found.verdict == "unverifiable" and found.measured is None
+    assert ("the recorded run trained on mnist5k, 4,000 images of a subset of mnist, for 10 epochs (620 steps, converges): "
+            "it reached 96.7% held-out accuracy on 272 held-out images (every 5th image)") in found.detail  # 263/272 = 0.9669
+    assert "a run on a subset is not a run on mnist" in found.detail and "--data PATH-TO-MNIST --epochs 10" in found.detail
+    wrong = training_claim(error, record, source_epochs=10)
+    assert wrong.measured is None and "it reached 3.3% held-out top-1 error" in wrong.detail  # 9/272 = 0.0331
+    # A claim on another data set is not helped by the subset.
+    other = training_claim(_claims()[0], record, None)
+    assert other.verdict == "unverifiable" and "reached" not in other.detail and "trained on mnist5k" in other.detail
 
 
 # ---------------------------------------------------------------- speedup claims
@@ -180,6 +201,21 @@ def test_train_command_bad_data_path_is_exit_2(write_spec: Callable[..., Path], 
     result = runner.invoke(app, ["train", str(path), "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "no such data set" in result.stderr
+
+
+def test_a_mnist5k_run_takes_ten_epochs_by_default() -> None:
+    record = train_spec(spec_from_text(TINY), TrainOptions(data="mnist5k", budget_s=1, device="cpu"))
+    # No training block: batch 32; 4,000 training images make 4,000 // 32 = 125 steps an epoch, 10 epochs 1,250.
+    assert record.settings.batch_size == 32 and record.schedule.requested_steps == 1250
+    assert (record.data.name, record.data.train_images, record.data.classes) == ("mnist5k", 4000, 10)
+    assert record.data.stored_shape == [1, 28, 28] and record.data.input == [1, 8, 8]
+    assert record.data.held_out.startswith("every 5th image of each class")
+
+
+def test_train_command_names_the_data_set_a_typo_meant(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", str(write_spec(TINY)), "--data", "mnist5", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.strip().count("\n") == 0
+    assert "--data: no such data set" in result.stderr and "did you mean mnist5k?" in result.stderr
 
 
 def test_train_command_refuses_steps_with_epochs(write_spec: Callable[..., Path]) -> None:
