@@ -15,8 +15,8 @@ from typing import Literal
 
 from ..arith import parse_figure
 from ..claim_schema import SpeedupClaim, TrainingClaim
-from .record import ExperimentRecord, SeedRace, TrainingRecord
-from .speedup import Agreement, agreement, describe_bounds, describe_spread
+from .record import ExperimentRecord, SeedRace, SpeedupBand, TrainingRecord
+from .speedup import MIN_SEEDS, Agreement, agreement, describe_bounds, describe_spread
 
 # metric -> (recorded accuracy, whether the claim states an error, i.e. 1 - accuracy)
 _METRICS: dict[str, tuple[str, bool]] = {
@@ -90,7 +90,7 @@ def describe_result(e: ExperimentRecord) -> str:
     """The median ratio and its spread over the seeds."""
     n = len(e.seeds)
     if n == 1:
-        return f"ratio {describe_bounds(e.median)} (one seed)"
+        return f"ratio {describe_bounds(e.median)} from one seed (agreement needs at least {MIN_SEEDS})"
     return f"median ratio {describe_bounds(e.median)} over {n} seeds, spread {describe_spread(e.spread_bounds)}"
 
 
@@ -103,6 +103,18 @@ def describe_experiment(e: ExperimentRecord) -> str:
 
 def experiment_outcome(e: ExperimentRecord, claimed: float, tolerance: float) -> Agreement:
     return agreement([s.bounds for s in e.seeds], claimed, tolerance)
+
+
+def band_outcome(e: ExperimentRecord, band: SpeedupBand) -> str:
+    """What the experiment says of one claim it was run for, as the audit will judge it."""
+    against = f"claimed {band.claimed:g} (±{band.tolerance:g})"
+    if not band.judges_claim:
+        return (f"{against} on {band.dataset}: unverifiable, this run on {e.data} measures nothing of the claim "
+                "(no measured figure)")
+    outcome = experiment_outcome(e, band.claimed, band.tolerance)
+    if outcome.outcome == "inconclusive":
+        return f"{against}: inconclusive ({outcome.why}), so the claim stays unverifiable"
+    return f"{against}: {outcome.outcome} ({outcome.why})"
 
 
 def _measured(e: ExperimentRecord) -> float | str:
