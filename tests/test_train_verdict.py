@@ -12,8 +12,8 @@ from scipy.stats import binom
 from torch import nn
 
 from alexnet_audit.spec import spec_from_text
-from alexnet_audit.train.experiment import Race, with_activation
-from alexnet_audit.train.loop import Evaluation, LoopResult
+from alexnet_audit.train.experiment import with_activation
+from alexnet_audit.train.loop import Evaluation
 from alexnet_audit.train.run import TrainOptions, train_spec
 from alexnet_audit.build import SpecNet
 from alexnet_audit.train.verdict import Evidence, LayerProbe, binomial_tail, judge, loss_ends, probe
@@ -128,17 +128,6 @@ def test_with_activation_swaps_hidden_activations_only() -> None:
     model = _chain(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
     swapped = with_activation(model, "tanh")
     assert [type(m).__name__ for _, m in swapped.named_layers()] == ["Linear", "Tanh", "Linear", "Tanh", "Linear", "Sigmoid"]
-
-
-def _run(steps: int, stopped: str) -> LoopResult:
-    return LoopResult((1.0,) * steps, (0.5,) * steps, 1.0, 100.0, stopped)  # type: ignore[arg-type]
-
-
-def test_race_ratio_and_lower_bound() -> None:
-    assert Race(_run(10, "target"), _run(30, "target")).ratio == 3.0
-    bound = Race(_run(10, "target"), _run(50, "budget"))
-    assert bound.ratio is None and bound.ratio_at_least == 5.0
-    assert Race(_run(40, "budget"), _run(10, "target")).ratio is None
 
 
 # ---------------------------------------------------------------- real runs on tiny networks
