@@ -29,6 +29,7 @@ _WEIGHTED = (nn.Conv2d, nn.Linear)
 # Seeds per experiment: on two CPU cores three fit the default budget for the small networks; a
 # GPU affords five.
 SEEDS = {"cpu": 3, "cuda": 5}
+MAX_SEEDS = 100
 WINDOW = 10  # training error = the mean error of the last WINDOW batches
 SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
 

@@ -23,7 +23,7 @@ from ..errors import AuditError
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
-from .experiment import experiment_seeds, run_experiments, speedup_claims
+from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
@@ -90,6 +90,7 @@ class TrainOptions:
     device: Literal["auto", "cuda", "cpu"] = "auto"
     seed: int = 0
     max_memory_gib: float | None = None  # what a run may take; None: FREE_SHARE of the device's free memory
+    seeds: int | None = None  # of each speed-up experiment; None: experiment.SEEDS for the device
 
     def __post_init__(self) -> None:
         _in_range("--steps", self.steps, 1, MAX_STEPS)
@@ -97,6 +98,7 @@ class TrainOptions:
         _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
         _in_range("--seed", self.seed, 0, MAX_SEED)
         _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
+        _in_range("--seeds", self.seeds, 1, MAX_SEEDS)
         if self.steps is not None and self.epochs is not None:
             raise AuditError("give --steps or --epochs, not both", field="--steps")
         if self.device not in ("auto", "cuda", "cpu"):
@@ -198,7 +200,7 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
                         min(base.batch_size, train.n), memorised.steps if memorised.stopped_by == "target" else None,
                         memorised.steps, memorised.stopped_by, PROBE_IMAGES, main.at_init, main.at_end)
     experiments = run_experiments(speedups, build, train, images.name, replace(base, steps=defaults.experiment_steps), rt,
-                                  experiment_seeds(options.seed, rt), deadline, on_progress)
+                                  experiment_seeds(options.seed, rt, options.seeds), deadline, on_progress)
     return _record(spec, options, images, base, training, steps, per_epoch, main, judge(evidence), experiments,
                    time.perf_counter() - began)
 
