@@ -25,6 +25,7 @@ from alexnet_audit.train.experiment import experiment_seeds, run_experiments, sp
 from alexnet_audit.train.findings import speedup_claim
 from alexnet_audit.train.loop import LoopConfig, LoopResult, Runtime
 from alexnet_audit.train.record import ExperimentRecord, TrainingRecord, load_record, record_json
+from alexnet_audit.train.run import TrainOptions, train_spec
 from alexnet_audit.train.speedup import Bounds, agreement, median_of, ratio_bounds, spread_of
 from helpers import LENET, spec_text
 
@@ -297,3 +298,14 @@ def test_a_tiny_experiment_runs_each_seed_with_its_own_weights() -> None:
     record = _record([e.model_dump()])
     assert speedup_claim(spec.doc.claims[0], record).measured is None  # digits, not mnist
     assert torch.get_num_threads() == 1
+
+
+def test_train_runs_the_experiment_with_the_seeds_asked_for() -> None:
+    spec = spec_from_text(TINY)
+    record = train_spec(spec, TrainOptions(steps=20, budget_s=30, device="cpu", seed=3, seeds=2))
+    (e,) = record.experiments
+    assert [s.seed for s in e.seeds] == [3, 4]  # from the main run's seed on
+    assert TrainingRecord.model_validate_json(record_json(record)).experiments == record.experiments
+    with pytest.raises(AuditError) as err:
+        TrainOptions(seeds=0)
+    assert err.value.field == "--seeds"
