@@ -16,6 +16,7 @@ from rich.text import Text
 from ..analysis import CONVENTION
 from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
+from ..graph import NETWORK_INPUT, off_the_line
 from ..layers import shape_hwc
 from .formatting import figure_text, human, pair_text
 from .layout import chunks, first_fitting, fit
@@ -150,6 +151,20 @@ def layer_tables(audit: SpecAudit, width: int) -> RenderableType:
                                                            "effective stride along the height axis)", total=False)))
 
 
+def data_path(audit: SpecAudit) -> Text | None:
+    """Where the data does not come from the row above: each branch's first layer and each merge
+    point with what it takes in; None for a plain line of layers."""
+    nodes = off_the_line(audit.spec.layers)
+    if not nodes:
+        return None
+    text = Text("data path (the layers not fed by the row above them):", style="bold")
+    for node in nodes:
+        sources = ", ".join("the input" if s == NETWORK_INPUT else s for s in node.inputs or (NETWORK_INPUT,))
+        line = f"{node.name} = {node.spec.kind}({sources})" if node.is_merge else f"{node.name} takes {sources}"
+        text.append("\n  ").append(terminal_text(line))
+    return text
+
+
 def notes(audit: SpecAudit) -> Text:
     t = audit.analysis.totals
     text = Text()
@@ -201,7 +216,8 @@ def claims_blocks(audit: SpecAudit) -> Table:
 
 
 def inspect_view(audit: SpecAudit, width: int = 120) -> Group:
-    parts: list[Any] = [layer_tables(audit, width), notes(audit)]
+    path = data_path(audit)
+    parts: list[Any] = [layer_tables(audit, width), *([path] if path else []), notes(audit)]
     if audit.claims:
         parts.append(first_fitting(width, lambda: claims_table(audit), lambda: claims_blocks(audit)))
     return Group(*parts)
