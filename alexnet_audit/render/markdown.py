@@ -319,7 +319,10 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
                       f"{TRAINING_DIR}/{spec_id}.json).", ""]
     r = t.record
     m, s, d, st = r.metrics, r.schedule, r.data, r.settings
-    out += [f"**{r.verdict}**" + (f": {_text(r.cause)}" if r.cause else ""), ""]
+    out += [f"**{r.verdict}**" + _text(r.line[len(r.verdict):]), ""]
+    if r.rejudged:
+        kept = "; the curves picture below keeps the title it was drawn with" if t.curves else ""
+        out += [_text(f"({r.rejudged}{kept}.)"), ""]
     rows = [
         ("data", f"{d.name}: {d.source}; {_n(d.train_images)} training images, {_n(d.held_out_images)} held out ({d.held_out}); {d.classes} classes"),
         ("settings", f"{st.optimizer}, lr {st.lr:g}, momentum {st.momentum:g}, weight decay {st.weight_decay:g}, batch {st.batch_size}, "
@@ -333,7 +336,8 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
     ]
     out += [_table([{"": k, "value": _text(v)} for k, v in rows])]
     if r.checks:
-        out += [_table([{"check": _text(c.name), "passed": "yes" if c.passed else "**no**", "detail": _text(c.detail)}
+        out += [_table([{"check": _text(c.name), "passed": {True: "yes", False: "**no**", None: "—"}[c.passed],
+                         "detail": _text(c.detail)}
                         for c in r.checks])]
     for e in r.experiments:
         out += [_text(f"ReLU against {e.baseline} to {e.target_error:.0%} training error on {e.data}: {describe_result(e)}."), ""]
