@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from alexnet_audit.audit import audit_paths
@@ -113,6 +115,26 @@ def test_fewer_than_three_seeds_are_inconclusive_whatever_they_show() -> None:
     found = agreement([_point(7.0), _point(8.0)], 6, 0.5)
     assert found.outcome == "inconclusive" and "agreement needs at least 3" in found.why
     assert agreement([_point(6.0)], 6, 0.5).outcome == "inconclusive"
+
+
+_steps = st.one_of(st.none(), st.integers(1, 400))
+_race = st.tuples(_steps, _steps, st.integers(1, 400), st.integers(1, 400)).map(
+    lambda t: ratio_bounds(t[0], t[1], max(t[2], t[0] or 0), max(t[3], t[1] or 0)))
+
+
+@given(st.lists(_race, min_size=1, max_size=6), st.integers(1, 20), st.sampled_from([0.5, 0.05, 1.0]))
+def test_an_outcome_never_contradicts_its_seeds(seeds: list[Bounds], claimed: int, tolerance: float) -> None:
+    low, high = claimed - tolerance, claimed + tolerance
+    found = agreement(seeds, claimed, tolerance)
+    if found.outcome == "holds":
+        assert len(seeds) >= 3 and all(b.point is not None and low <= b.point <= high for b in seeds)
+    if found.outcome == "fails":
+        above = all(b.low >= high for b in seeds)
+        below = all(b.high is not None and b.high <= low for b in seeds)
+        assert len(seeds) >= 3 and (above or below)
+    assert agreement(seeds[::-1], claimed, tolerance).outcome == found.outcome  # the seeds' order does not matter
+    m, r = median_of(seeds), spread_of(seeds)
+    assert r.low <= m.low and (r.high is None or (m.high is not None and m.high <= r.high))
 
 
 # ---------------------------------------------------------------- records and claims
