@@ -31,6 +31,7 @@ from alexnet_audit.train.run import TrainOptions, train_spec
 from alexnet_audit.train.speedup import Bounds, agreement, median_of, ratio_bounds, spread_of
 from helpers import LENET, spec_text
 
+
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports" / "training"
@@ -258,7 +259,8 @@ def test_terminal_and_markdown_show_seeds_median_spread_and_outcome() -> None:
     console.print(training_summary(record, Path("t.json"), Path("t.png")))
     text = console.export_text()
     # Low ends 6.2, 3.75, 5 -> 5; high ends 6.2, unbounded, 5 -> 6.2.
-    assert "ReLU vs tanh to 25% training error on [red]digits|: median ratio 5 to 6.2 over 3 seeds, spread 3.75–unbounded (min-max)" in text
+    assert ("ReLU vs tanh to 25% training error on [red]digits|: median ratio 5 to 6.2 over 3 seeds, "
+            "spread 3.75–unbounded (min-max)") in text
     assert "    seed 1: ReLU 40 steps, tanh not within 150 (ratio above 3.75)" in text
     assert "    claim fast: claimed 6 (±0.5) on cifar10: unverifiable, this run on [red]digits| measures nothing" in text
     page = "\n".join(_training_section("t", Training(record, curves=False)))
