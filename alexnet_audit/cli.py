@@ -183,7 +183,7 @@ def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
     def show(phase: str, p: Progress) -> None:
         if phase not in tasks:
             tasks[phase] = bars.add_task(plain(f"{spec_id} {phase}"), total=p.steps, stats="")
-        stats = f"loss {p.loss:.4g}  acc {p.accuracy:.0%}  {p.images_per_s:,.0f} img/s"
+        stats = f"loss {p.loss:.4g}  acc {p.accuracy:.0%}  {p.images_per_s:,.0f} img/s  {p.seconds_left:,.0f} s left"
         bars.update(tasks[phase], completed=p.step, stats=stats)
 
     return show
@@ -205,15 +205,18 @@ def train(
     max_memory: Optional[float] = typer.Option(None, "--max-memory", metavar="GIB", help="GiB a run may take "
                                                "(estimated before allocating; default 80% of the free memory of the "
                                                "device used)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, metavar="N", help="Seeds of each ReLU-vs-baseline "
+                                        "experiment, each its own weights and batch order (default 3 on CPU, 5 on a GPU)."),
 ) -> None:
-    """Train each spec's network as its source did and judge: converges or fails to converge.
-    Exit 0: every spec converges; 1: some fail to converge; 2: bad input."""
+    """Train each spec's network as its source did and judge: converges, fails to converge,
+    diverges, or inconclusive (saying what would settle it). Prints the recipe first.
+    Exit 0: none fails to converge or diverges; 1: some do; 2: bad input."""
     if steps and epochs:
         raise typer.BadParameter("give --steps or --epochs, not both")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
     from .atomic import locked, write_set
-    from .render.training import training_summary
+    from .render.training import recipe_text, training_summary
     from .spec import load_spec
     from .train.plot import curves_png
     from .train.record import record_json
@@ -221,7 +224,7 @@ def train(
 
     try:
         options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
-                               max_memory_gib=max_memory)
+                               max_memory_gib=max_memory, seeds=seeds)
     except AuditError as exc:
         fail(str(exc))
         raise typer.Exit(2) from None
@@ -233,7 +236,8 @@ def train(
             spec_id = spec.id
             with Bars(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
-                record = train_spec(spec, options, _progress_to(bars, spec.id))
+                record = train_spec(spec, options, _progress_to(bars, spec.id),
+                                    lambda recipe, spec_id=spec.id: out.print(recipe_text(spec_id, recipe)))
         except KeyboardInterrupt:
             # Results are written only once a run ends, and atomically: the last one stands.
             previous = out_dir / f"{spec_id}.json"
@@ -253,7 +257,7 @@ def train(
             fail(str(exc))
             raise typer.Exit(2) from None
         out.print(training_summary(record, json_path, png_path))
-        code = max(code, 0 if record.verdict == "converges" else 1)
+        code = max(code, 1 if record.verdict in ("fails to converge", "diverges") else 0)
     raise typer.Exit(code)
 
 

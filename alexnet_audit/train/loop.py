@@ -73,6 +73,7 @@ class Progress:
     loss: float
     accuracy: float  # mean over the last `window` batches
     images_per_s: float
+    seconds_left: float  # until the steps are done at this rate, or the budget runs out if that comes first
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,10 @@ def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
             rate = ((step + 1 - warm[0]) / (elapsed - warm[1]) if step + 1 > warm[0] else (step + 1) / elapsed) * batch
             if on_progress:
                 window = accuracies[-cfg.window:]
-                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate))
+                left = (cfg.steps - step - 1) * batch / rate
+                if cfg.budget_s is not None:
+                    left = min(left, max(0.0, cfg.budget_s - elapsed))
+                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate, left))
             reason = _stop(losses, accuracies, cfg, elapsed, rt.sync_every * batch / rate)
             if reason:
                 stopped = reason

@@ -2,9 +2,10 @@
 
 In order: the data on the device; the run itself with the spec's optimiser and settings,
 probed at initialisation and at the end; BatchNorm statistics re-estimated and held-out
-evaluation; the memorisation check (a fresh copy on one batch); the verdict; then one
-ReLU-vs-baseline race per speedup claim. The whole takes about the budget, shared out by
-PHASE_SHARES. Nothing prints: progress goes to the callback, tagged with its phase.
+evaluation; the memorisation check (a fresh copy on one batch, for a share of the run's
+steps); the verdict; then the speed-up experiments, ReLU against each baseline over seeds
+(experiment.py). The whole takes about the budget, shared out by PHASE_SHARES. Nothing prints:
+the recipe, fixed before training starts, and progress, tagged with its phase, go to callbacks.
 """
 
 from __future__ import annotations
@@ -19,24 +20,25 @@ import torch
 
 from .. import __version__
 from ..build import SpecNet, build_model
-from ..claim_schema import SpeedupClaim
 from ..errors import AuditError
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
-from .experiment import Race, race
+from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
-from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
-from .verdict import Evidence, Judgement, LayerProbe, judge, probe
+from .probe import LayerProbe, probe, structural_finding
+from .recipe import Plan, budget_cut, recipe
+from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord
+from .verdict import RULES, Evidence, Judgement, Memorisation, judge
 
 PhaseProgress = Callable[[str, Progress], None]
+RecipeReport = Callable[[Recipe], None]
 
 
 @dataclass(frozen=True)
 class Defaults:
     steps: int
-    memorise_steps: int
     experiment_steps: int  # per activation
     budget_s: float
     eval_images: int
@@ -45,12 +47,13 @@ class Defaults:
 
 # A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
 # about a minute for a 227x227 AlexNet on two cores.
-CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=60.0, eval_images=1000, calibration_images=256)
-CUDA = Defaults(steps=1000, memorise_steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000,
-                calibration_images=4096)
+CPU = Defaults(steps=150, experiment_steps=150, budget_s=60.0, eval_images=1000, calibration_images=256)
+CUDA = Defaults(steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000, calibration_images=4096)
 PROBE_IMAGES = 32
 MEMORISE_WINDOW = 3  # a batch counts as memorised once every image is right on this many steps running
-EXPERIMENT_WINDOW = 10
+# One batch is a narrower task than the data set: half the run's steps, so that it scales with
+# --steps (a 20-step run stays short) and a long run gives it room to leave a plateau.
+MEMORISE_SHARE = 0.5
 # Shares of the budget, with and without speedup experiments to run. The run goes first and so
 # also pays for the device's start-up (CUDA context, cuDNN and cuBLAS handles).
 PHASE_SHARES = {"train": 0.5, "evaluate": 0.1, "memorise": 0.15, "experiments": 0.25}
@@ -79,6 +82,7 @@ MAX_BUDGET_S = 7 * 24 * 3600.0
 MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
 MIN_MEMORY_GIB = 1 / 1024
 MAX_MEMORY_GIB = float(1 << 20)
+MAX_WORLD_SIZE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class TrainOptions:
     device: Literal["auto", "cuda", "cpu"] = "auto"
     seed: int = 0
     max_memory_gib: float | None = None  # what a run may take; None: FREE_SHARE of the device's free memory
+    seeds: int | None = None  # of each speed-up experiment; None: experiment.SEEDS for the device
+    world_size: int = 1  # processes a step is shared over (`--nproc`)
 
     def __post_init__(self) -> None:
         _in_range("--steps", self.steps, 1, MAX_STEPS)
@@ -99,6 +105,8 @@ class TrainOptions:
         _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
         _in_range("--seed", self.seed, 0, MAX_SEED)
         _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
+        _in_range("--seeds", self.seeds, 1, MAX_SEEDS)
+        _in_range("--nproc", self.world_size, 1, MAX_WORLD_SIZE)
         if self.steps is not None and self.epochs is not None:
             raise AuditError("give --steps or --epochs, not both", field="--steps")
         if self.device not in ("auto", "cuda", "cpu"):
@@ -128,14 +136,6 @@ def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
 
 def steps_per_epoch(images: int, batch: int) -> int:
     return max(1, images // batch)  # the loop drops a short last batch
-
-
-def _speedups(spec: Spec) -> list[tuple[str, float]]:
-    out: list[tuple[str, float]] = []
-    for claim in spec.doc.claims:
-        if isinstance(claim, SpeedupClaim) and (claim.baseline, claim.target_error) not in out:
-            out.append((claim.baseline, claim.target_error))
-    return out
 
 
 def _limit(affordable: float, cap: int) -> int:
@@ -177,16 +177,9 @@ def _memorise(model: SpecNet, train: DeviceData, cfg: LoopConfig, rt: Runtime,
     return train_loop(model, batch, replace(cfg, batch_size=batch.n, stop_error=0.0, window=MEMORISE_WINDOW), rt, report)
 
 
-def _experiment(found: Race, baseline: str, target: float, data: str) -> ExperimentRecord:
-    return ExperimentRecord(
-        baseline=baseline, target_error=target, data=data, window=EXPERIMENT_WINDOW,  # type: ignore[arg-type]
-        relu_steps=Race.reached(found.relu), baseline_steps=Race.reached(found.baseline),
-        relu_steps_run=found.relu.steps, baseline_steps_run=found.baseline.steps,
-        ratio=found.ratio, ratio_at_least=found.ratio_at_least,
-    )
-
-
-def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None) -> TrainingRecord:
+def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None,
+               on_recipe: RecipeReport | None = None) -> TrainingRecord:
+    """Train `spec` as `options` say; `on_recipe` hears what the run will do before training starts."""
     began = time.perf_counter()
     rt = Runtime.pick(options.device)
     defaults = CUDA if rt.device.type == "cuda" else CPU
@@ -198,13 +191,17 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     epochs = options.epochs or images.default_epochs
     steps = options.steps or (math.ceil(epochs * per_epoch) if epochs else defaults.steps)
     _check_memory(spec, options, images, base, steps, rt)
-    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
-    speedups = _speedups(spec)
+    speedups = speedup_claims(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
+    memorise_steps = max(1, math.ceil(MEMORISE_SHARE * steps))
+    planned = recipe(_plan(spec, options, images, training, base, steps, per_epoch, rt, defaults, budget, memorise_steps))
+    if on_recipe:
+        on_recipe(planned)
+    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
-    def build() -> SpecNet:
-        return build_model(spec, options.seed).to(rt.device, memory_format=memory_format)
+    def build(seed: int = options.seed) -> SpecNet:
+        return build_model(spec, seed).to(rt.device, memory_format=memory_format)
 
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
@@ -213,18 +210,41 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
                      shares["evaluate"] * budget, report("train"))
     # Memorisation takes what the run left of its share too, short of the experiments' share.
     left = max(shares["memorise"] * budget, deadline - shares["experiments"] * budget - time.perf_counter())
-    memorised = _memorise(build(), train, replace(base, steps=defaults.memorise_steps, budget_s=left), rt, report("memorise"))
-    evidence = Evidence(main.result.losses, main.result.stopped_by, main.held_out, main.chance, len(images.classes),
-                        min(base.batch_size, train.n), memorised.steps if memorised.stopped_by == "target" else None,
-                        memorised.steps, memorised.stopped_by, PROBE_IMAGES, main.at_init, main.at_end)
-    experiments = []
-    for i, (baseline, target) in enumerate(speedups):
-        each = max(deadline - time.perf_counter(), 1.0) / (2 * (len(speedups) - i))
-        cfg = replace(base, steps=defaults.experiment_steps, stop_error=target, window=EXPERIMENT_WINDOW)
-        found = race(build, baseline, train, cfg, rt, each, on_progress)  # type: ignore[arg-type]
-        experiments.append(_experiment(found, baseline, target, images.name))
+    memorised = _memorise(build(), train, replace(base, steps=memorise_steps, budget_s=left), rt, report("memorise"))
+    batch = min(base.batch_size, train.n)
+    evidence = Evidence(
+        main.result.losses, main.result.stopped_by, steps, main.result.images_per_s / batch, main.held_out.correct,
+        main.held_out.n, main.chance, len(images.classes),
+        Memorisation(batch, base.batch_size, memorised.steps if memorised.stopped_by == "target" else None,
+                     memorised.steps, memorised.stopped_by),
+        structural_finding(main.at_init, main.at_end, PROBE_IMAGES), shares["train"])
+    experiments = run_experiments(speedups, build, train, images.name, replace(base, steps=defaults.experiment_steps), rt,
+                                  experiment_seeds(options.seed, rt, options.seeds), deadline, on_progress)
+    if main.result.stopped_by == "budget":
+        cut = budget_cut(steps, main.result.steps, shares["train"] * budget, budget)
+        planned = planned.model_copy(update={"departures": [*planned.departures, cut]})
     return _record(spec, options, images, base, training, steps, per_epoch, main, judge(evidence), experiments,
-                   time.perf_counter() - began)
+                   planned, time.perf_counter() - began)
+
+
+def _plan(spec: Spec, options: TrainOptions, images: ImageSet, training: Training, base: LoopConfig, steps: int,
+          per_epoch: int, rt: Runtime, defaults: Defaults, budget: float, memorise_steps: int) -> Plan:
+    if options.steps:
+        why = f"--steps {options.steps}"
+    elif options.epochs:
+        why = f"--epochs {options.epochs}: {options.epochs} x {per_epoch:,} steps"
+    elif images.default_epochs:
+        why = f"{images.name}'s default, {images.default_epochs} epochs: {images.default_epochs} x {per_epoch:,} steps"
+    else:
+        why = f"the {rt.device.type.upper()} default, sized for a {defaults.budget_s:g} s budget per spec"
+    return Plan(
+        spec=spec, training=training, data_option=options.data, data_name=images.name, data_source=images.source,
+        classes=len(images.classes), train_images=len(images.y_train), held_out_images=len(images.y_test),
+        held_out=images.held_out, eval_images=defaults.eval_images, stored_shape=tuple(images.x_train.shape[1:]),
+        steps=steps, steps_why=why, per_epoch=per_epoch, optimizer=base.optimizer, lr=base.lr, momentum=base.momentum,
+        weight_decay=base.weight_decay, batch_size=base.batch_size, device=rt.describe(),
+        precision="bf16 autocast" if rt.bf16 else "fp32", world_size=options.world_size, budget_s=budget,
+        memorise_steps=memorise_steps)
 
 
 def _check_memory(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, steps: int, rt: Runtime) -> None:
@@ -244,7 +264,7 @@ def _check_memory(spec: Spec, options: TrainOptions, images: ImageSet, base: Loo
 
 
 def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, training: Training, steps: int,
-            per_epoch: int, main: MainRun, judgement: Judgement, experiments: list[ExperimentRecord],
+            per_epoch: int, main: MainRun, judgement: Judgement, experiments: list[ExperimentRecord], planned: Recipe,
             seconds: float) -> TrainingRecord:
     result, held, rt = main.result, main.held_out, main.rt
     last_epoch = result.accuracies[-per_epoch:] or (0.0,)
@@ -264,7 +284,7 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
         metrics=Metrics(train_accuracy=sum(last_epoch) / len(last_epoch), held_out_accuracy=held.accuracy,
                         held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
                         chance=main.chance),
-        verdict=judgement.verdict, cause=judgement.cause,  # type: ignore[arg-type]
+        verdict=judgement.verdict, cause=judgement.cause, settle=judgement.settle, rules=RULES, recipe=planned,
         checks=[CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in judgement.checks],
         experiments=experiments,
         curves=Curves(loss=list(result.losses), train_accuracy=list(result.accuracies)),
