@@ -328,5 +328,6 @@ def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
                 "the optimiser moves it, yet it learns nothing from the data", None)
     copy = ("the record holds no memorisation check" if m is None else
             f"a fresh copy did not fit one batch of {m.images} images in {m.steps} steps either")
-    return ("inconclusive", f"{flat}; {copy}: saturating units often sit on such a plateau before they learn",
+    return ("inconclusive", f"{flat}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
+            "tanh units most of all)",
             _settle(ev, 2 * n))
