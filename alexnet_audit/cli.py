@@ -205,6 +205,8 @@ def train(
     max_memory: Optional[float] = typer.Option(None, "--max-memory", metavar="GIB", help="GiB a run may take "
                                                "(estimated before allocating; default 80% of the free memory of the "
                                                "device used)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, metavar="N", help="Seeds of each ReLU-vs-baseline "
+                                        "experiment, each its own weights and batch order (default 3 on CPU, 5 on a GPU)."),
 ) -> None:
     """Train each spec's network as its source did and judge: converges, fails to converge,
     diverges, or inconclusive (saying what would settle it). Prints the recipe first.
@@ -222,7 +224,7 @@ def train(
 
     try:
         options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
-                               max_memory_gib=max_memory)
+                               max_memory_gib=max_memory, seeds=seeds)
     except AuditError as exc:
         fail(str(exc))
         raise typer.Exit(2) from None

@@ -22,8 +22,8 @@ from alexnet_audit.build import SpecNet
 from alexnet_audit.render.markdown import Training, Versions, spec_page
 from alexnet_audit.render.training import training_summary
 from alexnet_audit.spec import spec_from_text
-from alexnet_audit.train.experiment import Race, with_activation
-from alexnet_audit.train.loop import LoopResult, Progress
+from alexnet_audit.train.experiment import with_activation
+from alexnet_audit.train.loop import Progress
 from alexnet_audit.train.plot import chart_title
 from alexnet_audit.train.probe import LayerProbe, probe, structural_finding
 from alexnet_audit.train.record import (CheckRecord, Curves, DataInfo, Metrics, Schedule, Settings, TrainingRecord,
@@ -359,17 +359,6 @@ def test_with_activation_swaps_hidden_activations_only() -> None:
     model = _chain(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
     swapped = with_activation(model, "tanh")
     assert [type(m).__name__ for _, m in swapped.named_layers()] == ["Linear", "Tanh", "Linear", "Tanh", "Linear", "Sigmoid"]
-
-
-def _run(steps: int, stopped: str) -> LoopResult:
-    return LoopResult((1.0,) * steps, (0.5,) * steps, 1.0, 100.0, stopped)  # type: ignore[arg-type]
-
-
-def test_race_ratio_and_lower_bound() -> None:
-    assert Race(_run(10, "target"), _run(30, "target")).ratio == 3.0
-    bound = Race(_run(10, "target"), _run(50, "budget"))
-    assert bound.ratio is None and bound.ratio_at_least == 5.0
-    assert Race(_run(40, "budget"), _run(10, "target")).ratio is None
 
 
 # ---------------------------------------------------------------- real runs on tiny networks

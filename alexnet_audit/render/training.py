@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.text import Text
 
+from ..train.findings import band_outcome, describe_result, describe_seed
 from ..train.record import Recipe, TrainingRecord
 from .safe import terminal_text
 
@@ -42,11 +43,9 @@ def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) ->
         lines.append(f"  {record.rejudged}")
     lines += [f"  {MARKS[c.passed]} {c.name}: {c.detail}" for c in record.checks]
     for e in record.experiments:
-        ratio = (f"ratio {e.ratio:.3g}" if e.ratio is not None else f"ratio at least {e.ratio_at_least:.3g}"
-                 if e.ratio_at_least is not None else "no ratio: ReLU did not reach the target")
-        lines.append(f"  ReLU vs {e.baseline} to {e.target_error:.0%} training error on {e.data}: ReLU "
-                     f"{e.relu_steps or f'not in {e.relu_steps_run}'} steps, {e.baseline} "
-                     f"{e.baseline_steps or f'not in {e.baseline_steps_run}'} steps; {ratio}")
+        lines.append(f"  ReLU vs {e.baseline} to {e.target_error:.0%} training error on {e.data}: {describe_result(e)}")
+        lines += [f"    {describe_seed(s, e.baseline)}" for s in e.seeds]
+        lines += [f"    claim {b.claim}: {band_outcome(e, b)}" for b in e.claims]
     lines.append(f"  wrote {json_path} and {png_path}")
     for line in lines:
         text.append("\n").append(terminal_text(line))

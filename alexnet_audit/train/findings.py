@@ -2,7 +2,7 @@
 
 A claimed accuracy is judged only when the run trained on the data set the claim names and to
 the schedule it names (its epochs, else the source's); a speedup only when the experiment ran on
-the claim's data set. Otherwise the verdict is `unverifiable`, saying what was run and what it
+the claim's data set and its seeds agree (speedup.py). Otherwise the verdict is `unverifiable`, saying what was run and what it
 would take. Figures compare at the precision they are written with: "90%" is 85% to 95%.
 """
 
@@ -15,7 +15,8 @@ from typing import Literal
 
 from ..arith import parse_figure
 from ..claim_schema import SpeedupClaim, TrainingClaim
-from .record import ExperimentRecord, TrainingRecord
+from .record import ExperimentRecord, SeedRace, SpeedupBand, TrainingRecord
+from .speedup import MIN_SEEDS, Agreement, agreement, describe_bounds, describe_spread
 
 # metric -> (recorded accuracy, whether the claim states an error, i.e. 1 - accuracy)
 _METRICS: dict[str, tuple[str, bool]] = {
@@ -31,7 +32,7 @@ _METRICS: dict[str, tuple[str, bool]] = {
 @dataclass(frozen=True)
 class Finding:
     verdict: Literal["holds", "fails", "unverifiable"]
-    measured: float | None
+    measured: float | str | None
     detail: str
 
 
@@ -74,32 +75,73 @@ def training_claim(claim: TrainingClaim, record: TrainingRecord | None, source_e
     return Finding("holds" if abs(measured - claimed) <= tolerance else "fails", measured, detail)
 
 
-def describe_experiment(e: ExperimentRecord) -> str:
-    def steps(reached: int | None, run: int) -> str:
-        return f"{reached} steps" if reached is not None else f"not within {run} steps"
+def _steps(reached: int | None, run: int) -> str:
+    return f"{reached}" if reached is not None else f"not within {run}"
 
-    result = (f"ratio {e.ratio:.3g}" if e.ratio is not None else
-              f"ratio above {e.ratio_at_least:.3g}" if e.ratio_at_least is not None else "no ratio")
-    return (f"measured on {e.data}: to {e.target_error:.0%} training error (mean of {e.window} batches), ReLU took "
-            f"{steps(e.relu_steps, e.relu_steps_run)}, {e.baseline} {steps(e.baseline_steps, e.baseline_steps_run)}: {result}")
+
+def describe_seed(s: SeedRace, baseline: str) -> str:
+    """One seed's race: "seed 1: ReLU 40 steps, tanh 130 (ratio 3.25)"."""
+    who = f"seed {s.seed}" if s.seed is not None else "one race, its seed not recorded"
+    return (f"{who}: ReLU {_steps(s.relu_steps, s.relu_steps_run)} steps, {baseline} "
+            f"{_steps(s.baseline_steps, s.baseline_steps_run)} (ratio {describe_bounds(s.bounds)})")
+
+
+def describe_result(e: ExperimentRecord) -> str:
+    """The median ratio and its spread over the seeds."""
+    n = len(e.seeds)
+    if n == 1:
+        return f"ratio {describe_bounds(e.median)} from one seed (agreement needs at least {MIN_SEEDS})"
+    return f"median ratio {describe_bounds(e.median)} over {n} seeds, spread {describe_spread(e.spread_bounds)}"
+
+
+def describe_experiment(e: ExperimentRecord) -> str:
+    seeds = "; ".join(describe_seed(s, e.baseline) for s in e.seeds)
+    summary = f"; {describe_result(e)}" if len(e.seeds) > 1 else ""
+    return (f"measured on {e.data}: steps to {e.target_error:.0%} training error (mean of {e.window} batches): "
+            f"{seeds}{summary}")
+
+
+def experiment_outcome(e: ExperimentRecord, claimed: float, tolerance: float) -> Agreement:
+    return agreement([s.bounds for s in e.seeds], claimed, tolerance)
+
+
+def band_outcome(e: ExperimentRecord, band: SpeedupBand) -> str:
+    """What the experiment says of one claim it was run for, as the audit will judge it."""
+    against = f"claimed {band.claimed:g} (±{band.tolerance:g})"
+    if not band.judges_claim:
+        return (f"{against} on {band.dataset}: unverifiable, this run on {e.data} measures nothing of the claim "
+                "(no measured figure)")
+    outcome = experiment_outcome(e, band.claimed, band.tolerance)
+    if outcome.outcome == "inconclusive":
+        return f"{against}: inconclusive ({outcome.why}), so the claim stays unverifiable"
+    return f"{against}: {outcome.outcome} ({outcome.why})"
+
+
+def _measured(e: ExperimentRecord) -> float | str:
+    """The median ratio, or where its seeds give bounds, the median's bounds in words."""
+    point = e.median.point
+    return round(point, 2) if point is not None else describe_bounds(e.median)
 
 
 def speedup_claim(claim: SpeedupClaim, record: TrainingRecord | None) -> Finding:
+    """holds or fails only when the seeds agree on the claim's own data set; otherwise unverifiable,
+    with no measured figure and the run described for what it is."""
     need = (f"the same network trained with ReLU and with {claim.baseline} on {claim.dataset} until "
-            f"{claim.target_error:.0%} training error, counting the steps each takes")
+            f"{claim.target_error:.0%} training error, counting the steps each takes over seeds")
     found = next((e for e in record.experiments if e.baseline == claim.baseline
                   and math.isclose(e.target_error, claim.target_error)), None) if record else None
     if found is None:
         return Finding("unverifiable", None, f"needs {need}; no such run is recorded")
     ran = describe_experiment(found)
     if found.data != claim.dataset:
-        return Finding("unverifiable", round(found.ratio, 2) if found.ratio is not None else None, f"{ran}; the claim is about {claim.dataset}: "
-                       f"{_command(claim.dataset, None)} runs the same experiment there")
+        return Finding("unverifiable", None, f"{ran}; a run on {found.data}, not on {claim.dataset} that the claim is "
+                       f"about, so it measures nothing of the claim: {_command(claim.dataset, None)} runs the same "
+                       "experiment there")
     fig = parse_figure(claim.claimed)
     claimed, tolerance = float(fig.value), float(fig.half_unit)
-    if found.ratio is not None:
-        verdict: Literal["holds", "fails"] = "holds" if abs(found.ratio - claimed) <= tolerance else "fails"
-        return Finding(verdict, found.ratio, f"{ran}; claimed {claimed:g} (±{tolerance:g}, the precision written)")
-    if found.ratio_at_least is not None and found.ratio_at_least > claimed + tolerance:
-        return Finding("fails", found.ratio_at_least, f"{ran}; claimed {claimed:g}: {claim.baseline} is slower still")
-    return Finding("unverifiable", None, f"{ran}; needs a run long enough for both to reach the target (--budget)")
+    outcome = experiment_outcome(found, claimed, tolerance)
+    against = f"claimed {claimed:g} (±{tolerance:g}, the precision written)"
+    if outcome.outcome == "inconclusive":
+        return Finding("unverifiable", None, f"{ran}; {against}: inconclusive, {outcome.why}; more seeds or a longer "
+                       "--budget (for runs that stopped short of the target) would settle it")
+    return Finding(outcome.outcome, _measured(found), f"{ran}; {against}: {outcome.why}")

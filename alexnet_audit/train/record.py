@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, computed_field, model_validator
 
 from ..bounded_read import read_bounded
 from ..errors import AuditError
 from ..strict import Frozen
+from .speedup import SPREAD, Bounds, median_of, ratio_bounds, spread_of
 from .verdict import NOT_A_VETO, RULES, Evidence, Memorisation, Verdict, judge, smaller_batch, verdict_line
 
 # A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
@@ -87,6 +88,42 @@ class CheckRecord(_Record):
     detail: Short
 
 
+class SeedRace(_Record):
+    """One seed's race: both activations from the same initial weights and batch order."""
+
+    seed: Seed | None  # None: a record from before seeds were counted, which did not write it
+    relu_steps: Annotated[int, Field(ge=1, le=10**12)] | None  # steps to the target; None: not reached in relu_steps_run
+    baseline_steps: Annotated[int, Field(ge=1, le=10**12)] | None
+    relu_steps_run: Count
+    baseline_steps_run: Count
+
+    @model_validator(mode="after")
+    def _reached_within_the_run(self) -> "SeedRace":
+        for reached, run, name in ((self.relu_steps, self.relu_steps_run, "relu"),
+                                   (self.baseline_steps, self.baseline_steps_run, "baseline")):
+            if reached is not None and reached > run:
+                raise ValueError(f"{name}_steps: {reached} steps to the target, more than the {run} run")
+        return self
+
+    @property
+    def bounds(self) -> Bounds:
+        return ratio_bounds(self.relu_steps, self.baseline_steps, self.relu_steps_run, self.baseline_steps_run)
+
+
+class SpeedupBand(_Record):
+    """A speedup claim the experiment was run for, and whether its run can judge it."""
+
+    claim: Short  # the claim's id
+    claimed: Real
+    tolerance: Real  # the precision the figure is written with
+    dataset: Short  # the claim's data set
+    judges_claim: bool  # False: the run's data is not the claim's, so it measures nothing of the claim
+
+
+# Derived from the seeds: written for readers, recomputed (never trusted) when a record is read.
+_DERIVED = ("median_low", "median_high", "spread", "spread_low", "spread_high")
+# A record from before seeds were counted: one race, its figures at the top level.
+_SINGLE_RACE = ("relu_steps", "baseline_steps", "relu_steps_run", "baseline_steps_run")
 class Departure(_Record):
     """One way the run differs from the source's recipe, and why."""
 
@@ -115,18 +152,66 @@ class Recipe(_Record):
 
 
 class ExperimentRecord(_Record):
-    """ReLU against a saturating baseline: steps until the training error reaches `target_error`."""
+    """ReLU against a saturating baseline, over seeds: steps until the training error reaches `target_error`."""
 
     baseline: Literal["tanh", "sigmoid"]
     target_error: Fraction01
     data: Short
     window: Count  # training error = mean error of the last `window` batches
-    relu_steps: Count | None  # None: not reached in relu_steps_run
-    baseline_steps: Count | None
-    relu_steps_run: Count
-    baseline_steps_run: Count
-    ratio: Real | None  # baseline_steps / relu_steps, when both reached the target
-    ratio_at_least: Real | None  # when only ReLU did: the baseline needs more than this ratio
+    seeds: Annotated[list[SeedRace], Field(min_length=1, max_length=1000)]
+    claims: Annotated[list[SpeedupBand], Field(max_length=100)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older_forms(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if k not in _DERIVED}
+        if "seeds" not in data and all(k in data for k in _SINGLE_RACE):
+            data["seeds"] = [{"seed": None, **{k: data.pop(k) for k in _SINGLE_RACE}}]
+            data.pop("ratio", None)
+            data.pop("ratio_at_least", None)
+        return data
+
+    @model_validator(mode="after")
+    def _bands_name_their_data(self) -> "ExperimentRecord":
+        for band in self.claims:
+            if band.judges_claim != (band.dataset == self.data):
+                raise ValueError(f"claims: {band.claim}: judges_claim must say whether {band.dataset} is the run's data")
+        return self
+
+    @property
+    def median(self) -> Bounds:
+        return median_of([s.bounds for s in self.seeds])
+
+    @property
+    def spread_bounds(self) -> Bounds:
+        return spread_of([s.bounds for s in self.seeds])
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def median_low(self) -> float:
+        return self.median.low
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def median_high(self) -> float | None:
+        return self.median.high
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def spread(self) -> str:
+        return SPREAD
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def spread_low(self) -> float:
+        return self.spread_bounds.low
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def spread_high(self) -> float | None:
+        return self.spread_bounds.high
 
 
 class Curves(_Record):

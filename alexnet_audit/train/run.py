@@ -3,9 +3,9 @@
 In order: the data on the device; the run itself with the spec's optimiser and settings,
 probed at initialisation and at the end; BatchNorm statistics re-estimated and held-out
 evaluation; the memorisation check (a fresh copy on one batch, for a share of the run's
-steps); the verdict; then one ReLU-vs-baseline race per speedup claim. The whole takes about
-the budget, shared out by PHASE_SHARES. Nothing prints: the recipe, fixed before training
-starts, and progress, tagged with its phase, go to callbacks.
+steps); the verdict; then the speed-up experiments, ReLU against each baseline over seeds
+(experiment.py). The whole takes about the budget, shared out by PHASE_SHARES. Nothing prints:
+the recipe, fixed before training starts, and progress, tagged with its phase, go to callbacks.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import torch
 
 from .. import __version__
 from ..build import SpecNet, build_model
-from ..claim_schema import SpeedupClaim
 from ..errors import AuditError
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
-from .experiment import Race, race
+from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding
@@ -55,7 +54,6 @@ MEMORISE_WINDOW = 3  # a batch counts as memorised once every image is right on 
 # One batch is a narrower task than the data set: half the run's steps, so that it scales with
 # --steps (a 20-step run stays short) and a long run gives it room to leave a plateau.
 MEMORISE_SHARE = 0.5
-EXPERIMENT_WINDOW = 10
 # Shares of the budget, with and without speedup experiments to run. The run goes first and so
 # also pays for the device's start-up (CUDA context, cuDNN and cuBLAS handles).
 PHASE_SHARES = {"train": 0.5, "evaluate": 0.1, "memorise": 0.15, "experiments": 0.25}
@@ -98,6 +96,7 @@ class TrainOptions:
     device: Literal["auto", "cuda", "cpu"] = "auto"
     seed: int = 0
     max_memory_gib: float | None = None  # what a run may take; None: FREE_SHARE of the device's free memory
+    seeds: int | None = None  # of each speed-up experiment; None: experiment.SEEDS for the device
     world_size: int = 1  # processes a step is shared over (`--nproc`)
 
     def __post_init__(self) -> None:
@@ -106,6 +105,7 @@ class TrainOptions:
         _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
         _in_range("--seed", self.seed, 0, MAX_SEED)
         _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
+        _in_range("--seeds", self.seeds, 1, MAX_SEEDS)
         _in_range("--nproc", self.world_size, 1, MAX_WORLD_SIZE)
         if self.steps is not None and self.epochs is not None:
             raise AuditError("give --steps or --epochs, not both", field="--steps")
@@ -136,14 +136,6 @@ def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
 
 def steps_per_epoch(images: int, batch: int) -> int:
     return max(1, images // batch)  # the loop drops a short last batch
-
-
-def _speedups(spec: Spec) -> list[tuple[str, float]]:
-    out: list[tuple[str, float]] = []
-    for claim in spec.doc.claims:
-        if isinstance(claim, SpeedupClaim) and (claim.baseline, claim.target_error) not in out:
-            out.append((claim.baseline, claim.target_error))
-    return out
 
 
 def _limit(affordable: float, cap: int) -> int:
@@ -185,15 +177,6 @@ def _memorise(model: SpecNet, train: DeviceData, cfg: LoopConfig, rt: Runtime,
     return train_loop(model, batch, replace(cfg, batch_size=batch.n, stop_error=0.0, window=MEMORISE_WINDOW), rt, report)
 
 
-def _experiment(found: Race, baseline: str, target: float, data: str) -> ExperimentRecord:
-    return ExperimentRecord(
-        baseline=baseline, target_error=target, data=data, window=EXPERIMENT_WINDOW,  # type: ignore[arg-type]
-        relu_steps=Race.reached(found.relu), baseline_steps=Race.reached(found.baseline),
-        relu_steps_run=found.relu.steps, baseline_steps_run=found.baseline.steps,
-        ratio=found.ratio, ratio_at_least=found.ratio_at_least,
-    )
-
-
 def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None,
                on_recipe: RecipeReport | None = None) -> TrainingRecord:
     """Train `spec` as `options` say; `on_recipe` hears what the run will do before training starts."""
@@ -207,7 +190,7 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     per_epoch = steps_per_epoch(len(images.y_train), base.batch_size)
     steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
     _check_memory(spec, options, images, base, steps, rt)
-    speedups = _speedups(spec)
+    speedups = speedup_claims(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
     memorise_steps = max(1, math.ceil(MEMORISE_SHARE * steps))
     planned = recipe(_plan(spec, options, images, training, base, steps, per_epoch, rt, defaults, budget, memorise_steps))
@@ -216,8 +199,8 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
-    def build() -> SpecNet:
-        return build_model(spec, options.seed).to(rt.device, memory_format=memory_format)
+    def build(seed: int = options.seed) -> SpecNet:
+        return build_model(spec, seed).to(rt.device, memory_format=memory_format)
 
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
@@ -234,12 +217,8 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
         Memorisation(batch, base.batch_size, memorised.steps if memorised.stopped_by == "target" else None,
                      memorised.steps, memorised.stopped_by),
         structural_finding(main.at_init, main.at_end, PROBE_IMAGES), shares["train"])
-    experiments = []
-    for i, (baseline, target) in enumerate(speedups):
-        each = max(deadline - time.perf_counter(), 1.0) / (2 * (len(speedups) - i))
-        cfg = replace(base, steps=defaults.experiment_steps, stop_error=target, window=EXPERIMENT_WINDOW)
-        found = race(build, baseline, train, cfg, rt, each, on_progress)  # type: ignore[arg-type]
-        experiments.append(_experiment(found, baseline, target, images.name))
+    experiments = run_experiments(speedups, build, train, images.name, replace(base, steps=defaults.experiment_steps), rt,
+                                  experiment_seeds(options.seed, rt, options.seeds), deadline, on_progress)
     if main.result.stopped_by == "budget":
         cut = budget_cut(steps, main.result.steps, shares["train"] * budget, budget)
         planned = planned.model_copy(update={"departures": [*planned.departures, cut]})
