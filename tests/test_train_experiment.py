@@ -29,12 +29,14 @@ from alexnet_audit.train.loop import LoopConfig, LoopResult, Runtime
 from alexnet_audit.train.record import ExperimentRecord, TrainingRecord, load_record, record_json
 from alexnet_audit.train.run import TrainOptions, train_spec
 from alexnet_audit.train.speedup import Bounds, agreement, median_of, ratio_bounds, spread_of
-from helpers import LENET, spec_text
+from helpers import spec_text
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports" / "training"
+# A network the audit measures in a moment: only its speedup claim matters here.
+LINEAR = "  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 10}\n"
 SPEEDUP = "  - {id: fast, kind: speedup, claimed: 6, baseline: tanh, target_error: 0.25, dataset: cifar10, where: y}\n"
 
 
@@ -158,7 +160,7 @@ def _record(experiments: list[dict[str, Any]]) -> TrainingRecord:
 
 
 def _claim() -> Any:
-    return spec_from_text(spec_text(LENET, claims=SPEEDUP)).doc.claims[0]
+    return spec_from_text(spec_text(LINEAR, claims=SPEEDUP, input="[1, 8, 8]")).doc.claims[0]
 
 
 AGREE = [_seed(0, 50, 310), _seed(1, 40, 250), _seed(2, 60, 370)]  # 6.2, 6.25, 6.17: all within 5.5 to 6.5
@@ -190,7 +192,8 @@ def test_a_run_on_other_data_stays_unverifiable_with_no_measured_figure(write_sp
     runs = tmp_path / "training"
     runs.mkdir()
     (runs / "t.json").write_text(record_json(_record([_experiment(far_above, data="digits")])), encoding="utf-8")
-    doc = json.loads(run_json(audit_paths([write_spec(spec_text(LENET, claims=SPEEDUP))], training_dir=runs)))
+    spec = write_spec(spec_text(LINEAR, claims=SPEEDUP, input="[1, 8, 8]"))
+    doc = json.loads(run_json(audit_paths([spec], training_dir=runs)))
     claim = doc["specs"][0]["claims"][0]
     assert claim["verdict"] == "unverifiable" and claim["measured"] is None
 
