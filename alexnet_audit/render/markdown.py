@@ -24,7 +24,9 @@ from ..claims import ClaimResult, Verdict
 from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations
 from ..errors import AuditError
 from ..layers import shape_hwc
+from ..train.findings import band_outcome, describe_result
 from ..train.record import TrainingRecord
+from ..train.speedup import describe_bounds
 from .charts import comparison_chart, layer_chart
 from .formatting import figure_text
 from .safe import markdown_text, plain
@@ -317,7 +319,10 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
                       f"{TRAINING_DIR}/{spec_id}.json).", ""]
     r = t.record
     m, s, d, st = r.metrics, r.schedule, r.data, r.settings
-    out += [f"**{r.verdict}**" + (f": {_text(r.cause)}" if r.cause else ""), ""]
+    out += [f"**{r.verdict}**" + _text(r.line[len(r.verdict):]), ""]
+    if r.rejudged:
+        kept = "; the curves picture below keeps the title it was drawn with" if t.curves else ""
+        out += [_text(f"({r.rejudged}{kept}.)"), ""]
     rows = [
         ("data", f"{d.name}: {d.source}; {_n(d.train_images)} training images, {_n(d.held_out_images)} held out ({d.held_out}); {d.classes} classes"),
         ("settings", f"{st.optimizer}, lr {st.lr:g}, momentum {st.momentum:g}, weight decay {st.weight_decay:g}, batch {st.batch_size}, "
@@ -331,15 +336,17 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
     ]
     out += [_table([{"": k, "value": _text(v)} for k, v in rows])]
     if r.checks:
-        out += [_table([{"check": _text(c.name), "passed": "yes" if c.passed else "**no**", "detail": _text(c.detail)}
+        out += [_table([{"check": _text(c.name), "passed": {True: "yes", False: "**no**", None: "—"}[c.passed],
+                         "detail": _text(c.detail)}
                         for c in r.checks])]
-    if r.experiments:
-        out += [_table([{"baseline": e.baseline, "target error": f"{e.target_error:.0%}", "data": _text(e.data),
-                         "ReLU steps": str(e.relu_steps) if e.relu_steps is not None else f"not within {e.relu_steps_run}",
-                         "baseline steps": str(e.baseline_steps) if e.baseline_steps is not None else f"not within {e.baseline_steps_run}",
-                         "ratio": f"{e.ratio:.2f}" if e.ratio is not None else
-                         (f"at least {e.ratio_at_least:.2f}" if e.ratio_at_least is not None else "—")}
-                        for e in r.experiments])]
+    for e in r.experiments:
+        out += [_text(f"ReLU against {e.baseline} to {e.target_error:.0%} training error on {e.data}: {describe_result(e)}."), ""]
+        out += [_table([{"seed": str(s.seed) if s.seed is not None else "not recorded",
+                         "ReLU steps": str(s.relu_steps) if s.relu_steps is not None else f"not within {s.relu_steps_run}",
+                         f"{e.baseline} steps": (str(s.baseline_steps) if s.baseline_steps is not None
+                                                 else f"not within {s.baseline_steps_run}"),
+                         "ratio": describe_bounds(s.bounds)} for s in e.seeds], ["ReLU steps", f"{e.baseline} steps"])]
+        out += [f"- claim {_text(b.claim)}: {_text(band_outcome(e, b))}" for b in e.claims] + ([""] if e.claims else [])
     if t.curves:
         return out + [f"![Training curves]({TRAINING_DIR}/{spec_id}.png)", ""]
     return out + [f"No curves picture recorded ({TRAINING_DIR}/{spec_id}.png is absent).", ""]

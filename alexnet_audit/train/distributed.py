@@ -22,10 +22,10 @@ the one written; the other ranks return at once (see run.py).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterator, Mapping
 
 import torch
 import torch.distributed as dist
@@ -52,7 +52,7 @@ class World:
         return self.rank == 0
 
     @staticmethod
-    def from_env(env: Mapping[str, str]) -> "World":
+    def from_env(env: Mapping[str, str]) -> World:
         """The world torchrun describes in `env`; a world of one where it describes none."""
         if "WORLD_SIZE" not in env:
             return World()

@@ -24,13 +24,17 @@ from .loop import LoopConfig, LoopResult, Progress, Runtime, train_loop
 from .record import ExperimentRecord, SeedRace, SpeedupBand
 
 Activation = Literal["relu", "tanh", "sigmoid"]
+Baseline = Literal["tanh", "sigmoid"]
+Groups = dict[tuple[Baseline, float], list[SpeedupClaim]]  # the claims each (baseline, target error) serves
 _MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 _WEIGHTED = (nn.Conv2d, nn.Linear)
 # Seeds per experiment: on two CPU cores three fit the default budget for the small networks; a
 # GPU affords five.
 SEEDS = {"cpu": 3, "cuda": 5}
+MAX_SEEDS = 100
 WINDOW = 10  # training error = the mean error of the last WINDOW batches
 SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
+OVERRUN = 2  # a race that took more than twice its share of the budget overran it
 
 PhaseProgress = Callable[[str, Progress], None]
 
@@ -56,15 +60,16 @@ def steps_to_target(result: LoopResult, target: float, window: int) -> int | Non
     return next((i for i in range(window, len(acc) + 1) if 1 - sum(acc[i - window:i]) / window <= target), None)
 
 
-def race(build: Callable[[int], SpecNet], baseline: Activation, data: DeviceData, cfg: LoopConfig, rt: Runtime,
+def race(build: Callable[[int], SpecNet], baseline: Baseline, data: DeviceData, cfg: LoopConfig, rt: Runtime,
          budget_s: float, on_progress: PhaseProgress | None = None) -> SeedRace:
     """Train the network of seed `cfg.seed` with ReLU, then from the same weights with `baseline`,
     stopping each at `cfg.stop_error`. ReLU gets half of `budget_s`; the baseline the rest."""
     assert cfg.stop_error is not None
     results: list[LoopResult] = []
     began = time.perf_counter()
-    for activation in ("relu", baseline):
-        model = with_activation(build(cfg.seed), activation)  # type: ignore[arg-type]
+    activations: tuple[Activation, Activation] = ("relu", baseline)
+    for activation in activations:
+        model = with_activation(build(cfg.seed), activation)
         report = (lambda p, a=activation: on_progress(f"{a} seed {cfg.seed}", p)) if on_progress else None
         share = budget_s / 2 if not results else max(budget_s - (time.perf_counter() - began), budget_s / 2)
         results.append(train_loop(model, data, replace(cfg, budget_s=share), rt, report))
@@ -74,9 +79,9 @@ def race(build: Callable[[int], SpecNet], baseline: Activation, data: DeviceData
                     relu_steps_run=relu.steps, baseline_steps_run=base.steps)
 
 
-def speedup_claims(spec: Spec) -> dict[tuple[str, float], list[SpeedupClaim]]:
+def speedup_claims(spec: Spec) -> Groups:
     """The spec's speedup claims, grouped by the experiment each needs (baseline, target error)."""
-    groups: dict[tuple[str, float], list[SpeedupClaim]] = {}
+    groups: Groups = {}
     for claim in spec.doc.claims:
         if isinstance(claim, SpeedupClaim):
             groups.setdefault((claim.baseline, claim.target_error), []).append(claim)
@@ -94,21 +99,34 @@ def band(claim: SpeedupClaim, data: str) -> SpeedupBand:
                        judges_claim=claim.dataset == data)
 
 
-def run_experiments(claims: dict[tuple[str, float], list[SpeedupClaim]], build: Callable[[int], SpecNet],
+def run_experiments(claims: Groups, build: Callable[[int], SpecNet],
                     data: DeviceData, data_name: str, cfg: LoopConfig, rt: Runtime, seeds: Sequence[int],
                     deadline: float, on_progress: PhaseProgress | None = None) -> list[ExperimentRecord]:
     """One experiment per (baseline, target error), each over `seeds`, sharing out what is left
     until `deadline` (a `time.perf_counter()` instant) evenly among the races still to run; each
-    activation runs at most `cfg.steps` steps."""
+    activation runs at most `cfg.steps` steps.
+
+    Every activation trains at least one step, whatever its share: on a network whose step takes
+    longer than the share (a full-size AlexNet on a CPU), each further seed would overrun the
+    budget by two steps. So once the deadline has passed and a race has taken more than OVERRUN
+    times its share, the experiment's remaining seeds are not run, and the record says which.
+    """
     records = []
     races_left = len(claims) * len(seeds)
     for (baseline, target), group in claims.items():
-        races = []
+        races: list[SeedRace] = []
+        overran = False
         for seed in seeds:
-            budget = max(deadline - time.perf_counter(), 1.0) / races_left
-            races.append(race(build, baseline, data, replace(cfg, seed=seed, stop_error=target, window=WINDOW), rt,  # type: ignore[arg-type]
-                              budget, on_progress))
+            began = time.perf_counter()
+            if races and overran and began >= deadline:
+                break
+            budget = max(deadline - began, 1.0) / races_left
+            seeded = replace(cfg, seed=seed, stop_error=target, window=WINDOW)
+            races.append(race(build, baseline, data, seeded, rt, budget, on_progress))
+            overran = time.perf_counter() - began > OVERRUN * budget
             races_left -= 1
-        records.append(ExperimentRecord(baseline=baseline, target_error=target, data=data_name, window=WINDOW,  # type: ignore[arg-type]
-                                        seeds=races, claims=[band(c, data_name) for c in group]))
+        races_left -= len(seeds) - len(races)
+        records.append(ExperimentRecord(baseline=baseline, target_error=target, data=data_name, window=WINDOW,
+                                        seeds=races, seeds_not_run=list(seeds[len(races):]),
+                                        claims=[band(c, data_name) for c in group]))
     return records

@@ -24,6 +24,7 @@ class ImageSet:
     x_test: torch.Tensor
     y_test: torch.Tensor
     held_out: str  # what the test part is
+    default_epochs: int | None = None  # the schedule without --steps or --epochs; None: the device's default steps
 
 
 def keep_classes(images: ImageSet, num_classes: int) -> ImageSet:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch.distributed.elastic.multiprocessing.errors import record
@@ -22,8 +22,6 @@ from .distributed import World, process_group, threads_per_process
 from .loop import Runtime
 from .record import TrainingRecord
 from .run import CPU, CUDA, TrainOptions, train_spec
-
-MAX_NPROC = 1024
 
 
 class WorkerFailed(RuntimeError):
@@ -44,10 +42,9 @@ def launched_by_torchrun() -> bool:
     return World.from_env(os.environ).size > 1
 
 
-def check_nproc(nproc: int, options: TrainOptions) -> None:
+def check_nproc(options: TrainOptions) -> None:
     """Refuse, before any process starts, a world that cannot be: the launcher would only fail later."""
-    if not 1 <= nproc <= MAX_NPROC:
-        raise AuditError(f"{nproc:,} is out of range: must be between 1 and {MAX_NPROC:,}", field="--nproc")
+    nproc = options.world_size
     if nproc > 1 and launched_by_torchrun():
         raise AuditError("torchrun has already started this process as one of a world; leave --nproc out", field="--nproc")
     device = Runtime.pick(options.device).device
@@ -82,15 +79,20 @@ def _train_one(path: str, options: TrainOptions, world: World) -> Outcome:
     return Outcome(path, spec_id, record, None)
 
 
-def launch(nproc: int, paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
-    """Run `train_world` in `nproc` local processes, as `torchrun --standalone --nproc_per_node nproc` would."""
+def launch(paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
+    """Run `train_world` in `options.world_size` local processes, as `torchrun --standalone
+    --nproc_per_node N` would."""
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch  # here: it loads the elastic agent
+    from torch.distributed.launcher.api import (  # here: it loads the elastic agent
+        LaunchConfig,
+        elastic_launch,
+    )
 
-    check_nproc(nproc, options)
-    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"alexnet-audit-{uuid.uuid4()}",
-                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, start_method="spawn")
+    check_nproc(options)
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=options.world_size,
+                          run_id=f"alexnet-audit-{uuid.uuid4()}", rdzv_backend="c10d", rdzv_endpoint="localhost:0",
+                          max_restarts=0, start_method="spawn")
     try:
         results = elastic_launch(config, train_world)(list(paths), options)
     except SignalException:  # the launcher turns Ctrl-C into this, having stopped the workers

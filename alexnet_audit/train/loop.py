@@ -77,6 +77,7 @@ class Progress:
     loss: float
     accuracy: float  # mean over the last `window` batches
     images_per_s: float
+    seconds_left: float  # until the steps are done at this rate, or the budget runs out if that comes first
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,10 @@ def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
             rate = steps_per_s * batch * rt.world.size
             if on_progress:
                 window = accuracies[-cfg.window:]
-                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate))
+                left = (cfg.steps - step - 1) / steps_per_s
+                if cfg.budget_s is not None:
+                    left = min(left, max(0.0, cfg.budget_s - elapsed))
+                on_progress(Progress(step + 1, cfg.steps, losses[-1], sum(window) / len(window), rate, left))
             reason = _stop(losses, accuracies, cfg, elapsed, rt.sync_every / steps_per_s)
             if reason:
                 stopped = reason

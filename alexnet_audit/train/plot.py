@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -12,6 +13,7 @@ from matplotlib.figure import Figure
 from .record import TrainingRecord
 
 SMOOTH = 10  # batches averaged in the accuracy curve
+TITLE_WIDTH = 110  # characters a title line holds across the 10-inch figure at the medium font size
 
 
 def _running_mean(values: list[float], k: int) -> list[float]:
@@ -20,6 +22,13 @@ def _running_mean(values: list[float], k: int) -> list[float]:
         total += v - (values[i - k] if i >= k else 0.0)
         out.append(total / min(i + 1, k))
     return out
+
+
+def chart_title(record: TrainingRecord) -> str:
+    """The verdict's own line (wrapped to the figure's width), then what was run."""
+    run = (f"{record.data.name}, {record.schedule.steps} steps, {record.settings.optimizer} lr {record.settings.lr:g}, "
+           f"batch {record.settings.batch_size}, {record.settings.device}")
+    return "\n".join(textwrap.wrap(f"{record.spec}: {record.line}", TITLE_WIDTH)) + f"\n{run}"
 
 
 def curves_png(record: TrainingRecord) -> bytes:
@@ -38,9 +47,7 @@ def curves_png(record: TrainingRecord) -> bytes:
     acc_ax.axhline(record.metrics.chance, color="grey", ls=":", label="chance (most frequent class)")
     acc_ax.set(xlabel="step", ylabel="accuracy", ylim=(0, 1))
     acc_ax.legend(loc="best", fontsize="small")
-    fig.suptitle(f"{record.spec}: {record.verdict} — {record.data.name}, {record.schedule.steps} steps, "
-                 f"{record.settings.optimizer} lr {record.settings.lr:g}, batch {record.settings.batch_size}, "
-                 f"{record.settings.device}" + (f"\nlikely cause: {record.cause}" if record.cause else ""), fontsize="medium")
+    fig.suptitle(chart_title(record), fontsize="medium")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()

@@ -1,11 +1,14 @@
 """The training result file (reports/training/<spec-id>.json): written by `train`, read by the audit.
 
 A pydantic model because it crosses an edge twice: out to disk, and back in from a file anyone
-may have edited. Non-finite losses are written as the strings "NaN" / "Infinity".
+may have edited. Non-finite losses are written as the strings "NaN" / "Infinity". A record
+written under older verdict rules (no `rules`, or a lower one) is re-judged on reading by
+today's rules from its own figures, saying so in `rejudged`; the file itself is left as it is.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +18,7 @@ from ..bounded_read import read_bounded
 from ..errors import AuditError
 from ..strict import Frozen
 from .speedup import SPREAD, Bounds, median_of, ratio_bounds, spread_of
+from .verdict import NOT_A_VETO, RULES, Evidence, Memorisation, Verdict, judge, smaller_batch, verdict_line
 
 # A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
 # integer or a 100 MB string never reaches the renderers (which format them).
@@ -84,7 +88,7 @@ class Metrics(_Record):
 
 class CheckRecord(_Record):
     name: Short
-    passed: bool
+    passed: bool | None  # None: an observation (the shape of the loss curve, a check the record predates)
     detail: Short
 
 
@@ -124,6 +128,31 @@ class SpeedupBand(_Record):
 _DERIVED = ("median_low", "median_high", "spread", "spread_low", "spread_high")
 # A record from before seeds were counted: one race, its figures at the top level.
 _SINGLE_RACE = ("relu_steps", "baseline_steps", "relu_steps_run", "baseline_steps_run")
+class Departure(_Record):
+    """One way the run differs from the source's recipe, and why."""
+
+    what: Short  # data set, input, optimiser, learning rate, steps, precision, ...
+    source: Short  # what the source does ("not stated" where it is silent)
+    here: Short
+    why: Short
+
+
+class Recipe(_Record):
+    """What `train` will do, fixed before it starts (and printed then)."""
+
+    data: Short  # the data set and where it comes from
+    split: Short  # training and held-out images, and how they were split
+    steps: Count
+    epochs: Real  # what the steps make on this data set
+    batch_size: Count  # per process
+    optimizer: Short  # with its momentum and weight decay
+    lr: Real
+    device: Short
+    precision: Short
+    world_size: Count
+    budget_s: Real  # the whole command for this spec
+    memorise_steps: Count  # the memorisation check's share of the steps
+    departures: Annotated[list[Departure], Field(max_length=100)]
 
 
 class ExperimentRecord(_Record):
@@ -134,6 +163,7 @@ class ExperimentRecord(_Record):
     data: Short
     window: Count  # training error = mean error of the last `window` batches
     seeds: Annotated[list[SeedRace], Field(min_length=1, max_length=1000)]
+    seeds_not_run: Annotated[list[Seed], Field(max_length=1000)] = []  # the budget was spent before their turn
     claims: Annotated[list[SpeedupBand], Field(max_length=100)] = []
 
     @model_validator(mode="before")
@@ -203,16 +233,68 @@ class TrainingRecord(_Record):
     settings: Settings
     schedule: Schedule
     metrics: Metrics
-    verdict: Literal["converges", "fails to converge"]
-    cause: Short | None
+    verdict: Verdict
+    cause: Short | None  # fails to converge / diverges: why; inconclusive: why it cannot tell yet
+    settle: Short | None = None  # inconclusive: what would settle it
+    rules: Count = 1  # the verdict rules it was judged by (verdict.RULES); 1: before inconclusive and diverges
+    rejudged: Short | None = None  # set on reading a record judged by older rules: what it said, and that it was re-judged
+    recipe: Recipe | None = None  # absent in records written before the recipe was recorded
     checks: Annotated[list[CheckRecord], Field(max_length=100)]
     experiments: Annotated[list[ExperimentRecord], Field(max_length=100)]
     curves: Curves
     seconds: Real  # the whole command for this spec: data, memorisation, training, evaluation, experiments
 
+    @property
+    def line(self) -> str:
+        """The verdict's one sentence, as the terminal, the chart title and the report show it."""
+        return verdict_line(self.verdict, self.cause, self.settle)
+
 
 def record_json(record: TrainingRecord) -> str:
     return record.model_dump_json(indent=2) + "\n"
+
+
+# The causes version 1 named from the network's activations: today's rules take them as the
+# structural finding, the only probe evidence such a record holds.
+_STRUCTURAL = ("exploding activations", "most ReLUs dead", "vanishing activations")
+
+
+def _old_memorisation(record: TrainingRecord) -> Memorisation | None:
+    """The memorisation check as a version-1 record words it, or None where it has none."""
+    check = next((c for c in record.checks if c.name == "memorises one batch"), None)
+    images = re.search(r"one batch of (\d+) images", check.detail) if check else None
+    if check is None or images is None:
+        return None
+    at = re.search(r"(?:after|by step) (\d+)", check.detail) if check.passed else None
+    ran = re.search(r" in (\d+) steps", check.detail)
+    stopped = re.search(r"stopped by (\w[\w-]*)", check.detail)
+    steps = int(at.group(1)) if at else int(ran.group(1)) if ran else 0
+    return Memorisation(int(images.group(1)), record.settings.batch_size, steps if at else None, steps,
+                        stopped.group(1) if stopped else "target" if at else "steps")
+
+
+def rejudged(record: TrainingRecord) -> TrainingRecord:
+    """`record` judged by today's rules from its own figures: its losses, held-out counts and
+    chance, its memorisation check and the structural cause it named."""
+    s, m = record.schedule, record.metrics
+    structural = record.cause if record.cause and record.cause.startswith(_STRUCTURAL) else None
+    memorisation = _old_memorisation(record)
+    evidence = Evidence(tuple(record.curves.loss), s.stopped_by, s.requested_steps,
+                        s.images_per_s / min(record.settings.batch_size, record.data.train_images or 1),
+                        m.held_out_correct, m.held_out_n, m.chance, record.data.classes, memorisation, structural, None)
+    j = judge(evidence)
+    was = f"'{record.verdict}'" + (f" ({record.cause})" if record.cause else "")
+    lacks = "" if memorisation is not None else "; it holds no memorisation check"
+    note = (f"recorded as {was} by {record.tool} on {record.date[:10]} under version {record.rules} of the verdict rules; "
+            f"re-judged by version {RULES} from the record's own figures{lacks}")
+    old = {c.name: c.detail for c in record.checks}
+    checks = [CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in j.checks]
+    if memorisation is not None:  # in its own words: version 1 had more than one criterion for "memorised"
+        veto = NOT_A_VETO if j.verdict == "converges" and memorisation.at is None else ""
+        checks = [CheckRecord(name=c.name, passed=c.passed, detail=old[c.name] + smaller_batch(memorisation) + veto)
+                  if c.name == "memorises one batch" else c for c in checks]
+    return record.model_copy(update={"verdict": j.verdict, "cause": j.cause, "settle": j.settle, "rules": RULES,
+                                     "rejudged": note, "checks": checks})
 
 
 def load_record(path: Path) -> TrainingRecord:
@@ -224,8 +306,9 @@ def load_record(path: Path) -> TrainingRecord:
     except UnicodeDecodeError as exc:
         raise AuditError(f"the training record is not UTF-8 text (byte {exc.start})", file=str(path)) from None
     try:
-        return TrainingRecord.model_validate_json(text)
+        record = TrainingRecord.model_validate_json(text)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in err["loc"]) or None
         raise AuditError(f"not a training record: {err['msg']}", file=str(path), field=field) from None
+    return record if record.rules >= RULES else rejudged(record)

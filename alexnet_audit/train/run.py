@@ -2,9 +2,10 @@
 
 In order: the data on the device; the run itself with the spec's optimiser and settings,
 probed at initialisation and at the end; BatchNorm statistics re-estimated and held-out
-evaluation; the memorisation check (a fresh copy on one batch); the verdict; then the speed-up
-experiments, ReLU against each baseline over seeds (experiment.py). The whole takes about the budget, shared out by
-PHASE_SHARES. Nothing prints: progress goes to the callback, tagged with its phase.
+evaluation; the memorisation check (a fresh copy on one batch, for a share of the run's
+steps); the verdict; then the speed-up experiments, ReLU against each baseline over seeds
+(experiment.py). The whole takes about the budget, shared out by PHASE_SHARES. Nothing prints:
+the recipe, fixed before training starts, and progress, tagged with its phase, go to callbacks.
 """
 
 from __future__ import annotations
@@ -24,19 +25,21 @@ from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
 from .distributed import World, agreed
-from .experiment import experiment_seeds, run_experiments, speedup_claims
+from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
-from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Schedule, Settings, TrainingRecord
-from .verdict import Evidence, Judgement, LayerProbe, judge, probe
+from .probe import LayerProbe, probe, structural_finding
+from .recipe import Plan, budget_cut, recipe
+from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord
+from .verdict import RULES, Evidence, Judgement, Memorisation, judge
 
 PhaseProgress = Callable[[str, Progress], None]
+RecipeReport = Callable[[Recipe], None]
 
 
 @dataclass(frozen=True)
 class Defaults:
     steps: int
-    memorise_steps: int
     experiment_steps: int  # per activation
     budget_s: float
     eval_images: int
@@ -45,11 +48,13 @@ class Defaults:
 
 # A CPU run is the same code with fewer steps: enough for a verdict on the small networks, and
 # about a minute for a 227x227 AlexNet on two cores.
-CPU = Defaults(steps=150, memorise_steps=200, experiment_steps=150, budget_s=60.0, eval_images=256, calibration_images=256)
-CUDA = Defaults(steps=1000, memorise_steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000,
-                calibration_images=4096)
+CPU = Defaults(steps=150, experiment_steps=150, budget_s=60.0, eval_images=1000, calibration_images=256)
+CUDA = Defaults(steps=1000, experiment_steps=3000, budget_s=45.0, eval_images=10_000, calibration_images=4096)
 PROBE_IMAGES = 32
 MEMORISE_WINDOW = 3  # a batch counts as memorised once every image is right on this many steps running
+# One batch is a narrower task than the data set: half the run's steps, so that it scales with
+# --steps (a 20-step run stays short) and a long run gives it room to leave a plateau.
+MEMORISE_SHARE = 0.5
 # Shares of the budget, with and without speedup experiments to run. The run goes first and so
 # also pays for the device's start-up (CUDA context, cuDNN and cuBLAS handles).
 PHASE_SHARES = {"train": 0.5, "evaluate": 0.1, "memorise": 0.15, "experiments": 0.25}
@@ -78,6 +83,7 @@ MAX_BUDGET_S = 7 * 24 * 3600.0
 MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
 MIN_MEMORY_GIB = 1 / 1024
 MAX_MEMORY_GIB = float(1 << 20)
+MAX_WORLD_SIZE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class TrainOptions:
     device: Literal["auto", "cuda", "cpu"] = "auto"
     seed: int = 0
     max_memory_gib: float | None = None  # what a run may take; None: FREE_SHARE of the device's free memory
+    seeds: int | None = None  # of each speed-up experiment; None: experiment.SEEDS for the device
+    world_size: int = 1  # processes a step is shared over (`--nproc`)
 
     def __post_init__(self) -> None:
         _in_range("--steps", self.steps, 1, MAX_STEPS)
@@ -98,6 +106,8 @@ class TrainOptions:
         _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
         _in_range("--seed", self.seed, 0, MAX_SEED)
         _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
+        _in_range("--seeds", self.seeds, 1, MAX_SEEDS)
+        _in_range("--nproc", self.world_size, 1, MAX_WORLD_SIZE)
         if self.steps is not None and self.epochs is not None:
             raise AuditError("give --steps or --epochs, not both", field="--steps")
         if self.device not in ("auto", "cuda", "cpu"):
@@ -175,8 +185,9 @@ def _memorise(model: SpecNet, train: DeviceData, cfg: LoopConfig, rt: Runtime,
 
 
 def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None = None,
-               world: World = World()) -> TrainingRecord | None:
-    """The spec's record; in a world of several processes (train/distributed.py), rank 0's, and None on the others."""
+               on_recipe: RecipeReport | None = None, world: World = World()) -> TrainingRecord | None:
+    """Train `spec` as `options` say; `on_recipe` hears what the run will do before training starts. In a
+    world of several processes (train/distributed.py) rank 0 returns the record and the others None."""
     began = time.perf_counter()
     rt = Runtime.pick(options.device, world)
     defaults = CUDA if rt.device.type == "cuda" else CPU
@@ -186,11 +197,16 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     with agreed(world):
         images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
         per_epoch = steps_per_epoch(len(images.y_train), base.batch_size * world.size)  # a step takes a batch per rank
-        steps = options.steps or (math.ceil(options.epochs * per_epoch) if options.epochs else defaults.steps)
+        epochs = options.epochs or images.default_epochs
+        steps = options.steps or (math.ceil(epochs * per_epoch) if epochs else defaults.steps)
         _check_memory(spec, options, images, base, steps, rt)
-    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     speedups = speedup_claims(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
+    memorise_steps = max(1, math.ceil(MEMORISE_SHARE * steps))
+    planned = recipe(_plan(spec, options, images, training, base, steps, per_epoch, rt, defaults, budget, memorise_steps))
+    if on_recipe:
+        on_recipe(planned)
+    train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
     memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
     def build(seed: int = options.seed) -> SpecNet:
@@ -206,14 +222,41 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     rt = replace(rt, world=World())  # rank 0 alone from here on
     # Memorisation takes what the run left of its share too, short of the experiments' share.
     left = max(shares["memorise"] * budget, deadline - shares["experiments"] * budget - time.perf_counter())
-    memorised = _memorise(build(), train, replace(base, steps=defaults.memorise_steps, budget_s=left), rt, report("memorise"))
-    evidence = Evidence(main.result.losses, main.result.stopped_by, main.held_out, main.chance, len(images.classes),
-                        min(base.batch_size, train.n), memorised.steps if memorised.stopped_by == "target" else None,
-                        memorised.steps, memorised.stopped_by, PROBE_IMAGES, main.at_init, main.at_end)
+    memorised = _memorise(build(), train, replace(base, steps=memorise_steps, budget_s=left), rt, report("memorise"))
+    batch = min(base.batch_size, train.n)
+    evidence = Evidence(
+        main.result.losses, main.result.stopped_by, steps, main.result.images_per_s / batch, main.held_out.correct,
+        main.held_out.n, main.chance, len(images.classes),
+        Memorisation(batch, base.batch_size, memorised.steps if memorised.stopped_by == "target" else None,
+                     memorised.steps, memorised.stopped_by),
+        structural_finding(main.at_init, main.at_end, PROBE_IMAGES), shares["train"])
     experiments = run_experiments(speedups, build, train, images.name, replace(base, steps=defaults.experiment_steps), rt,
-                                  experiment_seeds(options.seed, rt), deadline, on_progress)
+                                  experiment_seeds(options.seed, rt, options.seeds), deadline, on_progress)
+    if main.result.stopped_by == "budget":
+        cut = budget_cut(steps, main.result.steps, shares["train"] * budget, budget)
+        planned = planned.model_copy(update={"departures": [*planned.departures, cut]})
     return _record(spec, options, images, base, training, steps, per_epoch, main, judge(evidence), experiments,
-                   time.perf_counter() - began)
+                   planned, time.perf_counter() - began)
+
+
+def _plan(spec: Spec, options: TrainOptions, images: ImageSet, training: Training, base: LoopConfig, steps: int,
+          per_epoch: int, rt: Runtime, defaults: Defaults, budget: float, memorise_steps: int) -> Plan:
+    if options.steps:
+        why = f"--steps {options.steps}"
+    elif options.epochs:
+        why = f"--epochs {options.epochs}: {options.epochs} x {per_epoch:,} steps"
+    elif images.default_epochs:
+        why = f"{images.name}'s default, {images.default_epochs} epochs: {images.default_epochs} x {per_epoch:,} steps"
+    else:
+        why = f"the {rt.device.type.upper()} default, sized for a {defaults.budget_s:g} s budget per spec"
+    return Plan(
+        spec=spec, training=training, data_option=options.data, data_name=images.name, data_source=images.source,
+        classes=len(images.classes), train_images=len(images.y_train), held_out_images=len(images.y_test),
+        held_out=images.held_out, eval_images=defaults.eval_images, stored_shape=tuple(images.x_train.shape[1:]),
+        steps=steps, steps_why=why, per_epoch=per_epoch, optimizer=base.optimizer, lr=base.lr, momentum=base.momentum,
+        weight_decay=base.weight_decay, batch_size=base.batch_size, device=rt.describe(),
+        precision="bf16 autocast" if rt.bf16 else "fp32", world_size=rt.world.size, budget_s=budget,
+        memorise_steps=memorise_steps)
 
 
 def _check_memory(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, steps: int, rt: Runtime) -> None:
@@ -233,7 +276,7 @@ def _check_memory(spec: Spec, options: TrainOptions, images: ImageSet, base: Loo
 
 
 def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, training: Training, steps: int,
-            per_epoch: int, main: MainRun, judgement: Judgement, experiments: list[ExperimentRecord],
+            per_epoch: int, main: MainRun, judgement: Judgement, experiments: list[ExperimentRecord], planned: Recipe,
             seconds: float) -> TrainingRecord:
     result, held, rt = main.result, main.held_out, main.rt
     last_epoch = result.accuracies[-per_epoch:] or (0.0,)
@@ -254,7 +297,7 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
         metrics=Metrics(train_accuracy=sum(last_epoch) / len(last_epoch), held_out_accuracy=held.accuracy,
                         held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
                         chance=main.chance),
-        verdict=judgement.verdict, cause=judgement.cause,  # type: ignore[arg-type]
+        verdict=judgement.verdict, cause=judgement.cause, settle=judgement.settle, rules=RULES, recipe=planned,
         checks=[CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in judgement.checks],
         experiments=experiments,
         curves=Curves(loss=list(result.losses), train_accuracy=list(result.accuracies)),

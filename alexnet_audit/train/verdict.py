@@ -1,97 +1,93 @@
-"""`converges` or `fails to converge`, from evidence a reader can check, and a likely cause.
+"""Four verdicts on a training run, each from evidence a reader can check beside it.
 
-A run converges when all four checks pass: the loss stays finite; it falls at least
-LOSS_FACTOR-fold from the first to the last tenth of the run and ends below the loss of a
-uniform guess among the data's classes (ln K); held-out accuracy beats always guessing the most
-frequent class by a margin an exact binomial test calls significant (p < ALPHA); and a fresh
-copy of the network memorises one small batch. A failure is explained by the first matching
-cause: a NaN, exploding activations, dead ReLUs, vanishing activations, then what the failed
-checks show (too few steps to see a trend, a flat or rising loss, a loss still falling when the
-run stopped, no generalisation, no memorisation within its steps).
+- `diverges`: the loss became NaN or infinite (at step N).
+- `converges`: held-out accuracy beats always guessing the most frequent class by an exact
+  binomial test (p < ALPHA), and the loss fell at least LOSS_FACTOR-fold from the first to the
+  last tenth of the run and ends below a uniform guess's loss (ln K).
+- `fails to converge`: the evidence is in and says no, with its cause: activations that explode,
+  ReLUs that died or activations that vanish (structural findings, see probe.py); a loss that
+  rises; a training loss that falls while held-out accuracy stays at chance; a loss flat from the
+  start although a fresh copy of the network fits one batch (so the optimiser moves it).
+- `inconclusive`: the run stopped before the evidence was in (too few steps, a budget that cut
+  it, a loss still falling, a plateau not yet left); it says how many steps, and seconds at the
+  run's own rate, the run's own trend needs to settle it.
+
+The rules never let a verdict contradict its figures: a run that beats chance on held-out data
+and whose loss fell LOSS_FACTOR-fold is never `fails`, and a budget never makes a run `fails`
+unless the network itself shows why. The memorisation check (one batch, a share of the run's
+steps) is evidence: it tells a plateau from a network that cannot learn the data, and never
+vetoes a run that converged on held-out data.
+
+Pure arithmetic on recorded figures, without torch: an older record is re-judged by the same
+rules from what it holds (record.py).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
-import torch
-from torch import nn
-
-from ..build import SpecNet
-from .loop import Evaluation
+Verdict = Literal["converges", "fails to converge", "inconclusive", "diverges"]
+RULES = 2  # the version of these rules; a record without it was judged by version 1 (converges / fails only)
 
 LOSS_FACTOR = 2.0
 ALPHA = 1e-3
-EXPLODING_RMS = 1e3  # inputs are normalised to unit scale; a thousandfold growth is not learning
-VANISHING_RMS = 1e-4
-DEAD_FRACTION = 0.9
-FLAT_FACTOR = 1.1
+FLAT_FACTOR = 1.1  # within 10% either way counts as flat
 MIN_STEPS = 20  # fewer steps say nothing about a trend
+MAX_PROJECTED = 10_000_000  # run.MAX_STEPS: no projection beyond what `--steps` accepts
+MIN_FIT = 4  # points needed to fit a trend
+NOT_A_VETO = "; evidence, not a veto: the run itself beats chance on held-out data"
 
 
 @dataclass(frozen=True)
-class LayerProbe:
-    name: str
-    rms: float  # root mean square of the layer's output on the probe batch
-    dead: float | None  # ReLU layers: share of channels/features that never fire on the batch
+class Memorisation:
+    """A fresh copy of the network trained on one batch until every image in it is right."""
 
-
-@torch.no_grad()
-def probe(model: SpecNet, x: torch.Tensor) -> tuple[LayerProbe, ...]:
-    """Every layer's output scale, and dead ReLUs, on one batch in fp32 and eval mode."""
-    model.eval()
-    outputs: dict[str, torch.Tensor] = {}
-    hooks = [module.register_forward_hook(lambda _m, _i, out, name=name: outputs.__setitem__(name, out))
-             for name, module in model.named_layers()]
-    try:
-        model(x.float())
-    finally:
-        for hook in hooks:
-            hook.remove()
-    probes = []
-    for name, module in model.named_layers():
-        out = outputs[name]
-        dead = None
-        if isinstance(module, nn.ReLU):
-            fired = (out > 0).flatten(2).any(2) if out.dim() > 2 else out > 0  # (N, channels or features)
-            dead = 1 - fired.any(0).float().mean().item()
-        probes.append(LayerProbe(name, out.float().pow(2).mean().sqrt().item(), dead))
-    return tuple(probes)
+    images: int  # in the batch
+    source_batch: int  # the source's batch size (an older check used a smaller batch)
+    at: int | None  # the step by which it was memorised; None: not within `steps`
+    steps: int  # the steps it ran
+    stopped_by: str
 
 
 @dataclass(frozen=True)
 class Evidence:
-    losses: tuple[float, ...]
-    stopped_by: str
-    held_out: Evaluation
+    losses: tuple[float, ...]  # one per step
+    stopped_by: str  # steps | budget | non-finite | target
+    requested_steps: int
+    steps_per_s: float  # the run's own rate (0: unknown)
+    held_out_correct: int
+    held_out_n: int
     chance: float  # the most frequent held-out class's share: what always guessing it scores
     classes: int  # in the data; ln(classes) is the loss of a uniform guess
-    memorise_images: int
-    memorised_at: int | None  # the step at which one batch was memorised; None: never
-    memorise_steps: int
-    memorise_stopped_by: str
-    probe_images: int
-    at_init: tuple[LayerProbe, ...]
-    at_end: tuple[LayerProbe, ...]
+    memorisation: Memorisation | None  # None: not measured (a record older than the check)
+    structural: str | None  # what the activations show (probe.structural_finding), if anything
+    train_share: float | None  # the share of --budget the run itself gets; None: not known (older records)
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    passed: bool
+    passed: bool | None  # None: an observation, neither for nor against
     detail: str
 
 
 @dataclass(frozen=True)
 class Judgement:
-    converges: bool
+    verdict: Verdict
+    cause: str | None  # fails / diverges: why; inconclusive: why it cannot tell yet
+    settle: str | None  # inconclusive: what would settle it
     checks: tuple[Check, ...]
-    cause: str | None
 
     @property
-    def verdict(self) -> str:
-        return "converges" if self.converges else "fails to converge"
+    def line(self) -> str:
+        return verdict_line(self.verdict, self.cause, self.settle)
+
+
+def verdict_line(verdict: str, cause: str | None, settle: str | None) -> str:
+    """The one sentence every renderer shows: the terminal, the chart title, the report, the JSON reader."""
+    return verdict + (f": {cause}" if cause else "") + (f"; {settle}" if settle else "")
 
 
 def binomial_tail(k: int, n: int, p: float) -> float:
@@ -120,7 +116,151 @@ def loss_ends(losses: tuple[float, ...]) -> tuple[float, float]:
     return sum(losses[:k]) / k, sum(losses[-k:]) / k
 
 
-def checks(ev: Evidence) -> tuple[Check, ...]:
+def plateau_end(losses: tuple[float, ...]) -> int | None:
+    """The step by which the loss has left the level it starts at: the first step whose trailing
+    mean (over a twentieth of the run) lies FLAT_FACTOR below the first tenth's mean; None if never."""
+    n = len(losses)
+    if n < MIN_FIT:
+        return None
+    level = loss_ends(losses)[0]
+    w = max(1, n // 20)
+    total = 0.0
+    for i, v in enumerate(losses):
+        total += v - (losses[i - w] if i >= w else 0.0)
+        if i + 1 >= w and total / w * FLAT_FACTOR < level:
+            return i + 1
+    return None
+
+
+def log_slope(losses: tuple[float, ...]) -> float | None:
+    """The least-squares slope of ln(loss) per step over the run's last half; None without enough
+    positive points."""
+    tail = losses[len(losses) // 2:]
+    if len(tail) < MIN_FIT // 2 or len(losses) < MIN_FIT or any(v <= 0 for v in tail):
+        return None
+    xs = range(len(losses) - len(tail), len(losses))
+    ys = [math.log(v) for v in tail]
+    mx, my = sum(xs) / len(tail), sum(ys) / len(tail)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+
+
+def projected_steps(losses: tuple[float, ...], classes: int) -> int | None:
+    """How long a run would have to be for its loss to fall LOSS_FACTOR-fold and end below ln K,
+    if the loss went on falling as it did over this run's last half (geometrically); None when
+    it was not falling, or would need more than MAX_PROJECTED steps."""
+    slope = log_slope(losses)
+    if slope is None or slope >= 0:
+        return None
+    n = len(losses)
+    tail = losses[n // 2:]
+    xs = range(n - len(tail), n)
+    intercept = sum(math.log(v) for v in tail) / len(tail) - slope * sum(xs) / len(tail)
+    prefix = [0.0]
+    for v in losses:
+        prefix.append(prefix[-1] + v)
+    ratio = math.exp(slope)
+
+    def mean(lo: int, hi: int) -> float:  # over steps lo..hi-1: recorded, then projected
+        seen = prefix[min(hi, n)] - prefix[min(lo, n)]
+        a, b = max(lo, n), hi
+        ahead = math.exp(intercept + slope * a) * (1 - ratio ** (b - a)) / (1 - ratio) if b > a else 0.0
+        return (seen + ahead) / (hi - lo)
+
+    def settles(m: int) -> bool:
+        k = max(1, m // 10)
+        start, end = mean(0, k), mean(m - k, m)
+        return end > 0 and start / end >= LOSS_FACTOR and end < math.log(classes)
+
+    low, high = n, n
+    while not settles(high):
+        if high >= MAX_PROJECTED:
+            return None
+        low, high = high, min(MAX_PROJECTED, high * 2)
+    while high - low > max(1, high // 100):  # to within 1%: a projection, not a promise
+        mid = (low + high) // 2
+        low, high = (low, mid) if settles(mid) else (mid, high)
+    return high
+
+
+def _held_out_p(ev: Evidence) -> float:
+    return binomial_tail(ev.held_out_correct, ev.held_out_n, ev.chance)
+
+
+def _seconds(s: float) -> str:
+    return f"{s:,.0f} s" if s >= 10 else f"{s:.2g} s"
+
+
+def _run_of(ev: Evidence, steps: int) -> str:
+    """`steps` steps, with the seconds they take at this run's rate and the options that ask for them."""
+    if ev.steps_per_s <= 0:
+        return f"{steps:,} steps"
+    seconds = steps / ev.steps_per_s
+    options = f"--steps {steps}" + (f" --budget {math.ceil(seconds / ev.train_share)}" if ev.train_share else "")
+    return f"{steps:,} steps ({_seconds(seconds)} of training at this run's {ev.steps_per_s:.3g} steps/s; `{options}`)"
+
+
+def _settle(ev: Evidence, at_least: int) -> str:
+    """What would settle an inconclusive run, from its own trend and rate."""
+    n = len(ev.losses)
+    projected = projected_steps(ev.losses, ev.classes)
+    if projected is not None:
+        return (f"at the rate its loss fell over its last half, about {_run_of(ev, max(projected, at_least))} would "
+                f"settle it")
+    return f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show whether it starts to fall"
+
+
+def _plateau_settle(ev: Evidence) -> str:
+    """A plateau ends abruptly: its slope bounds the run that settles it, and twice the run may already tell."""
+    n = len(ev.losses)
+    sooner = f"a run of {_run_of(ev, 2 * n)} would show whether it leaves this plateau"
+    projected = projected_steps(ev.losses, ev.classes)
+    if projected is None:
+        return f"its loss shows no falling trend to project; {sooner}"
+    return (f"at the rate its loss fell over its last half, about {_run_of(ev, projected)} would settle it; a plateau "
+            f"can end sooner: {sooner}")
+
+
+def smaller_batch(m: Memorisation) -> str:
+    """What an older check's batch, smaller than the source's, means for its evidence ("" if it is not)."""
+    return (f" (a batch of {m.images}, not the source's {m.source_batch}: recorded before the check used the "
+            "source's batch size)" if m.images < m.source_batch else "")
+
+
+def _memorise_check(ev: Evidence, converged: bool) -> Check:
+    m = ev.memorisation
+    if m is None:
+        return Check("memorises one batch", None, "not measured: the record predates the memorisation check")
+    smaller = smaller_batch(m)
+    if m.at is not None:
+        return Check("memorises one batch", True, f"a fresh copy fits one batch of {m.images} images (every image right "
+                     f"on consecutive steps) by step {m.at}{smaller}")
+    veto = f"{NOT_A_VETO}, and one batch in {m.steps} steps is a narrower test" if converged else ""
+    return Check("memorises one batch", False, f"a fresh copy does not fit one batch of {m.images} images in {m.steps} "
+                 f"steps (stopped by {m.stopped_by}){smaller}{veto}")
+
+
+def _plateau_check(losses: tuple[float, ...]) -> Check:
+    n = len(losses)
+    start, end = loss_ends(losses)
+    left = plateau_end(losses)
+    if n < MIN_FIT:
+        shape = f"only {n} steps: too few to see a shape"
+    elif left is not None and left > max(1, n // 10) + max(1, n // 20):
+        shape = (f"a plateau near {start:.4g}, left by step {left}; then the loss falls to {end:.4g}: a plateau that "
+                 "is left, not a flat run")
+    elif left is not None:
+        shape = f"the loss falls from the start ({start:.4g} to {end:.4g})"
+    elif end * FLAT_FACTOR < start:
+        shape = f"the loss falls slowly ({start:.4g} to {end:.4g}) without leaving its starting level"
+    elif end > start * FLAT_FACTOR:
+        shape = f"the loss rises ({start:.4g} to {end:.4g})"
+    else:
+        shape = f"flat: within {FLAT_FACTOR - 1:.0%} of {start:.4g} for all {n} steps"
+    return Check("plateau", None, shape)
+
+
+def _checks(ev: Evidence, converged: bool) -> tuple[Check, ...]:
     n = len(ev.losses)
     bad = first_non_finite(ev.losses)
     finite = Check("finite", bad is None, f"the loss stays finite for all {n} steps" if bad is None
@@ -135,55 +275,69 @@ def checks(ev: Evidence) -> tuple[Check, ...]:
                       f"{'below' if end < guess else 'above'} a uniform guess among {ev.classes} classes (ln {ev.classes} = {guess:.3g})")
     else:
         falls = Check("loss falls", False, "not measured: the loss is not finite")
-    h = ev.held_out
-    p = binomial_tail(h.correct, h.n, ev.chance)
+    p = _held_out_p(ev)
+    accuracy = ev.held_out_correct / ev.held_out_n if ev.held_out_n else 0.0
     held = Check("held-out above chance", p < ALPHA,
-                 f"held-out accuracy {h.correct}/{h.n} = {h.accuracy:.1%} against {ev.chance:.1%} for always guessing "
-                 f"the most frequent class; exact binomial P(>= {h.correct} right by chance) = {p:.3g} "
-                 f"(significant below {ALPHA:g})")
-    memorise = Check("memorises one batch", ev.memorised_at is not None,
-                     f"a fresh copy fits one batch of {ev.memorise_images} images (every image right on consecutive "
-                     f"steps) by step {ev.memorised_at}" if ev.memorised_at is not None else
-                     f"a fresh copy does not fit one batch of {ev.memorise_images} images in {ev.memorise_steps} steps "
-                     f"(stopped by {ev.memorise_stopped_by})")
-    return finite, falls, held, memorise
-
-
-def likely_cause(ev: Evidence, results: tuple[Check, ...]) -> str:
-    bad = first_non_finite(ev.losses)
-    if bad is not None:
-        what = "NaN" if math.isnan(ev.losses[bad]) else "inf"
-        return f"{what} loss at step {bad + 1}"
-    for when, probes in (("at initialisation", ev.at_init), ("after training", ev.at_end)):
-        big = next((p for p in probes if not math.isfinite(p.rms) or p.rms > EXPLODING_RMS), None)
-        if big:
-            return f"exploding activations at layer {big.name} (output RMS {big.rms:.3g} {when}, inputs of RMS about 1)"
-    dead = next((p for p in ev.at_end if p.dead is not None and p.dead >= DEAD_FRACTION), None)
-    if dead:
-        return f"most ReLUs dead: {dead.dead:.0%} of the units after {dead.name} never fire on a batch of {ev.probe_images}"
-    small = next((p for p in ev.at_init if p.rms < VANISHING_RMS), None)
-    if small:
-        return f"vanishing activations: by layer {small.name} the output RMS is {small.rms:.3g} at initialisation"
-    start, end = loss_ends(ev.losses)
-    factor = start / end if end > 0 else math.inf
-    n = len(ev.losses)
-    more = "a longer run (--steps, --budget, or a GPU) would tell"
-    falls, held = results[1].passed, results[2].passed
-    if not falls or not held:
-        if n < MIN_STEPS:
-            return f"too few steps to tell: only {n} ran (stopped by {ev.stopped_by}); {more}"
-        if 1 / FLAT_FACTOR <= factor < FLAT_FACTOR:
-            return f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
-        if factor < 1:
-            return f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)"
-        if falls:
-            return "fits its training batches but held-out accuracy stays at chance: it does not generalise"
-        return f"still learning when stopped: {n} steps (stopped by {ev.stopped_by}) lowered the loss {factor:.3g}-fold; {more}"
-    return (f"does not fit one batch of {ev.memorise_images} images in {ev.memorise_steps} steps (stopped by "
-            f"{ev.memorise_stopped_by})" + (f"; {more}" if ev.memorise_stopped_by == "budget" else ""))
+                 f"held-out accuracy {ev.held_out_correct}/{ev.held_out_n} = {accuracy:.1%} against {ev.chance:.1%} for "
+                 f"always guessing the most frequent class; exact binomial P(>= {ev.held_out_correct} right by chance) = "
+                 f"{p:.3g} (significant below {ALPHA:g})")
+    shape = (_plateau_check(ev.losses),) if bad is None else ()
+    return (finite, falls, held, _memorise_check(ev, converged)) + shape
 
 
 def judge(ev: Evidence) -> Judgement:
-    results = checks(ev)
-    converges = all(c.passed for c in results)
-    return Judgement(converges, results, None if converges else likely_cause(ev, results))
+    bad = first_non_finite(ev.losses)
+    if bad is not None:
+        what = "NaN" if math.isnan(ev.losses[bad]) else "inf"
+        cause = f"{what} loss at step {bad + 1}" + (f"; {ev.structural}" if ev.structural else "")
+        return Judgement("diverges", cause, None, _checks(ev, False))
+    verdict, cause, settle = _decide(ev)
+    return Judgement(verdict, cause, settle, _checks(ev, verdict == "converges"))
+
+
+def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
+    """The verdict on a finite run, its cause and what would settle it (in that order of tests)."""
+    n = len(ev.losses)
+    start, end = loss_ends(ev.losses)
+    factor = start / end if end > 0 else math.inf
+    guess = math.log(ev.classes)
+    held, falls, below = _held_out_p(ev) < ALPHA, factor >= LOSS_FACTOR, end < guess
+    also = f", with {ev.structural}" if ev.structural else ""
+    cut = (f", and the budget stopped it after {n:,} of {ev.requested_steps:,} steps" if ev.stopped_by == "budget" else "")
+    if held and falls and below:
+        return "converges", None, None
+    if held and falls:
+        return ("inconclusive", f"it learns (held-out accuracy above chance, the loss down {factor:.3g}-fold) but its loss "
+                f"ends at {end:.4g}, above a uniform guess's {guess:.3g}{also}", _settle(ev, n + 1))
+    if n < MIN_STEPS:
+        return ("inconclusive", f"too few steps to tell: only {n} ran (stopped by {ev.stopped_by}); a trend needs "
+                f"{MIN_STEPS} or more" + (f"; so far: {ev.structural}" if ev.structural else ""), _settle(ev, MIN_STEPS))
+    if held:
+        return ("inconclusive", f"held-out accuracy beats chance but the loss fell only {factor:.3g}-fold "
+                f"({LOSS_FACTOR:g}-fold needed){cut}", _settle(ev, n + 1))
+    if ev.structural:
+        return "fails to converge", ev.structural, None
+    if falls and cut:
+        return ("inconclusive", f"the training loss fell {factor:.3g}-fold but held-out accuracy is still at chance{cut}",
+                f"the {_run_of(ev, ev.requested_steps)} asked for would settle it")
+    if falls:
+        return ("fails to converge", f"fits its training batches (the loss down {factor:.3g}-fold) but held-out accuracy "
+                "stays at chance: it does not generalise", None)
+    left = plateau_end(ev.losses)
+    if left is not None or factor >= FLAT_FACTOR:
+        how = (f"it left its plateau by step {left} and its loss fell {factor:.3g}-fold over {n} steps" if left is not None
+               else f"its loss fell {factor:.3g}-fold over {n} steps")
+        return "inconclusive", f"still learning when stopped: {how}{cut}", _settle(ev, n + 1)
+    if factor * FLAT_FACTOR < 1:
+        return "fails to converge", f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)", None
+    flat = f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
+    if cut:
+        return "inconclusive", f"{flat}{cut}", f"the {_run_of(ev, ev.requested_steps)} asked for would tell more"
+    m = ev.memorisation
+    if m is not None and m.at is not None:
+        return ("fails to converge", f"{flat}, although a fresh copy fits one batch of {m.images} images by step {m.at}: "
+                "the optimiser moves it, yet it learns nothing from the data", None)
+    copy = ("the record holds no memorisation check" if m is None else
+            f"a fresh copy did not fit one batch of {m.images} images in {m.steps} steps either")
+    return ("inconclusive", f"{flat}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
+            "tanh units most of all)", _plateau_settle(ev))
