@@ -8,5 +8,6 @@ probe.py reads the activations and verdict.py turns the evidence into `converges
 `fails to converge`, `inconclusive` or `diverges`; experiment.py runs the ReLU-vs-tanh
 experiment over seeds (speedup.py: its ratios, median, spread and agreement rule); run.py
 puts them together into a `TrainingRecord` (record.py), the JSON file that claims.py reads;
-plot.py draws the curves.
+plot.py draws the curves. distributed.py is what changes when several processes train
+together (DDP, the sharded batches) and launch.py starts them (`--nproc`) or joins torchrun's.
 """

@@ -6,6 +6,7 @@ evaluation; the memorisation check (a fresh copy on one batch, for a share of th
 steps); the verdict; then the speed-up experiments, ReLU against each baseline over seeds
 (experiment.py). The whole takes about the budget, shared out by PHASE_SHARES. Nothing prints:
 the recipe, fixed before training starts, and progress, tagged with its phase, go to callbacks.
+With several processes (train/distributed.py) all of them train and rank 0 alone does the rest.
 """
 
 from __future__ import annotations
