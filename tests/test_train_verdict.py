@@ -449,3 +449,17 @@ def test_a_sigmoid_plateau_left_late_is_inconclusive_until_the_projected_run_set
     settled = train_spec(spec, TrainOptions(steps=needed, budget_s=30, device="cpu"))
     assert settled.verdict == "converges", settled.line
     assert re.match(r"a plateau near 2\.3\d*, left by step \d+", settled.checks[4].detail)
+
+
+def test_train_exits_1_on_a_diverging_run(write_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    import alexnet_audit.cli as cli
+
+    spec = write_spec(TINY.format(id="tiny", init="", optimizer="sgd", lr=1e12), "tiny.yaml")
+    result = CliRunner().invoke(cli.app, ["train", str(spec), "--device", "cpu", "--steps", "30", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    written = json.loads((tmp_path / "tiny.json").read_text())
+    assert written["verdict"] == "diverges" and re.fullmatch(r"(NaN|inf) loss at step \d+", written["cause"])
+    shown = " ".join(result.stdout.split())  # the terminal wraps at 80 columns
+    assert f"tiny: {verdict_line('diverges', written['cause'], None)}" in shown
