@@ -170,9 +170,15 @@ def test_dead_relus_fail_with_their_cause() -> None:
     assert result.line == f"fails to converge: {dead}"
 
 
-def test_a_loss_that_rises_fails() -> None:
-    result = judge(_evidence(losses=tuple(2.3 * 1.01 ** i for i in range(100)), correct=10))
+def test_a_loss_that_rises_fails_unless_the_budget_cut_it() -> None:
+    rising = tuple(2.3 * 1.01 ** i for i in range(100))
+    result = judge(_evidence(losses=rising, correct=10))
     assert result.verdict == "fails to converge" and str(result.cause).startswith("loss rises from the start")
+    cut = judge(_evidence(losses=rising, correct=10, stopped_by="budget", requested=1000))
+    assert cut.verdict == "inconclusive" and str(cut.cause).endswith("the budget stopped it after 100 of 1,000 steps")
+    # 1,000 steps at 2 steps/s: 500 s of training, the run's 65% of a ceil(500 / 0.65) = 770 s budget.
+    assert cut.settle == ("the 1,000 steps (500 s of training at this run's 2 steps/s; `--steps 1000 --budget 770`) "
+                          "asked for would tell more")
 
 
 def test_a_training_loss_that_falls_while_held_out_stays_at_chance_fails() -> None:

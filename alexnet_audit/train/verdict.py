@@ -328,11 +328,13 @@ def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
         how = (f"it left its plateau by step {left} and its loss fell {factor:.3g}-fold over {n} steps" if left is not None
                else f"its loss fell {factor:.3g}-fold over {n} steps")
         return "inconclusive", f"still learning when stopped: {how}{cut}", _settle(ev, n + 1)
-    if factor * FLAT_FACTOR < 1:
-        return "fails to converge", f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)", None
-    flat = f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
+    rises = factor * FLAT_FACTOR < 1
+    shape = f"loss {'rises' if rises else 'flat'} from the start ({start:.4g} to {end:.4g} over {n} steps)"
     if cut:
-        return "inconclusive", f"{flat}{cut}", f"the {_run_of(ev, ev.requested_steps)} asked for would tell more"
+        return "inconclusive", f"{shape}{cut}", f"the {_run_of(ev, ev.requested_steps)} asked for would tell more"
+    if rises:
+        return "fails to converge", shape, None
+    flat = shape
     m = ev.memorisation
     if m is not None and m.at is not None:
         return ("fails to converge", f"{flat}, although a fresh copy fits one batch of {m.images} images by step {m.at}: "
