@@ -240,13 +240,19 @@ def _memorise_check(ev: Evidence, converged: bool) -> Check:
                  f"steps (stopped by {m.stopped_by}){smaller}{veto}")
 
 
+def _late(left: int | None, n: int) -> bool:
+    """Whether the loss left its starting level late enough to call that level a plateau: after the
+    first tenth it is measured over, and the trailing window that detects the departure."""
+    return left is not None and left > max(1, n // 10) + max(1, n // 20)
+
+
 def _plateau_check(losses: tuple[float, ...]) -> Check:
     n = len(losses)
     start, end = loss_ends(losses)
     left = plateau_end(losses)
     if n < MIN_FIT:
         shape = f"only {n} steps: too few to see a shape"
-    elif left is not None and left > max(1, n // 10) + max(1, n // 20):
+    elif _late(left, n):
         shape = (f"a plateau near {start:.4g}, left by step {left}; then the loss falls to {end:.4g}: a plateau that "
                  "is left, not a flat run")
     elif left is not None:
@@ -325,8 +331,8 @@ def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
                 "stays at chance: it does not generalise", None)
     left = plateau_end(ev.losses)
     if left is not None or factor >= FLAT_FACTOR:
-        how = (f"it left its plateau by step {left} and its loss fell {factor:.3g}-fold over {n} steps" if left is not None
-               else f"its loss fell {factor:.3g}-fold over {n} steps")
+        how = (f"it left its plateau by step {left} and its loss fell {factor:.3g}-fold over {n} steps"
+               if _late(left, n) else f"its loss fell {factor:.3g}-fold over {n} steps")
         return "inconclusive", f"still learning when stopped: {how}{cut}", _settle(ev, n + 1)
     rises = factor * FLAT_FACTOR < 1
     shape = f"loss {'rises' if rises else 'flat'} from the start ({start:.4g} to {end:.4g} over {n} steps)"
@@ -334,12 +340,11 @@ def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
         return "inconclusive", f"{shape}{cut}", f"the {_run_of(ev, ev.requested_steps)} asked for would tell more"
     if rises:
         return "fails to converge", shape, None
-    flat = shape
     m = ev.memorisation
     if m is not None and m.at is not None:
-        return ("fails to converge", f"{flat}, although a fresh copy fits one batch of {m.images} images by step {m.at}: "
+        return ("fails to converge", f"{shape}, although a fresh copy fits one batch of {m.images} images by step {m.at}: "
                 "the optimiser moves it, yet it learns nothing from the data", None)
     copy = ("the record holds no memorisation check" if m is None else
             f"a fresh copy did not fit one batch of {m.images} images in {m.steps} steps either")
-    return ("inconclusive", f"{flat}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
+    return ("inconclusive", f"{shape}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
             "tanh units most of all)", _plateau_settle(ev))
