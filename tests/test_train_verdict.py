@@ -469,3 +469,34 @@ def test_train_exits_1_on_a_diverging_run(write_spec, tmp_path: Path) -> None:  
     assert written["verdict"] == "diverges" and re.fullmatch(r"(NaN|inf) loss at step \d+", written["cause"])
     shown = " ".join(result.stdout.split())  # the terminal wraps at 80 columns
     assert f"tiny: {verdict_line('diverges', written['cause'], None)}" in shown
+
+
+NOISE = """id: noise
+title: labels independent of the inputs
+source: {seed: test, section: tests, framework: pytorch}
+input: [3, 8, 8]
+num_classes: 2
+training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 32}
+layers:
+  - {kind: flatten}
+  - {kind: linear, name: fc1, out_features: 32}
+  - {kind: relu}
+  - {kind: linear, name: fc2, out_features: 2}
+"""
+
+
+def test_labels_independent_of_the_inputs_fail_on_a_real_run(tmp_path: Path) -> None:
+    # Two class folders of uniform noise: the folder is the label and nothing in the pixels says
+    # which. The network fits its training images; on held-out ones it can only guess.
+    from PIL import Image
+
+    rng = torch.Generator().manual_seed(0)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for i in range(60):
+            pixels = torch.randint(0, 256, (8, 8, 3), generator=rng, dtype=torch.uint8).numpy()
+            Image.fromarray(pixels).save(tmp_path / name / f"{i}.png")
+    record = train_spec(spec_from_text(NOISE), TrainOptions(data=str(tmp_path), steps=100, budget_s=30, device="cpu"))
+    assert record.verdict == "fails to converge", record.line
+    p = binomial_tail(record.metrics.held_out_correct, record.metrics.held_out_n, record.metrics.chance)
+    assert p >= 1e-3 and not record.checks[2].passed
