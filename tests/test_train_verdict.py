@@ -15,7 +15,9 @@ import torch
 from rich.console import Console
 from scipy.stats import binom
 from torch import nn
+from typer.testing import CliRunner
 
+import alexnet_audit.cli as cli
 from helpers import LENET, spec_text
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.build import SpecNet
@@ -403,14 +405,18 @@ def test_all_zero_weights_cannot_converge() -> None:
     assert str(record.cause).startswith("most ReLUs dead: 100% of the units after relu1")
 
 
-def test_a_huge_learning_rate_diverges_at_a_named_step() -> None:
-    record = _train(optimizer="sgd", lr=1e12)
-    match = re.match(r"(NaN|inf) loss at step (\d+)(; |$)", str(record.cause))
+def test_a_huge_learning_rate_diverges_at_a_named_step_and_train_exits_1(write_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = write_spec(TINY.format(id="tiny", init="", optimizer="sgd", lr=1e12), "tiny.yaml")
+    result = CliRunner().invoke(cli.app, ["train", str(spec), "--device", "cpu", "--steps", "30", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    record = load_record(tmp_path / "tiny.json")
+    match = re.fullmatch(r"(NaN|inf) loss at step (\d+)", str(record.cause))  # nothing from probes of NaN weights
     assert record.verdict == "diverges" and match
     first_bad = next(i for i, v in enumerate(record.curves.loss) if not math.isfinite(v)) + 1
     assert int(match.group(2)) == first_bad
     assert not record.checks[0].passed
-    assert chart_title(record).startswith(f"tiny: diverges: {match.group(1)} loss at step {match.group(2)}")
+    shown = " ".join(result.stdout.split())  # the terminal wraps at 80 columns
+    assert f"tiny: {record.line}" in shown and chart_title(record).startswith(f"tiny: {record.line}")
 
 
 def test_three_steps_are_inconclusive_and_memorisation_takes_its_share() -> None:
@@ -455,20 +461,6 @@ def test_a_sigmoid_plateau_left_late_is_inconclusive_until_the_projected_run_set
     settled = train_spec(spec, TrainOptions(steps=needed, budget_s=30, device="cpu"))
     assert settled.verdict == "converges", settled.line
     assert re.match(r"a plateau near 2\.3\d*, left by step \d+", settled.checks[4].detail)
-
-
-def test_train_exits_1_on_a_diverging_run(write_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from typer.testing import CliRunner
-
-    import alexnet_audit.cli as cli
-
-    spec = write_spec(TINY.format(id="tiny", init="", optimizer="sgd", lr=1e12), "tiny.yaml")
-    result = CliRunner().invoke(cli.app, ["train", str(spec), "--device", "cpu", "--steps", "30", "--out", str(tmp_path)])
-    assert result.exit_code == 1
-    written = json.loads((tmp_path / "tiny.json").read_text())
-    assert written["verdict"] == "diverges" and re.fullmatch(r"(NaN|inf) loss at step \d+", written["cause"])
-    shown = " ".join(result.stdout.split())  # the terminal wraps at 80 columns
-    assert f"tiny: {verdict_line('diverges', written['cause'], None)}" in shown
 
 
 NOISE = """id: noise
