@@ -135,6 +135,12 @@ def test_a_budget_of_three_steps_is_inconclusive_and_says_what_would_settle_it()
                              "run's 0.5 steps/s; `--steps 20 --budget 62`) would show whether it starts to fall")
 
 
+def test_a_record_without_steps_is_inconclusive() -> None:
+    result = judge(_evidence(losses=(), correct=95))
+    assert (result.verdict, result.cause) == ("inconclusive", "no training step ran")
+    assert result.checks[1].passed is False and result.checks[4].detail == "only 0 steps: too few to see a shape"
+
+
 def test_a_run_still_falling_when_stopped_is_inconclusive_with_its_projection() -> None:
     # 2.3 * 0.99^i for 40 steps falls 0.99^-36 = 1.44-fold: not yet 2-fold. At that trend 76 steps
     # would do it (test_log_slope_and_projection_by_hand): 38 s at 2 steps/s, ceil(38 / 0.65) = 59 s.

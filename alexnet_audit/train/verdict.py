@@ -271,7 +271,9 @@ def _checks(ev: Evidence, converged: bool) -> tuple[Check, ...]:
     bad = first_non_finite(ev.losses)
     finite = Check("finite", bad is None, f"the loss stays finite for all {n} steps" if bad is None
                    else f"the loss is {ev.losses[bad]} at step {bad + 1}")
-    if bad is None:
+    if not n:
+        falls = Check("loss falls", False, "not measured: no step ran")
+    elif bad is None:
         start, end = loss_ends(ev.losses)
         factor = start / end if end > 0 else math.inf
         guess = math.log(ev.classes)
@@ -297,6 +299,9 @@ def judge(ev: Evidence) -> Judgement:
         what = "NaN" if math.isnan(ev.losses[bad]) else "inf"
         cause = f"{what} loss at step {bad + 1}" + (f"; {ev.structural}" if ev.structural else "")
         return Judgement("diverges", cause, None, _checks(ev, False))
+    if not ev.losses:
+        return Judgement("inconclusive", "no training step ran", f"a run of {_run_of(ev, MIN_STEPS)} would begin to tell",
+                         _checks(ev, False))
     verdict, cause, settle = _decide(ev)
     return Judgement(verdict, cause, settle, _checks(ev, verdict == "converges"))
 
