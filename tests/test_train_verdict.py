@@ -419,3 +419,33 @@ def test_three_steps_are_inconclusive_and_memorisation_takes_its_share() -> None
     assert re.search(r"in 2 steps|by step [12]\b", memorise.detail), memorise.detail
     assert order[0] == "recipe" and order.count("recipe") == 1  # told before the first step
     assert progress[-1].step == progress[-1].steps and progress[-1].seconds_left == 0
+
+
+SIGMOID = """id: sig
+title: a sigmoid net on its plateau
+source: {seed: test, section: tests, framework: pytorch}
+input: [1, 8, 8]
+num_classes: 10
+training: {dataset: none, optimizer: sgd, lr: 0.5, momentum: 0, batch_size: 32}
+layers:
+  - {kind: flatten}
+  - {kind: linear, name: fc1, out_features: 16}
+  - {kind: sigmoid}
+  - {kind: linear, name: fc2, out_features: 16}
+  - {kind: sigmoid}
+  - {kind: linear, name: fc3, out_features: 10}
+"""
+
+
+def test_a_sigmoid_plateau_left_late_is_inconclusive_until_the_projected_run_settles_it() -> None:
+    # Two saturating layers sit near ln 10 for about a hundred steps, then learn. Stopped at 200
+    # steps the loss has not yet fallen 2-fold: inconclusive, with the steps its own trend needs;
+    # a run of that many steps converges, and its plateau is named as one that was left.
+    spec = spec_from_text(SIGMOID)
+    short = train_spec(spec, TrainOptions(steps=200, budget_s=30, device="cpu"))
+    assert short.verdict == "inconclusive" and "a plateau near" in short.checks[4].detail
+    needed = int(re.search(r"about (\d+) steps", str(short.settle)).group(1))  # type: ignore[union-attr]
+    assert 200 < needed < 400
+    settled = train_spec(spec, TrainOptions(steps=needed, budget_s=30, device="cpu"))
+    assert settled.verdict == "converges", settled.line
+    assert re.match(r"a plateau near 2\.3\d*, left by step \d+", settled.checks[4].detail)

@@ -26,7 +26,7 @@ def recipe_text(spec_id: str, r: Recipe) -> Text:
     ]
     if r.departures:
         lines.append("  departs from the source's recipe:")
-        lines += [f"    {d.what}: the source {d.source}; here {d.here} ({d.why})" for d in r.departures]
+        lines += [f"    {d.what}: source {d.source}; here {d.here}; why: {d.why}" for d in r.departures]
     for line in lines:
         text.append("\n").append(terminal_text(line))
     return text

@@ -70,7 +70,7 @@ def _data(p: Plan) -> Departure | None:
                                                  if wanted in DATASETS else ""))
     else:
         why = "the data set given with --data"
-    return Departure(what="data set", source=source, here=f"{p.data_name} ({p.data_source})", why=why)
+    return Departure(what="data set", source=source, here=f"{p.data_name}, {p.data_source}", why=why)
 
 
 def _input(p: Plan) -> Departure | None:

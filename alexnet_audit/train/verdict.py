@@ -210,6 +210,17 @@ def _settle(ev: Evidence, at_least: int) -> str:
     return f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show whether it starts to fall"
 
 
+def _plateau_settle(ev: Evidence) -> str:
+    """A plateau ends abruptly: its slope bounds the run that settles it, and twice the run may already tell."""
+    n = len(ev.losses)
+    sooner = f"a run of {_run_of(ev, 2 * n)} would show whether it leaves this plateau"
+    projected = projected_steps(ev.losses, ev.classes)
+    if projected is None:
+        return f"its loss shows no falling trend to project; {sooner}"
+    return (f"at the rate its loss fell over its last half, about {_run_of(ev, projected)} would settle it; a plateau "
+            f"can end sooner: {sooner}")
+
+
 def smaller_batch(m: Memorisation) -> str:
     """What an older check's batch, smaller than the source's, means for its evidence ("" if it is not)."""
     return (f" (a batch of {m.images}, not the source's {m.source_batch}: recorded before the check used the "
@@ -328,5 +339,5 @@ def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
                 "the optimiser moves it, yet it learns nothing from the data", None)
     copy = ("the record holds no memorisation check" if m is None else
             f"a fresh copy did not fit one batch of {m.images} images in {m.steps} steps either")
-    return ("inconclusive", f"{flat}; {copy}: saturating units often sit on such a plateau before they learn",
-            _settle(ev, 2 * n))
+    return ("inconclusive", f"{flat}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
+            "tanh units most of all)", _plateau_settle(ev))
