@@ -336,3 +336,20 @@ def test_train_runs_the_experiment_with_the_seeds_asked_for() -> None:
     with pytest.raises(AuditError) as err:
         TrainOptions(seeds=0)
     assert err.value.field == "--seeds"
+
+
+def test_seeds_are_not_run_once_the_budget_is_spent_by_races_that_overrun_it() -> None:
+    spec = spec_from_text(TINY)
+    rt = Runtime.pick("cpu")
+    train, _ = to_device(load_data("digits", (1, 8, 8), 10, 0), (1, 8, 8), rt.device, False)
+
+    def slow(seed: int) -> SpecNet:  # a network slower to build than its share: 1 s over 3 races
+        time.sleep(0.35)  # twice per race: 0.7 s, more than twice the 0.33 s share
+        return build_model(spec, seed)
+
+    cfg = LoopConfig(steps=5, batch_size=16, optimizer="adam", lr=0.03, momentum=0.0, weight_decay=0.0,
+                     loss="cross_entropy", seed=0)
+    (e,) = run_experiments(speedup_claims(spec), slow, train, "digits", cfg, rt, [5, 6, 7], time.perf_counter() - 1)
+    assert [s.seed for s in e.seeds] == [5] and e.seeds_not_run == [6, 7]
+    found = speedup_claim(spec.doc.claims[0], _record([e.model_dump()]))
+    assert "seeds 6, 7 not run: the budget was spent (a longer --budget runs them)" in found.detail

@@ -34,6 +34,7 @@ SEEDS = {"cpu": 3, "cuda": 5}
 MAX_SEEDS = 100
 WINDOW = 10  # training error = the mean error of the last WINDOW batches
 SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
+OVERRUN = 2  # a race that took more than twice its share of the budget overran it
 
 PhaseProgress = Callable[[str, Progress], None]
 
@@ -103,16 +104,29 @@ def run_experiments(claims: Groups, build: Callable[[int], SpecNet],
                     deadline: float, on_progress: PhaseProgress | None = None) -> list[ExperimentRecord]:
     """One experiment per (baseline, target error), each over `seeds`, sharing out what is left
     until `deadline` (a `time.perf_counter()` instant) evenly among the races still to run; each
-    activation runs at most `cfg.steps` steps."""
+    activation runs at most `cfg.steps` steps.
+
+    Every activation trains at least one step, whatever its share: on a network whose step takes
+    longer than the share (a full-size AlexNet on a CPU), each further seed would overrun the
+    budget by two steps. So once the deadline has passed and a race has taken more than OVERRUN
+    times its share, the experiment's remaining seeds are not run, and the record says which.
+    """
     records = []
     races_left = len(claims) * len(seeds)
     for (baseline, target), group in claims.items():
-        races = []
+        races: list[SeedRace] = []
+        overran = False
         for seed in seeds:
-            budget = max(deadline - time.perf_counter(), 1.0) / races_left
+            began = time.perf_counter()
+            if races and overran and began >= deadline:
+                break
+            budget = max(deadline - began, 1.0) / races_left
             seeded = replace(cfg, seed=seed, stop_error=target, window=WINDOW)
             races.append(race(build, baseline, data, seeded, rt, budget, on_progress))
+            overran = time.perf_counter() - began > OVERRUN * budget
             races_left -= 1
+        races_left -= len(seeds) - len(races)
         records.append(ExperimentRecord(baseline=baseline, target_error=target, data=data_name, window=WINDOW,
-                                        seeds=races, claims=[band(c, data_name) for c in group]))
+                                        seeds=races, seeds_not_run=list(seeds[len(races):]),
+                                        claims=[band(c, data_name) for c in group]))
     return records

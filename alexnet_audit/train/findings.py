@@ -89,14 +89,17 @@ def describe_seed(s: SeedRace, baseline: str) -> str:
 def describe_result(e: ExperimentRecord) -> str:
     """The median ratio and its spread over the seeds."""
     n = len(e.seeds)
+    skipped = e.seeds_not_run
+    not_run = (f"; seed{'s' if len(skipped) > 1 else ''} {', '.join(map(str, skipped))} not run: the budget was spent "
+               "(a longer --budget runs them)") if skipped else ""
     if n == 1:
-        return f"ratio {describe_bounds(e.median)} from one seed (agreement needs at least {MIN_SEEDS})"
-    return f"median ratio {describe_bounds(e.median)} over {n} seeds, spread {describe_spread(e.spread_bounds)}"
+        return f"ratio {describe_bounds(e.median)} from one seed (agreement needs at least {MIN_SEEDS}){not_run}"
+    return f"median ratio {describe_bounds(e.median)} over {n} seeds, spread {describe_spread(e.spread_bounds)}{not_run}"
 
 
 def describe_experiment(e: ExperimentRecord) -> str:
     seeds = "; ".join(describe_seed(s, e.baseline) for s in e.seeds)
-    summary = f"; {describe_result(e)}" if len(e.seeds) > 1 else ""
+    summary = f"; {describe_result(e)}" if len(e.seeds) > 1 or e.seeds_not_run else ""
     return (f"measured on {e.data}: steps to {e.target_error:.0%} training error (mean of {e.window} batches): "
             f"{seeds}{summary}")
 

@@ -159,6 +159,7 @@ class ExperimentRecord(_Record):
     data: Short
     window: Count  # training error = mean error of the last `window` batches
     seeds: Annotated[list[SeedRace], Field(min_length=1, max_length=1000)]
+    seeds_not_run: Annotated[list[Seed], Field(max_length=1000)] = []  # the budget was spent before their turn
     claims: Annotated[list[SpeedupBand], Field(max_length=100)] = []
 
     @model_validator(mode="before")
