@@ -9,6 +9,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
@@ -249,7 +250,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("verdict", list(CASES))
-def test_terminal_json_chart_and_report_say_the_same(verdict: str, tmp_path: Path, write_spec) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_json_chart_and_report_say_the_same(verdict: str, tmp_path: Path, write_spec: Callable[..., Path]) -> None:
     ev = CASES[verdict]
     j = judge(ev)
     assert j.verdict == verdict
@@ -411,7 +412,8 @@ def test_all_zero_weights_cannot_converge() -> None:
     assert str(record.cause).startswith("most ReLUs dead: 100% of the units after relu1")
 
 
-def test_a_huge_learning_rate_diverges_at_a_named_step_and_train_exits_1(write_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_learning_rate_diverges_at_a_named_step_and_train_exits_1(write_spec: Callable[..., Path],
+                                                                         tmp_path: Path) -> None:
     spec = write_spec(TINY.format(id="tiny", init="", optimizer="sgd", lr=1e12), "tiny.yaml")
     result = CliRunner().invoke(cli.app, ["train", str(spec), "--device", "cpu", "--steps", "30", "--out", str(tmp_path)])
     assert result.exit_code == 1

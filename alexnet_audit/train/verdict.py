@@ -207,7 +207,8 @@ def _settle(ev: Evidence, at_least: int) -> str:
     if projected is not None:
         return (f"at the rate its loss fell over its last half, about {_run_of(ev, max(projected, at_least))} would "
                 f"settle it")
-    return f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show whether it starts to fall"
+    return (f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show "
+            "whether it starts to fall")
 
 
 def _plateau_settle(ev: Evidence) -> str:
@@ -280,7 +281,8 @@ def _checks(ev: Evidence, converged: bool) -> tuple[Check, ...]:
         falls = Check("loss falls", factor >= LOSS_FACTOR and end < guess,
                       f"mean loss {start:.4g} over the first tenth of {n} steps, {end:.4g} over the last: "
                       f"{factor:.3g}-fold (at least {LOSS_FACTOR:g}-fold needed), ending "
-                      f"{'below' if end < guess else 'above'} a uniform guess among {ev.classes} classes (ln {ev.classes} = {guess:.3g})")
+                      f"{'below' if end < guess else 'above'} a uniform guess among {ev.classes} classes "
+                      f"(ln {ev.classes} = {guess:.3g})")
     else:
         falls = Check("loss falls", False, "not measured: the loss is not finite")
     p = _held_out_p(ev)
