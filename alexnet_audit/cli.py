@@ -19,11 +19,13 @@ from .errors import AuditError
 from .render.safe import plain
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress as Bars
 
     from .audit import AuditRun
     from .baseline import CheckOutcome
     from .train.loop import Progress
+    from .train.record import TrainingRecord
     from .train.run import TrainOptions
 
 app = typer.Typer(cls=OneLineGroup, add_completion=False, rich_markup_mode=None, invoke_without_command=True,
@@ -218,11 +220,8 @@ def train(
         raise typer.BadParameter("give --steps or --epochs, not both")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
-    from .atomic import locked, write_set
-    from .render.training import recipe_text, training_summary
+    from .render.training import recipe_text
     from .spec import load_spec
-    from .train.plot import curves_png
-    from .train.record import record_json
     from .train.run import TrainOptions, train_spec
 
     try:
@@ -255,32 +254,35 @@ def train(
             fail(str(exc.located(file=str(path))))
             code = 2
             continue
-        json_path, png_path = out_dir / f"{spec.id}.json", out_dir / f"{spec.id}.png"
-        result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
-        try:
-            with locked(out_dir, on_wait=note):
-                write_set(result)
-        except AuditError as exc:
-            fail(str(exc))
-            raise typer.Exit(2) from None
-        out.print(training_summary(record, json_path, png_path))
-        code = max(code, _exit_code(record.verdict))
+        code = max(code, _keep(record, out_dir, out))
     raise typer.Exit(code)
 
 
-def _exit_code(verdict: str) -> int:
-    return 1 if verdict in ("fails to converge", "diverges") else 0
+def _keep(record: TrainingRecord, out_dir: Path, out: Console) -> int:
+    """Write a run's record and chart, print its summary; the exit code its verdict asks for."""
+    from .atomic import locked, write_set
+    from .render.training import training_summary
+    from .train.plot import curves_png
+    from .train.record import record_json
+
+    json_path, png_path = out_dir / f"{record.spec}.json", out_dir / f"{record.spec}.png"
+    result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
+    try:
+        with locked(out_dir, on_wait=note):
+            write_set(result)
+    except AuditError as exc:
+        fail(str(exc))
+        raise typer.Exit(2) from None
+    out.print(training_summary(record, json_path, png_path))
+    return 1 if record.verdict in ("fails to converge", "diverges") else 0
 
 
 def _train_world(specs: List[Path], options: TrainOptions, out_dir: Path) -> int:
     """Several processes train each spec together: launched here (--nproc), or by torchrun, which runs
     this command in each of its processes; rank 0 alone writes and prints, once the specs have
     trained (the recipe with the result, as the record holds it). No progress bars."""
-    from .atomic import locked, write_set
-    from .render.training import recipe_text, training_summary
+    from .render.training import recipe_text
     from .train.launch import check_nproc, launch, train_world
-    from .train.plot import curves_png
-    from .train.record import record_json
 
     try:
         check_nproc(options)
@@ -303,13 +305,9 @@ def _train_world(specs: List[Path], options: TrainOptions, out_dir: Path) -> int
             continue
         record = outcome.record
         assert record is not None, "an outcome without an error has its record"
-        json_path, png_path = out_dir / f"{record.spec}.json", out_dir / f"{record.spec}.png"
-        with locked(out_dir, on_wait=note):
-            write_set({json_path: record_json(record).encode(), png_path: curves_png(record)})
         if record.recipe is not None:
             out.print(recipe_text(record.spec, record.recipe))
-        out.print(training_summary(record, json_path, png_path))
-        code = max(code, _exit_code(record.verdict))
+        code = max(code, _keep(record, out_dir, out))
     return code
 
 
