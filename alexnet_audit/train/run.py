@@ -226,8 +226,9 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     memorised = _memorise(build(), train, replace(base, steps=memorise_steps, budget_s=left), rt, report("memorise"))
     batch = min(base.batch_size, train.n)
     evidence = Evidence(
-        main.result.losses, main.result.stopped_by, steps, main.result.images_per_s / batch, main.held_out.correct,
-        main.held_out.n, main.chance, len(images.classes),
+        # steps/s: the world's images/s over the images a step takes (a batch on each process)
+        main.result.losses, main.result.stopped_by, steps, main.result.images_per_s / (batch * main.world.size),
+        main.held_out.correct, main.held_out.n, main.chance, len(images.classes),
         Memorisation(batch, base.batch_size, memorised.steps if memorised.stopped_by == "target" else None,
                      memorised.steps, memorised.stopped_by),
         # After a NaN the weights are NaN too: only the probe at initialisation can say why.
