@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from torch.distributed.elastic.multiprocessing.errors import record
+from torch.distributed.elastic.multiprocessing.errors import record as keep_error
 
 from ..errors import AuditError
 from ..spec import load_spec
@@ -32,8 +32,6 @@ class WorkerFailed(RuntimeError):
 class Outcome:
     """One spec's result on rank 0: its record, or the one-line mistake that stopped it."""
 
-    path: str
-    spec_id: str
     record: TrainingRecord | None
     error: str | None
 
@@ -53,7 +51,7 @@ def check_nproc(options: TrainOptions) -> None:
                          field="--nproc")
 
 
-@record  # a worker's exception is kept for the launcher, which names it (see `launch`)
+@keep_error  # a worker's exception is kept for the launcher, which names it (see `launch`)
 def train_world(paths: Sequence[str], options: TrainOptions) -> list[Outcome] | None:
     """Train each spec with every process of the world that the environment describes."""
     world = World.from_env(os.environ)
@@ -68,15 +66,12 @@ def train_world(paths: Sequence[str], options: TrainOptions) -> list[Outcome] | 
 
 
 def _train_one(path: str, options: TrainOptions, world: World) -> Outcome:
-    # Every rank meets the same mistake (the same spec, data and options), so all skip the spec together.
-    spec_id = os.path.splitext(os.path.basename(path))[0]
+    # Every rank reads the same spec, so all refuse a bad one; a mistake only some ranks meet (a
+    # data path, a device's free memory) train_spec makes every rank's (distributed.agreed).
     try:
-        spec = load_spec(path)
-        spec_id = spec.id
-        record = train_spec(spec, options, world=world)
+        return Outcome(train_spec(load_spec(path), options, world=world), None)
     except AuditError as exc:
-        return Outcome(path, spec_id, None, str(exc.located(file=path)))
-    return Outcome(path, spec_id, record, None)
+        return Outcome(None, str(exc.located(file=path)))
 
 
 def launch(paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
