@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .build import PlannedLayer, SpecNet, build_meta, plan
-from .fvcore_nodes import fvcore_by_node
+from .fvcore_nodes import NodeCounts
 from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
@@ -218,7 +218,7 @@ def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str,
         for name, module in model.named_layers()
     ]
     try:
-        with without_dynamo_import(), FlopCounterMode(display=False) as counter:
+        with FlopCounterMode(display=False) as counter:
             model(x)
     finally:
         for hook in hooks:
@@ -239,17 +239,21 @@ def _param_counts(module: nn.Module) -> tuple[int, int, int]:
     return trainable, stats, bias
 
 
-def analyse(spec: Spec) -> Analysis:
+def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
     """Measure `spec`. Raises AuditError for an impossible network (before allocating it).
 
     Counting needs no weights: shapes, parameters and FlopCounterMode's count come from the
     network on the meta device. fvcore traces each node on its own (TorchScript tracing cannot
     run convolutions on meta tensors): linear layers on meta, the others on the CPU with
-    its own weights only while it is traced (fvcore_nodes.py); its count depends on shapes only.
+    its own weights only while it is traced (fvcore_nodes.py); its count depends on shapes only,
+    so `counts`, shared by the specs of one run, traces each distinct node once.
     """
     planned = plan(spec)
-    model = build_meta(spec, planned).eval()
-    with torch.no_grad():
+    counts = counts if counts is not None else NodeCounts()
+    # Building on meta runs PyTorch's Python device handling (LeNet-5's RBF centres are drawn there),
+    # and meta linear layers run its Python decompositions in fvcore's trace: neither needs torch._dynamo.
+    with without_dynamo_import(), torch.no_grad():
+        model = build_meta(spec, planned).eval()
         torch_flops, shapes = _flop_counter_and_shapes(model, torch.zeros(1, *spec.doc.input, device="meta"))
         params = {name: _param_counts(module) for name, module in model.named_layers()}
         feeds = consumers(spec.layers)
@@ -258,9 +262,8 @@ def analyse(spec: Spec) -> Analysis:
         # fvcore's count node by node, each fed tensors of the shapes the meta pass gave its inputs
         # (a node the meta pass gave no shape to fails its shape check below, and gets the plan's)
         given = {NETWORK_INPUT: tuple(spec.doc.input)} | {p.name: shapes.get(p.name, p.out_shape) for p in planned}
-        with without_dynamo_import():  # meta linear layers run PyTorch's Python decompositions
-            fv = dict(zip(model.names, fvcore_by_node(
-                [(module, tuple(given[n] for n in input_names(p.layer))) for (_, module), p in zip(model.named_layers(), planned)])))
+        fv = {name: counts.count(module, tuple(given[n] for n in input_names(p.layer)))
+              for (name, module), p in zip(model.named_layers(), planned)}
 
     layers: list[LayerResult] = []
     incomplete: list[str] = []
