@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .analysis import Analysis
     from .claims import ClaimResult, Verdict
     from .facts import FactBase
-    from .fvcore_nodes import NodeCounts
+    from .node_counts import NodeCounts
     from .train.record import TrainingRecord
 
 Shape = tuple[int, int, int]
@@ -105,7 +105,7 @@ def _analyse(spec: Spec, counts: NodeCounts) -> Analysis:
 
 
 def _node_counts() -> NodeCounts:
-    from .fvcore_nodes import NodeCounts  # torch and fvcore, once a spec has loaded
+    from .node_counts import NodeCounts  # torch and fvcore, once a spec has loaded
 
     return NodeCounts()
 
