@@ -15,11 +15,12 @@ from pydantic import Field, ValidationError
 
 from .bounded_read import read_bounded
 from .claim_schema import (
-    ArithmeticClaim, Claim, FollowedBy, Frozen, LayerHas, NoActivation, StructureCheck, StructureClaim, Text,
+    ArithmeticClaim, Claim, FollowedBy, LayerHas, NoActivation, StructureCheck, StructureClaim, Text,
 )
 from .errors import AuditError
 from .graph import ITEM_TAGS, MAX_ITEMS, Group, Item, Layer, flatten, is_graph
 from .init import LayerInit
+from .strict import Frozen
 from .yaml_lines import format_path, parse_yaml
 
 MAX_SPEC_BYTES = 1 << 20

@@ -336,7 +336,7 @@ def test_spec_reader_reads_at_most_the_limit_plus_one_byte(tmp_path: Path) -> No
 
 
 def test_diagnosing_plans_each_reading_once_however_many_claims_fail(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import alexnet_audit.diagnose as diagnose
+    import alexnet_audit.diagnose.readings as diagnose
 
     def spec_with(claims: int) -> Path:
         doc = with_value(("claims",), [{"id": f"p{i}", "kind": "params", "target": "conv1", "claimed": 21 + i, "where": "x"}

@@ -1,0 +1,54 @@
+"""The claims a spec may make: one pydantic model per claim kind, and the shared spec types.
+
+Each claim records one checkable statement of a source; `claims.py` judges it. Checks are done
+at load (`_parse` validators) so a malformed figure is a located user error, not a later crash.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union, get_args
+
+from pydantic import Field, TypeAdapter
+
+from .base import Against, ClaimBase, Name, Number, NumericClaim, Text, shape_dims
+from .network import (
+    AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, CountedKind, FollowedBy, InputClaim,
+    IterationClaim, LayerCountClaim, LayerHas, Measured, NoActivation, Overlapping, PaddingClaim, ParamsClaim,
+    PoolsOver, Quantity, ShapeClaim, SizeRuleClaim, StructureCheck, StructureClaim, Terms, WeightShapeClaim,
+)
+from .statements import (
+    FactClaim, ListingClaim, MemoryClaim, MemoryDtype, SameAsClaim, SpeedupClaim, TrainingClaim, UnverifiableClaim,
+    byte_figure,
+)
+
+Claim = Annotated[
+    Union[
+        InputClaim, ShapeClaim, ParamsClaim, ComputeClaim, CountClaim, LayerCountClaim, StructureClaim,
+        ArithmeticClaim, TrainingClaim, SpeedupClaim, UnverifiableClaim, FactClaim, PaddingClaim,
+        WeightShapeClaim, SizeRuleClaim, IterationClaim, MemoryClaim, SameAsClaim,
+        ListingClaim,
+    ],
+    Field(discriminator="kind"),
+]
+CLAIM_ADAPTER: TypeAdapter[Any] = TypeAdapter(Claim)
+
+
+def alternative_claim(claim: "ClaimBase", reading: dict[str, Any]) -> Any:
+    """`claim` as one of its readings reads it: the reading's fields replace the claim's own."""
+    fields = claim.model_dump(exclude={"readings", "against"}, exclude_none=True)
+    kind = reading.get("kind", fields["kind"])
+    if kind != fields["kind"]:  # another kind keeps only the fields it has (id, where, quote, claimed, ...)
+        known = next((m.model_fields for m in get_args(get_args(Claim)[0]) if kind in get_args(m.model_fields["kind"].annotation)), {})
+        fields = {k: v for k, v in fields.items() if k in known}
+    fields.update({k: v for k, v in reading.items() if k != "label"})
+    return CLAIM_ADAPTER.validate_python(fields)
+
+
+__all__ = [
+    "Against", "AllHave", "ArithmeticClaim", "CLAIM_ADAPTER", "Claim", "ClaimBase", "ComputeClaim", "Contains",
+    "CountClaim", "CountedKind", "FactClaim", "FollowedBy", "InputClaim", "IterationClaim", "LayerCountClaim",
+    "LayerHas", "ListingClaim", "Measured", "MemoryClaim", "MemoryDtype", "Name", "NoActivation", "Number",
+    "NumericClaim", "Overlapping", "PaddingClaim", "ParamsClaim", "PoolsOver", "Quantity", "SameAsClaim",
+    "ShapeClaim", "SizeRuleClaim", "SpeedupClaim", "StructureCheck", "StructureClaim", "Terms", "Text",
+    "TrainingClaim", "UnverifiableClaim", "WeightShapeClaim", "alternative_claim", "byte_figure", "shape_dims",
+]
