@@ -33,7 +33,9 @@ STATED = "training: {dataset: mnist, optimizer: adam, batch_size: 64, epochs: 10
 def _plan(training: str = STATED, **changes: object) -> Plan:
     spec = spec_from_text(SPEC.format(training=training))
     assert spec.doc.training is not None or training == ""
-    plan = Plan(spec=spec, training=spec.doc.training or spec_from_text(SPEC.format(training=STATED)).doc.training,  # type: ignore[arg-type]
+    stated = spec.doc.training or spec_from_text(SPEC.format(training=STATED)).doc.training
+    assert stated is not None
+    plan = Plan(spec=spec, training=stated,
                 data_option="digits", data_name="digits", data_source="built in", classes=10, train_images=1433,
                 held_out_images=364, held_out="a stratified 20% split", eval_images=256, stored_shape=(1, 8, 8),
                 steps=20, steps_why="--steps 20", per_epoch=1433 // 64, optimizer="adam", lr=0.001, momentum=0.0,

@@ -9,13 +9,16 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
 from rich.console import Console
 from scipy.stats import binom
 from torch import nn
+from typer.testing import CliRunner
 
+import alexnet_audit.cli as cli
 from helpers import LENET, spec_text
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.build import SpecNet
@@ -133,6 +136,12 @@ def test_a_budget_of_three_steps_is_inconclusive_and_says_what_would_settle_it()
                              "run's 0.5 steps/s; `--steps 20 --budget 62`) would show whether it starts to fall")
 
 
+def test_a_record_without_steps_is_inconclusive() -> None:
+    result = judge(_evidence(losses=(), correct=95))
+    assert (result.verdict, result.cause) == ("inconclusive", "no training step ran")
+    assert result.checks[1].passed is False and result.checks[4].detail == "only 0 steps: too few to see a shape"
+
+
 def test_a_run_still_falling_when_stopped_is_inconclusive_with_its_projection() -> None:
     # 2.3 * 0.99^i for 40 steps falls 0.99^-36 = 1.44-fold: not yet 2-fold. At that trend 76 steps
     # would do it (test_log_slope_and_projection_by_hand): 38 s at 2 steps/s, ceil(38 / 0.65) = 59 s.
@@ -170,9 +179,15 @@ def test_dead_relus_fail_with_their_cause() -> None:
     assert result.line == f"fails to converge: {dead}"
 
 
-def test_a_loss_that_rises_fails() -> None:
-    result = judge(_evidence(losses=tuple(2.3 * 1.01 ** i for i in range(100)), correct=10))
+def test_a_loss_that_rises_fails_unless_the_budget_cut_it() -> None:
+    rising = tuple(2.3 * 1.01 ** i for i in range(100))
+    result = judge(_evidence(losses=rising, correct=10))
     assert result.verdict == "fails to converge" and str(result.cause).startswith("loss rises from the start")
+    cut = judge(_evidence(losses=rising, correct=10, stopped_by="budget", requested=1000))
+    assert cut.verdict == "inconclusive" and str(cut.cause).endswith("the budget stopped it after 100 of 1,000 steps")
+    # 1,000 steps at 2 steps/s: 500 s of training, the run's 65% of a ceil(500 / 0.65) = 770 s budget.
+    assert cut.settle == ("the 1,000 steps (500 s of training at this run's 2 steps/s; `--steps 1000 --budget 770`) "
+                          "asked for would tell more")
 
 
 def test_a_training_loss_that_falls_while_held_out_stays_at_chance_fails() -> None:
@@ -235,7 +250,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("verdict", list(CASES))
-def test_terminal_json_chart_and_report_say_the_same(verdict: str, tmp_path: Path, write_spec) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_json_chart_and_report_say_the_same(verdict: str, tmp_path: Path, write_spec: Callable[..., Path]) -> None:
     ev = CASES[verdict]
     j = judge(ev)
     assert j.verdict == verdict
@@ -397,14 +412,19 @@ def test_all_zero_weights_cannot_converge() -> None:
     assert str(record.cause).startswith("most ReLUs dead: 100% of the units after relu1")
 
 
-def test_a_huge_learning_rate_diverges_at_a_named_step() -> None:
-    record = _train(optimizer="sgd", lr=1e12)
-    match = re.match(r"(NaN|inf) loss at step (\d+)(; |$)", str(record.cause))
+def test_a_huge_learning_rate_diverges_at_a_named_step_and_train_exits_1(write_spec: Callable[..., Path],
+                                                                         tmp_path: Path) -> None:
+    spec = write_spec(TINY.format(id="tiny", init="", optimizer="sgd", lr=1e12), "tiny.yaml")
+    result = CliRunner().invoke(cli.app, ["train", str(spec), "--device", "cpu", "--steps", "30", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    record = load_record(tmp_path / "tiny.json")
+    match = re.fullmatch(r"(NaN|inf) loss at step (\d+)", str(record.cause))  # nothing from probes of NaN weights
     assert record.verdict == "diverges" and match
     first_bad = next(i for i, v in enumerate(record.curves.loss) if not math.isfinite(v)) + 1
     assert int(match.group(2)) == first_bad
     assert not record.checks[0].passed
-    assert chart_title(record).startswith(f"tiny: diverges: {match.group(1)} loss at step {match.group(2)}")
+    shown = " ".join(result.stdout.split())  # the terminal wraps at 80 columns
+    assert f"tiny: {record.line}" in shown and chart_title(record).startswith(f"tiny: {record.line}")
 
 
 def test_three_steps_are_inconclusive_and_memorisation_takes_its_share() -> None:
@@ -449,3 +469,34 @@ def test_a_sigmoid_plateau_left_late_is_inconclusive_until_the_projected_run_set
     settled = train_spec(spec, TrainOptions(steps=needed, budget_s=30, device="cpu"))
     assert settled.verdict == "converges", settled.line
     assert re.match(r"a plateau near 2\.3\d*, left by step \d+", settled.checks[4].detail)
+
+
+NOISE = """id: noise
+title: labels independent of the inputs
+source: {seed: test, section: tests, framework: pytorch}
+input: [3, 8, 8]
+num_classes: 2
+training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 32}
+layers:
+  - {kind: flatten}
+  - {kind: linear, name: fc1, out_features: 32}
+  - {kind: relu}
+  - {kind: linear, name: fc2, out_features: 2}
+"""
+
+
+def test_labels_independent_of_the_inputs_fail_on_a_real_run(tmp_path: Path) -> None:
+    # Two class folders of uniform noise: the folder is the label and nothing in the pixels says
+    # which. The network fits its training images; on held-out ones it can only guess.
+    from PIL import Image
+
+    rng = torch.Generator().manual_seed(0)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for i in range(60):
+            pixels = torch.randint(0, 256, (8, 8, 3), generator=rng, dtype=torch.uint8).numpy()
+            Image.fromarray(pixels).save(tmp_path / name / f"{i}.png")
+    record = train_spec(spec_from_text(NOISE), TrainOptions(data=str(tmp_path), steps=100, budget_s=30, device="cpu"))
+    assert record.verdict == "fails to converge", record.line
+    p = binomial_tail(record.metrics.held_out_correct, record.metrics.held_out_n, record.metrics.chance)
+    assert p >= 1e-3 and not record.checks[2].passed

@@ -46,7 +46,8 @@ class Plan:
 
 
 def recipe(p: Plan) -> Recipe:
-    optimiser = p.optimizer + (f", momentum {p.momentum:g}" if p.optimizer == "sgd" else "") + f", weight decay {p.weight_decay:g}"
+    momentum = f", momentum {p.momentum:g}" if p.optimizer == "sgd" else ""
+    optimiser = f"{p.optimizer}{momentum}, weight decay {p.weight_decay:g}"
     return Recipe(
         data=f"{p.data_name}: {p.data_source}, {p.classes} classes",
         split=f"{p.train_images:,} training images, {p.held_out_images:,} held out ({p.held_out}); at most "

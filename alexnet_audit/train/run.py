@@ -217,7 +217,9 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
         main.held_out.n, main.chance, len(images.classes),
         Memorisation(batch, base.batch_size, memorised.steps if memorised.stopped_by == "target" else None,
                      memorised.steps, memorised.stopped_by),
-        structural_finding(main.at_init, main.at_end, PROBE_IMAGES), shares["train"])
+        # After a NaN the weights are NaN too: only the probe at initialisation can say why.
+        structural_finding(main.at_init, main.at_end if main.result.stopped_by != "non-finite" else (), PROBE_IMAGES),
+        shares["train"])
     experiments = run_experiments(speedups, build, train, images.name, replace(base, steps=defaults.experiment_steps), rt,
                                   experiment_seeds(options.seed, rt, options.seeds), deadline, on_progress)
     if main.result.stopped_by == "budget":

@@ -207,7 +207,8 @@ def _settle(ev: Evidence, at_least: int) -> str:
     if projected is not None:
         return (f"at the rate its loss fell over its last half, about {_run_of(ev, max(projected, at_least))} would "
                 f"settle it")
-    return f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show whether it starts to fall"
+    return (f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show "
+            "whether it starts to fall")
 
 
 def _plateau_settle(ev: Evidence) -> str:
@@ -240,13 +241,19 @@ def _memorise_check(ev: Evidence, converged: bool) -> Check:
                  f"steps (stopped by {m.stopped_by}){smaller}{veto}")
 
 
+def _late(left: int | None, n: int) -> bool:
+    """Whether the loss left its starting level late enough to call that level a plateau: after the
+    first tenth it is measured over, and the trailing window that detects the departure."""
+    return left is not None and left > max(1, n // 10) + max(1, n // 20)
+
+
 def _plateau_check(losses: tuple[float, ...]) -> Check:
     n = len(losses)
     start, end = loss_ends(losses)
     left = plateau_end(losses)
     if n < MIN_FIT:
         shape = f"only {n} steps: too few to see a shape"
-    elif left is not None and left > max(1, n // 10) + max(1, n // 20):
+    elif _late(left, n):
         shape = (f"a plateau near {start:.4g}, left by step {left}; then the loss falls to {end:.4g}: a plateau that "
                  "is left, not a flat run")
     elif left is not None:
@@ -265,14 +272,17 @@ def _checks(ev: Evidence, converged: bool) -> tuple[Check, ...]:
     bad = first_non_finite(ev.losses)
     finite = Check("finite", bad is None, f"the loss stays finite for all {n} steps" if bad is None
                    else f"the loss is {ev.losses[bad]} at step {bad + 1}")
-    if bad is None:
+    if not n:
+        falls = Check("loss falls", False, "not measured: no step ran")
+    elif bad is None:
         start, end = loss_ends(ev.losses)
         factor = start / end if end > 0 else math.inf
         guess = math.log(ev.classes)
         falls = Check("loss falls", factor >= LOSS_FACTOR and end < guess,
                       f"mean loss {start:.4g} over the first tenth of {n} steps, {end:.4g} over the last: "
                       f"{factor:.3g}-fold (at least {LOSS_FACTOR:g}-fold needed), ending "
-                      f"{'below' if end < guess else 'above'} a uniform guess among {ev.classes} classes (ln {ev.classes} = {guess:.3g})")
+                      f"{'below' if end < guess else 'above'} a uniform guess among {ev.classes} classes "
+                      f"(ln {ev.classes} = {guess:.3g})")
     else:
         falls = Check("loss falls", False, "not measured: the loss is not finite")
     p = _held_out_p(ev)
@@ -291,6 +301,9 @@ def judge(ev: Evidence) -> Judgement:
         what = "NaN" if math.isnan(ev.losses[bad]) else "inf"
         cause = f"{what} loss at step {bad + 1}" + (f"; {ev.structural}" if ev.structural else "")
         return Judgement("diverges", cause, None, _checks(ev, False))
+    if not ev.losses:
+        return Judgement("inconclusive", "no training step ran", f"a run of {_run_of(ev, MIN_STEPS)} would begin to tell",
+                         _checks(ev, False))
     verdict, cause, settle = _decide(ev)
     return Judgement(verdict, cause, settle, _checks(ev, verdict == "converges"))
 
@@ -325,19 +338,20 @@ def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
                 "stays at chance: it does not generalise", None)
     left = plateau_end(ev.losses)
     if left is not None or factor >= FLAT_FACTOR:
-        how = (f"it left its plateau by step {left} and its loss fell {factor:.3g}-fold over {n} steps" if left is not None
-               else f"its loss fell {factor:.3g}-fold over {n} steps")
+        how = (f"it left its plateau by step {left} and its loss fell {factor:.3g}-fold over {n} steps"
+               if _late(left, n) else f"its loss fell {factor:.3g}-fold over {n} steps")
         return "inconclusive", f"still learning when stopped: {how}{cut}", _settle(ev, n + 1)
-    if factor * FLAT_FACTOR < 1:
-        return "fails to converge", f"loss rises from the start ({start:.4g} to {end:.4g} over {n} steps)", None
-    flat = f"loss flat from the start ({start:.4g} to {end:.4g} over {n} steps)"
+    rises = factor * FLAT_FACTOR < 1
+    shape = f"loss {'rises' if rises else 'flat'} from the start ({start:.4g} to {end:.4g} over {n} steps)"
     if cut:
-        return "inconclusive", f"{flat}{cut}", f"the {_run_of(ev, ev.requested_steps)} asked for would tell more"
+        return "inconclusive", f"{shape}{cut}", f"the {_run_of(ev, ev.requested_steps)} asked for would tell more"
+    if rises:
+        return "fails to converge", shape, None
     m = ev.memorisation
     if m is not None and m.at is not None:
-        return ("fails to converge", f"{flat}, although a fresh copy fits one batch of {m.images} images by step {m.at}: "
+        return ("fails to converge", f"{shape}, although a fresh copy fits one batch of {m.images} images by step {m.at}: "
                 "the optimiser moves it, yet it learns nothing from the data", None)
     copy = ("the record holds no memorisation check" if m is None else
             f"a fresh copy did not fit one batch of {m.images} images in {m.steps} steps either")
-    return ("inconclusive", f"{flat}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
+    return ("inconclusive", f"{shape}; {copy}: networks often sit on such a plateau before they learn (sigmoid and "
             "tanh units most of all)", _plateau_settle(ev))
