@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import pytest
 import torch
@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from alexnet_audit.analysis import Analysis
 from alexnet_audit.audit import AuditRun, audit_paths
+from alexnet_audit.render import markdown
 from alexnet_audit.spec import Spec
 
 # Hypothesis profiles for the fuzz, oracle and hostile suites. "ci" (the default) is short and
@@ -62,6 +63,23 @@ def analysed_once(shipped_run: AuditRun, monkeypatch: pytest.MonkeyPatch) -> Non
         return known if known is not None and known.spec.doc == spec.doc else real(spec)
 
     monkeypatch.setattr(analysis, "analyse", analyse)
+
+
+@pytest.fixture
+def quick_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests whose subject is the report's files (what is written, kept, flagged stale), not
+    its pixels: each chart is stand-in bytes made of exactly the figures it plots, so it changes
+    when they do, without matplotlib's second per chart. The real charts are tested byte for byte
+    in test_report.test_regeneration_is_byte_identical."""
+    def layer(analysis: Analysis) -> bytes:
+        plotted = [(lr.name, lr.params, lr.macs) for lr in analysis.layers if lr.params or lr.macs]
+        return b"\x89PNG " + repr((analysis.spec.id, plotted)).encode()
+
+    def comparison(analyses: Sequence[Analysis]) -> bytes:
+        return b"\x89PNG " + repr([(a.spec.id, a.totals.trainable_params, a.totals.macs) for a in analyses]).encode()
+
+    monkeypatch.setattr(markdown, "layer_chart", layer)
+    monkeypatch.setattr(markdown, "comparison_chart", comparison)
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ def test_hostile_text_never_injects_into_markdown_or_junit(case: tuple[Any, str,
     ET.fromstring(junit_xml(gate(run, None)))  # always parses
 
 
-def test_every_command_shows_hostile_text_without_a_traceback(tmp_path: Path) -> None:
+def test_every_command_shows_hostile_text_without_a_traceback(tmp_path: Path, quick_charts: None) -> None:
     doc = with_value(("title",), "[red]t[/] [link=https://evil.example/]x[/link] [/] \x1b[2J\x07 ![i](https://evil.example/p.png)")
     doc["notes"] = "<script>alert(1)</script> [x](https://evil.example/)"
     doc["claims"][0]["where"] = "\x00\x0c]]>"
@@ -561,7 +561,7 @@ def test_report_check_and_leftovers_never_open_a_fifo(tmp_path: Path) -> None:
     assert problems == ["index.md: not a regular file"]
 
 
-def test_report_writes_pages_and_removes_only_its_own(tmp_path: Path) -> None:
+def test_report_writes_pages_and_removes_only_its_own(tmp_path: Path, quick_charts: None) -> None:
     a, b = with_value(("id",), "aa"), with_value(("id",), "bb")
     (tmp_path / "aa.yaml").write_text(dump(a))
     (tmp_path / "bb.yaml").write_text(dump(b))

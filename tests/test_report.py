@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from typer.testing import CliRunner
@@ -56,23 +56,6 @@ def _row(page: str, first: str) -> list[str]:
     """The cells of the first table row whose first cell is `first`."""
     rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in page.splitlines() if line.startswith("|")]
     return next(r for r in rows if r[0] == first)
-
-
-@pytest.fixture
-def quick_charts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For tests whose subject is the report's files (what is written, kept, flagged stale), not
-    its pixels: each chart is stand-in bytes made of exactly the figures it plots, so it changes
-    when they do, without matplotlib's second per chart. The real charts are tested byte for byte
-    in test_regeneration_is_byte_identical."""
-    def layer(analysis: Any) -> bytes:
-        plotted = [(lr.name, lr.params, lr.macs) for lr in analysis.layers if lr.params or lr.macs]
-        return b"\x89PNG " + repr((analysis.spec.id, plotted)).encode()
-
-    def comparison(analyses: Any) -> bytes:
-        return b"\x89PNG " + repr([(a.spec.id, a.totals.trainable_params, a.totals.macs) for a in analyses]).encode()
-
-    monkeypatch.setattr(markdown, "layer_chart", layer)
-    monkeypatch.setattr(markdown, "comparison_chart", comparison)
 
 
 def test_regeneration_is_byte_identical(write_spec: WriteSpec, tmp_path: Path) -> None:
