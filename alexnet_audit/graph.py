@@ -232,3 +232,10 @@ def consumers(layers: tuple[Layer, ...]) -> dict[str, tuple[int, ...]]:
 
 def is_graph(layers: tuple[Layer, ...]) -> bool:
     return any(layer.is_merge for layer in layers)
+
+
+def off_the_line(layers: tuple[Layer, ...]) -> tuple[Layer, ...]:
+    """The nodes not fed by the node listed just before them alone: where a branch starts and
+    where branches merge. Empty for a plain line of layers, whose table says it all."""
+    return tuple(layer for i, layer in enumerate(layers)
+                 if layer.inputs != ((layers[i - 1].name,) if i else ()))

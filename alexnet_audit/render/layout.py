@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence, TypeVar
 
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -37,13 +37,15 @@ def _column_range(table: Table, index: int) -> tuple[int, int]:
     column = table.columns[index]
     whole = column.no_wrap  # a column of figures that must not wrap even at a space ("0.71 G")
     prose = column.overflow == "fold"  # sentences, some without spaces (Chinese): folded, but never narrower than a figure
-    cells: list[RenderableType] = [column.header] if table.show_header else []
-    cells += list(column.cells)
     low = high = 1
-    for cell in cells:
+    for cell in column.cells:
         m = Measurement.get(_MEASURE, _MEASURE.options, cell)
         low, high = max(low, m.maximum if whole else m.minimum), max(high, m.maximum)
-    return (min(low, PROSE_WIDTH) if prose else low), high
+    low = min(low, PROSE_WIDTH) if prose else low
+    if table.show_header:  # a header names a spec or a quantity: its words are never folded
+        m = Measurement.get(_MEASURE, _MEASURE.options, column.header)
+        low, high = max(low, m.minimum), max(high, m.maximum)
+    return low, high
 
 
 def fit(table: Table, width: int) -> Table | None:

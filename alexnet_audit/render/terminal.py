@@ -13,9 +13,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis import CONVENTION
+from ..analysis import CONVENTION, LayerResult
 from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
+from ..graph import NETWORK_INPUT, off_the_line
 from ..layers import shape_hwc
 from .formatting import figure_text, human, pair_text
 from .layout import chunks, first_fitting, fit
@@ -36,12 +37,19 @@ def _verdict(verdict: Verdict) -> Text:
 # ---------------------------------------------------------------- compare: specs side by side
 
 
-def _row_keys(audits: Sequence[SpecAudit]) -> list[str]:
-    """The conv and linear layers: what every variant has and readers compare."""
-    keys: list[str] = []
+def _weighted(audit: SpecAudit) -> list[LayerResult]:
+    return [lr for lr in audit.analysis.layers if lr.kind in ("conv", "linear")]
+
+
+def shared_layers(audits: Sequence[SpecAudit]) -> list[str]:
+    """The conv and linear layers readers compare: those two or more specs have by name (every one
+    when there is a single spec). A deep network's own layers would only add empty rows; its
+    figures stay in the totals and in `inspect`."""
+    seen: dict[str, int] = {}
     for audit in audits:
-        keys += [lr.name for lr in audit.analysis.layers if lr.kind in ("conv", "linear") and lr.name not in keys]
-    return keys
+        for lr in _weighted(audit):
+            seen[lr.name] = seen.get(lr.name, 0) + 1
+    return [name for name, n in seen.items() if n >= 2 or len(audits) == 1]
 
 
 def _cell(audit: SpecAudit, key: str) -> Text:
@@ -52,6 +60,14 @@ def _cell(audit: SpecAudit, key: str) -> Text:
     if lr.stage:
         text.append(" ").append(terminal_text(f"[{lr.stage}]"))
     return text.append(f"\n{human(lr.params)} params\n{human(lr.macs)} MACs")
+
+
+def _others_cell(audit: SpecAudit, shown: set[str]) -> Text:
+    rest = [lr for lr in _weighted(audit) if lr.name not in shown]
+    if not rest:
+        return Text("")
+    return Text(f"+{len(rest)} layer{'s' if len(rest) > 1 else ''}\n{human(sum(lr.params for lr in rest))} params\n"
+                f"{human(sum(lr.macs for lr in rest))} MACs")
 
 
 def _totals_rows(audits: Sequence[SpecAudit]) -> list[tuple[str, list[Text]]]:
@@ -66,14 +82,20 @@ def _totals_rows(audits: Sequence[SpecAudit]) -> list[tuple[str, list[Text]]]:
     ]
 
 
-def compare_table(audits: Sequence[SpecAudit], title: str = "alexnet-audit: specs side by side") -> Table:
+def compare_table(audits: Sequence[SpecAudit], keys: Sequence[str],
+                  title: str = "alexnet-audit: specs side by side") -> Table:
+    """The specs side by side: the layers `keys` names, the rest of each network in one row, totals."""
     table = Table(title=title, show_lines=True)
     table.add_column("", style="bold")
     for audit in audits:
         table.add_column(terminal_text(audit.spec.id), justify="right")
     table.add_row("input (HxWxC)", *[Text(shape_hwc(tuple(a.spec.doc.input))) for a in audits])
-    for key in _row_keys(audits):
-        table.add_row(terminal_text(key), *[_cell(a, key) for a in audits])
+    shown = set(keys)
+    for key in keys:
+        if any(lr.name == key for a in audits for lr in _weighted(a)):
+            table.add_row(terminal_text(key), *[_cell(a, key) for a in audits])
+    if any(_others_cell(a, shown).plain for a in audits):
+        table.add_row("other conv/linear", *[_others_cell(a, shown) for a in audits])
     for label, cells in _totals_rows(audits):
         table.add_row(label, *cells)
     return table
@@ -83,7 +105,8 @@ def compare_view(run: AuditRun, width: int) -> Group:
     """As many specs side by side as fit `width`, in consecutive tables; then the two comparisons."""
     from .diff import code_vs_prose_view, paper_deviations_view
 
-    parts: list[RenderableType] = chunks(run.audits, width, compare_table)
+    keys = shared_layers(run.audits)
+    parts: list[RenderableType] = chunks(run.audits, width, lambda audits: compare_table(audits, keys))
     parts += [code_vs_prose_view(run, width), paper_deviations_view(run, width)]
     return Group(*parts)
 
@@ -150,6 +173,20 @@ def layer_tables(audit: SpecAudit, width: int) -> RenderableType:
                                                            "effective stride along the height axis)", total=False)))
 
 
+def data_path(audit: SpecAudit) -> Text | None:
+    """Where the data does not come from the row above: each branch's first layer and each merge
+    point with what it takes in; None for a plain line of layers."""
+    nodes = off_the_line(audit.spec.layers)
+    if not nodes:
+        return None
+    text = Text("data path (the layers not fed by the row above them):", style="bold")
+    for node in nodes:
+        sources = ", ".join("the input" if s == NETWORK_INPUT else s for s in node.inputs or (NETWORK_INPUT,))
+        line = f"{node.name} = {node.spec.kind}({sources})" if node.is_merge else f"{node.name} takes {sources}"
+        text.append("\n  ").append(terminal_text(line))
+    return text
+
+
 def notes(audit: SpecAudit) -> Text:
     t = audit.analysis.totals
     text = Text()
@@ -201,7 +238,8 @@ def claims_blocks(audit: SpecAudit) -> Table:
 
 
 def inspect_view(audit: SpecAudit, width: int = 120) -> Group:
-    parts: list[Any] = [layer_tables(audit, width), notes(audit)]
+    path = data_path(audit)
+    parts: list[Any] = [layer_tables(audit, width), *([path] if path else []), notes(audit)]
     if audit.claims:
         parts.append(first_fitting(width, lambda: claims_table(audit), lambda: claims_blocks(audit)))
     return Group(*parts)
