@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from .build import PlannedLayer, SpecNet, build_meta, plan
-from .fvcore_nodes import fvcore_by_node
+from .build import PlannedLayer, build_meta, plan
+from .node_counts import NodeCount, NodeCounts, one_thread
 from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
@@ -210,28 +209,6 @@ def receptive_fields(planned: tuple[PlannedLayer, ...]) -> list[tuple[int, int]]
     return out
 
 
-def _flop_counter_and_shapes(model: SpecNet, x: torch.Tensor) -> tuple[dict[str, int], dict[str, Shape]]:
-    """FlopCounterMode's FLOPs and the output shape of every node; runs on meta tensors."""
-    shapes: dict[str, Shape] = {}
-    hooks = [
-        module.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
-        for name, module in model.named_layers()
-    ]
-    try:
-        with without_dynamo_import(), FlopCounterMode(display=False) as counter:
-            model(x)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    prefix = type(model).__name__ + ".nodes."
-    flops = {
-        model.names[int(key[len(prefix):])]: sum(ops.values())
-        for key, ops in counter.get_flop_counts().items()
-        if key.startswith(prefix) and "." not in key[len(prefix):]
-    }
-    return flops, shapes
-
-
 def _param_counts(module: nn.Module) -> tuple[int, int, int]:
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     bias = sum(p.numel() for n, p in module.named_parameters() if n.endswith("bias"))
@@ -239,42 +216,44 @@ def _param_counts(module: nn.Module) -> tuple[int, int, int]:
     return trainable, stats, bias
 
 
-def analyse(spec: Spec) -> Analysis:
+def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
     """Measure `spec`. Raises AuditError for an impossible network (before allocating it).
 
-    Counting needs no weights: shapes, parameters and FlopCounterMode's count come from the
-    network on the meta device. fvcore traces each node on its own (TorchScript tracing cannot
-    run convolutions on meta tensors): linear layers on meta, the others on the CPU with
-    its own weights only while it is traced (fvcore_nodes.py); its count depends on shapes only.
+    Counting needs no weights: the network is built on the meta device, where its parameters are
+    counted; FlopCounterMode and fvcore then measure each node on uninitialised storage of its own
+    (node_counts.py), fed inputs of the shapes the nodes before it measured. `counts`, shared by
+    the specs of one run, measures each distinct node once.
     """
     planned = plan(spec)
-    model = build_meta(spec, planned).eval()
-    with torch.no_grad():
-        torch_flops, shapes = _flop_counter_and_shapes(model, torch.zeros(1, *spec.doc.input, device="meta"))
+    counts = counts if counts is not None else NodeCounts()
+    # Building on meta runs PyTorch's Python device handling, and FlopCounterMode's dispatch is
+    # wrapped for dynamo: neither needs torch._dynamo.
+    with without_dynamo_import(), torch.no_grad(), one_thread():
+        model = build_meta(spec, planned).eval()
         params = {name: _param_counts(module) for name, module in model.named_layers()}
         feeds = consumers(spec.layers)
         modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
                         for (name, module), p in zip(model.named_layers(), planned))
-        # fvcore's count node by node, each fed tensors of the shapes the meta pass gave its inputs
-        # (a node the meta pass gave no shape to fails its shape check below, and gets the plan's)
-        given = {NETWORK_INPUT: tuple(spec.doc.input)} | {p.name: shapes.get(p.name, p.out_shape) for p in planned}
-        with without_dynamo_import():  # meta linear layers run PyTorch's Python decompositions
-            fv = dict(zip(model.names, fvcore_by_node(
-                [(module, tuple(given[n] for n in input_names(p.layer))) for (_, module), p in zip(model.named_layers(), planned)])))
+        measured: dict[str, NodeCount] = {}
+        given: dict[str, Shape] = {NETWORK_INPUT: tuple(spec.doc.input)}
+        for (name, module), p in zip(model.named_layers(), planned):
+            measured[name] = counts.count(module, tuple(given[n] for n in input_names(p.layer)))
+            given[name] = measured[name].output_shape
 
     layers: list[LayerResult] = []
     incomplete: list[str] = []
     disagreements: list[str] = []
     for p, (rf, jump) in zip(planned, receptive_fields(planned)):
         trainable, stats, bias = params[p.name]
-        macs, unsupported = fv[p.name]
+        node = measured[p.name]
+        macs, unsupported = node.macs, node.unsupported_ops
         if p.layer.spec.mac_rule == EXCLUDED:
             unsupported = Counter()
         uncounted = tuple(sorted(unsupported))
         if uncounted:
             incomplete.append(f"{p.name}: {', '.join(uncounted)}")
-        flop_counter = torch_flops.get(p.name, 0) // 2 if p.kind in ("conv", "linear") else None
-        _check(disagreements, p, macs, flop_counter, trainable, stats, shapes.get(p.name))
+        flop_counter = node.flop_counter_flops // 2 if p.kind in ("conv", "linear") else None
+        _check(disagreements, p, macs, flop_counter, trainable, stats, node.output_shape)
         layers.append(
             LayerResult(
                 p.name, p.kind, p.layer.stage, p.in_shape, p.out_shape, trainable, stats, bias,
@@ -310,7 +289,7 @@ def analyse(spec: Spec) -> Analysis:
                     GRAPH_RF_RULE if spec.is_graph else None)
 
 
-def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape | None) -> None:
+def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape) -> None:
     if p.layer.spec.mac_rule == COUNTED and macs != p.macs:
         out.append(f"{p.name}: fvcore counts {macs:,} MACs, the closed form {p.macs:,}")
     if flop_counter is not None and flop_counter != macs:
@@ -318,4 +297,4 @@ def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None,
     if (trainable, stats) != (p.params.trainable, p.params.non_trainable):
         out.append(f"{p.name}: the model holds {trainable:,} parameters, the closed form says {p.params.trainable:,}")
     if shape != p.out_shape:
-        out.append(f"{p.name}: a forward pass gives shape {list(shape or ())}, the closed form {list(p.out_shape)}")
+        out.append(f"{p.name}: a forward pass gives shape {list(shape)}, the closed form {list(p.out_shape)}")

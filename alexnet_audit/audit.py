@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .analysis import Analysis
     from .claims import ClaimResult, Verdict
     from .facts import FactBase
+    from .node_counts import NodeCounts
     from .train.record import TrainingRecord
 
 Shape = tuple[int, int, int]
@@ -85,13 +86,28 @@ def with_input(spec: Spec, shape: Shape) -> Spec:
     return replace(spec, doc=doc)
 
 
-def load_and_analyse(path: str | Path, input_shape: Shape | None = None) -> tuple[Spec, Analysis]:
+def load_and_analyse(path: str | Path, input_shape: Shape | None = None,
+                     counts: NodeCounts | None = None) -> tuple[Spec, Analysis]:
+    """One spec, loaded and measured; `counts` carries fvcore's node counts from spec to spec."""
+    spec = _load(path, input_shape)
+    return spec, _analyse(spec, counts if counts is not None else _node_counts())
+
+
+def _load(path: str | Path, input_shape: Shape | None) -> Spec:
     spec = load_spec(path)
-    if input_shape:
-        spec = with_input(spec, input_shape)
+    return with_input(spec, input_shape) if input_shape else spec
+
+
+def _analyse(spec: Spec, counts: NodeCounts) -> Analysis:
     from .analysis import analyse
 
-    return spec, analyse(spec)
+    return analyse(spec, counts)
+
+
+def _node_counts() -> NodeCounts:
+    from .node_counts import NodeCounts  # torch and fvcore, once a spec has loaded
+
+    return NodeCounts()
 
 
 def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
@@ -105,9 +121,12 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
     """
     loaded: dict[str, tuple[Spec, Analysis]] = {}
     broken: list[BrokenSpec] = []
+    counts: NodeCounts | None = None  # one fvcore trace per distinct node of the run
     for path in paths:
         try:
-            spec, analysis = load_and_analyse(path, input_shape)
+            spec = _load(path, input_shape)
+            counts = counts if counts is not None else _node_counts()
+            analysis = _analyse(spec, counts)
         except AuditError as exc:
             broken.append(BrokenSpec(str(path), exc.located(file=str(path))))
             continue
@@ -123,7 +142,7 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
     audits = []
     for spec, analysis in loaded.values():
         try:
-            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), input_shape, facts))
+            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), input_shape, facts, counts))
         except AuditError as exc:
             broken.append(BrokenSpec(spec.path, exc.located(file=spec.path)))
         except Exception as exc:  # noqa: BLE001 - isolate our own bug to this spec
@@ -138,11 +157,11 @@ def _facts() -> FactBase:
 
 
 def _judge(spec: Spec, analysis: Analysis, loaded: dict[str, tuple[Spec, Analysis]], record: TrainingRecord | None,
-           input_shape: Shape | None, facts: FactBase | None) -> SpecAudit:
+           input_shape: Shape | None, facts: FactBase | None, counts: NodeCounts | None) -> SpecAudit:
     from .claims import judge_all
 
-    counterpart = _counterpart(spec, loaded, input_shape)
-    claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded, input_shape))
+    counterpart = _counterpart(spec, loaded, input_shape, counts)
+    claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded, input_shape, counts))
     return SpecAudit(spec, analysis, claims, counterpart, record)
 
 
@@ -161,7 +180,8 @@ def _training_records(spec_ids: list[str], training_dir: Path, broken: list[Brok
     return records
 
 
-def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None) -> dict[str, Analysis]:
+def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None,
+                counts: NodeCounts | None) -> dict[str, Analysis]:
     """The reference networks a spec's claims compare with: those among the specs given, and any a
     `same_as` claim names, found beside this spec's file."""
     refs = {sid: a for sid, (s, a) in loaded.items() if s.doc.source.variant == "reference"}
@@ -169,13 +189,14 @@ def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shap
         wanted = getattr(claim, "reference", None)
         if wanted and wanted not in refs:
             try:
-                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml", input_shape)[1]
+                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml", input_shape, counts)[1]
             except AuditError:
                 continue
     return refs
 
 
-def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None) -> Analysis | None:
+def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None,
+                 counts: NodeCounts | None) -> Analysis | None:
     """The same post's other reading: among the specs given, else beside this spec's file."""
     other = spec.doc.source.counterpart
     if not other:
@@ -184,6 +205,6 @@ def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_sha
         return loaded[other][1]
     path = Path(spec.path).parent / f"{other}.yaml"
     try:
-        return load_and_analyse(path, input_shape)[1]
+        return load_and_analyse(path, input_shape, counts)[1]
     except AuditError:
         return None

@@ -87,7 +87,9 @@ class RBFUnits(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, trainable: bool) -> None:
         super().__init__()
-        centres = torch.randint(0, 2, (out_features, in_features)).float() * 2 - 1
+        centres = torch.empty(out_features, in_features)
+        if not centres.is_meta:  # built on meta only to be counted: nothing to draw (meta randint imports sympy)
+            centres = torch.randint(0, 2, (out_features, in_features)).float() * 2 - 1
         if trainable:
             self.centres = nn.Parameter(centres)
         else:

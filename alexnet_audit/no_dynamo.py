@@ -1,4 +1,4 @@
-"""A counting pass on meta tensors that does not import torch._dynamo."""
+"""A counting pass that does not import torch._dynamo."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from typing import Any
 
 @contextlib.contextmanager
 def without_dynamo_import() -> Iterator[None]:
-    """Count on meta tensors without importing torch._dynamo (which takes as long as torch).
+    """Count without importing torch._dynamo (which takes as long as torch).
 
-    Functions inside torch (FlopCounterMode's `__torch_dispatch__`, the Python reference kernels
-    and decompositions that meta tensors run, under FlopCounterMode or in fvcore's trace) are
-    wrapped in `torch._disable_dynamo`, which on its first call imports torch._dynamo only to
-    wrap the function in `torch._dynamo.disable`, and caches the result on it as
-    `__dynamo_disable`. Nothing here runs under torch.compile, so the disabled
+    Functions inside torch (FlopCounterMode's `__torch_dispatch__`, the device context that
+    builds a network on meta) are wrapped in `torch._disable_dynamo`, which on its first call
+    imports torch._dynamo only to wrap the function in `torch._dynamo.disable`, and caches the
+    result on it as `__dynamo_disable`. Nothing here runs under torch.compile, so the disabled
     function is the function itself: for this pass only, `torch._dynamo` is a stand-in whose
     `disable` returns the function unchanged. Afterwards the stand-in and every cached entry are
     removed, so later code (a `train --compile` in the same process) gets the real wrapping.
@@ -32,7 +31,7 @@ def without_dynamo_import() -> Iterator[None]:
         cached.append(fn)
         return fn
 
-    stand_in = types.ModuleType("torch._dynamo", "stand-in used only while analysis counts on meta tensors")
+    stand_in = types.ModuleType("torch._dynamo", "stand-in used only while analysis counts")
     stand_in.disable = disable  # type: ignore[attr-defined]
     sys.modules["torch._dynamo"] = stand_in
     try:

@@ -6,6 +6,9 @@ Every figure is a median of cold runs, each a fresh process as a user would star
 - `compare specs/*.yaml` and `inspect` of one spec, as ratios to the floor;
 - `--help`, `--version`, `schema` and a bad spec, in seconds (none of them should import torch);
 - the peak resident memory of `compare` (the child's own maximum RSS, from wait4);
+- beside each ratio, the same ratio of CPU time (the child's user + system time, from wait4),
+  which other jobs on a shared machine disturb less than wall time; and the load average
+  before and after, since five other engineers share the two cores;
 - with `--suite`, the test suite's wall time (`pytest -q`), once.
 
     python benchmarks/bench_cli.py            # the ratios and the table row for benchmarks/README.md
@@ -38,6 +41,7 @@ TARGETS = {"compare / floor": 1.5, "inspect / floor": 1.2, "--help (s)": 1.0, "c
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float
     peak_mib: float
     code: int
 
@@ -50,12 +54,13 @@ def run(cmd: list[str], cwd: Path) -> Run:
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode)  # ru_maxrss is in KiB on Linux
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)  # ru_maxrss: KiB
 
 
 def median(cmd: list[str], cwd: Path, repeat: int) -> Run:
     runs = [run(cmd, cwd) for _ in range(repeat)]
-    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs), runs[0].code)
+    return Run(statistics.median(r.seconds for r in runs), statistics.median(r.cpu_seconds for r in runs),
+               max(r.peak_mib for r in runs), runs[0].code)
 
 
 def main() -> None:
@@ -64,6 +69,7 @@ def main() -> None:
     parser.add_argument("--suite", action="store_true", help="also time the test suite once")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)  # no reports/training here: every command runs as on a fresh checkout
         bad = cwd / "bad.yaml"
@@ -90,10 +96,12 @@ def main() -> None:
 
     print(f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, torch {torch.__version__}, {len(SPECS)} specs, median of {args.repeat}, "
-          f"load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"floor (import torch, fvcore.nn): {floor.seconds:.2f} s")
-    print(f"compare specs/*.yaml: {compare.seconds:.2f} s (exit {compare.code}); inspect {Path(ONE_SPEC).name}: "
-          f"{inspect.seconds:.2f} s (exit {inspect.code})")
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(f"floor (import torch, fvcore.nn): {floor.seconds:.2f} s ({floor.cpu_seconds:.2f} s CPU)")
+    print(f"compare specs/*.yaml: {compare.seconds:.2f} s ({compare.cpu_seconds:.2f} s CPU, exit {compare.code}); "
+          f"inspect {Path(ONE_SPEC).name}: {inspect.seconds:.2f} s ({inspect.cpu_seconds:.2f} s CPU, exit {inspect.code})")
+    print(f"CPU-time ratios: compare / floor {compare.cpu_seconds / floor.cpu_seconds:.2f}, "
+          f"inspect / floor {inspect.cpu_seconds / floor.cpu_seconds:.2f}")
     print("quick commands: " + ", ".join(f"{k} {v:.2f} s" for k, v in quick.items()))
     for name, value in figures.items():
         verdict = "meets" if value <= TARGETS[name] else "misses"

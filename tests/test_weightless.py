@@ -5,6 +5,8 @@ runs for real on the CPU, counted here by fvcore, FlopCounterMode and forward ho
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from alexnet_audit.analysis import analyse
 from alexnet_audit.build import build_model
 from alexnet_audit.layers import EXCLUDED
+from alexnet_audit.node_counts import NodeCounts
 from alexnet_audit.spec import Spec, load_spec, spec_from_text
 
 from conftest import ROOT
+from helpers import spec_text
 from strategies import Net, nets
 
 SPEC_PATHS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -108,3 +112,36 @@ def test_random_network_figures_equal_the_initialised_real_forward(net: Net) -> 
 def test_random_graph_figures_equal_the_initialised_real_forward(net: Net) -> None:
     note(net.text)
     _same_figures(spec_from_text(net.text, "fuzz.yaml"))
+
+
+def _strided(stride: int, out_features: int) -> Spec:
+    layers = (f"  - {{kind: conv, name: conv, out_channels: 4, kernel: 3, stride: {stride}}}\n"
+              "  - {kind: relu}\n  - {kind: flatten}\n"
+              f"  - {{kind: linear, name: fc, out_features: 10, in_features: {out_features}}}\n")
+    return spec_from_text(spec_text(layers, input="[3, 8, 8]", id=f"s{stride}"))
+
+
+def test_nodes_shared_by_specs_are_counted_once_and_only_where_they_are_the_same() -> None:
+    # One NodeCounts for three specs, as audit_paths shares it: the convs differ only in stride
+    # (same input shape, same weight shape), so a count reused across them would show here.
+    counts = NodeCounts()
+    one, two, one_again = (analyse(s, counts) for s in (_strided(1, 4 * 6 * 6), _strided(2, 4 * 3 * 3), _strided(1, 4 * 6 * 6)))
+    # stride 1: 8 - 3 + 1 = 6, so 6x6 outputs of 3*3*3 MACs each for 4 channels; stride 2: (8 - 3) // 2 + 1 = 3
+    assert (one.layer("conv").output_shape, one.layer("conv").macs) == ((4, 6, 6), 4 * 6 * 6 * 3 * 3 * 3)
+    assert (two.layer("conv").output_shape, two.layer("conv").macs) == ((4, 3, 3), 4 * 3 * 3 * 3 * 3 * 3)
+    assert (one.layer("fc").macs, two.layer("fc").macs) == (144 * 10, 36 * 10)
+    assert one.layer("conv").macs_flop_counter == 4 * 6 * 6 * 27 and two.layer("conv").macs_flop_counter == 4 * 3 * 3 * 27
+    assert one_again.layers == one.layers and not one.disagreements and not two.disagreements
+
+
+def test_counting_imports_neither_sympy_nor_dynamo() -> None:
+    # Meta kernels import sympy (through torch._check) and torch._dynamo wraps FlopCounterMode:
+    # each costs about a second of every run. LeNet-5 (RBF centres, trainable subsampling) and the
+    # 2012 AlexNet (LRN, grouped convs) cover the unusual nodes.
+    code = ("import sys\nfrom alexnet_audit.audit import audit_paths\n"
+            f"run = audit_paths([{str(ROOT / 'specs/paper-lenet5-1998.yaml')!r}, {str(ROOT / 'specs/paper-alexnet-2012.yaml')!r}])\n"
+            "assert len(run.audits) == 2, run.broken\n"
+            "print(sorted(m for m in ('sympy', 'torch._dynamo', 'torch.fx.experimental.symbolic_shapes') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
