@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+from alexnet_audit import facts
 from alexnet_audit.analysis import Analysis
 from alexnet_audit.audit import AuditRun, audit_paths
 from alexnet_audit.render import markdown
@@ -35,6 +36,22 @@ def examples(n: int) -> int:
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def facts_read_once() -> Iterator[None]:
+    """The shipped reference base is package data no test changes: read once per session rather
+    than once per audit (the suite runs hundreds, 0.07 s of YAML each). A base given as text, as
+    the tests of a malformed base give it, is read as usual."""
+    real = facts.load_facts
+    shipped_base = real()
+
+    def load(text: str | None = None) -> facts.FactBase:
+        return shipped_base if text is None else real(text)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(facts, "load_facts", load)
+        yield
 
 
 @pytest.fixture(scope="session")
