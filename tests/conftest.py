@@ -13,12 +13,11 @@ from hypothesis import HealthCheck, settings
 from alexnet_audit import facts
 from alexnet_audit.analysis import Analysis
 from alexnet_audit.audit import AuditRun, audit_paths
-from alexnet_audit.render import markdown
 from alexnet_audit.spec import Spec
 
 # Hypothesis profiles for the fuzz, oracle and hostile suites. "ci" (the default) is short and
 # derandomised: the same examples on every run and every machine, so a red run is reproducible and
-# a green one is not luck; the suite stays within its minute. "long" explores far more random
+# a green one is not luck, and the suite stays short. "long" explores far more random
 # networks and broken specs with a fresh seed each time, for local runs: HYPOTHESIS_PROFILE=long
 # pytest, or pytest --hypothesis-profile=long.
 CI_EXAMPLES = 15
@@ -33,6 +32,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def examples(n: int) -> int:
     """n examples under the "ci" profile, proportionally more under a longer one."""
     return max(1, n * settings.default.max_examples // CI_EXAMPLES)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -94,6 +94,8 @@ def quick_charts(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def comparison(analyses: Sequence[Analysis]) -> bytes:
         return b"\x89PNG " + repr([(a.spec.id, a.totals.trainable_params, a.totals.macs) for a in analyses]).encode()
+
+    from alexnet_audit.render import markdown  # pandas and matplotlib: only for the tests that report
 
     monkeypatch.setattr(markdown, "layer_chart", layer)
     monkeypatch.setattr(markdown, "comparison_chart", comparison)
