@@ -199,10 +199,13 @@ def _shipped(run: AuditRun, path: Path) -> Analysis:
     return next(a.analysis for a in run.audits if Path(a.spec.path) == path)
 
 
-# Small specs that hold every kind the shipped specs have but the graph ones: LRN and dropout
-# (paper-alexnet-2012, whose real forward takes a second), LeCun's subsampling and RBF output,
-# tanh and average pooling (paper-lenet5-1998), TensorFlow SAME pads and TF's LRN
-# (seed004-tf1-code). The random networks and graphs below compare both devices too.
+# Three small shipped specs, on both devices: LeCun's subsampling, RBF output and tanh
+# (paper-lenet5-1998); TensorFlow SAME pads, an LRN (nn.LocalResponseNorm, as for `lrn`), max
+# pooling and dropout (seed004-tf1-code); average pooling and ReLU (seed002-lenet5-code). The
+# random networks and graphs below compare both devices on every example, drawn from the other
+# kinds of tests/strategies.py: BatchNorm,
+# adaptive and global pooling, the other activations, softmax, groups, dilation, and the
+# residual, inception and dense blocks.
 REAL_CHECKED = ("paper-lenet5-1998", "seed004-tf1-code", "seed002-lenet5-code")
 
 
