@@ -203,9 +203,8 @@ def _shipped(run: AuditRun, path: Path) -> Analysis:
 # (paper-lenet5-1998); TensorFlow SAME pads, an LRN (nn.LocalResponseNorm, as for `lrn`), max
 # pooling and dropout (seed004-tf1-code); average pooling and ReLU (seed002-lenet5-code). The
 # random networks and graphs below compare both devices on every example, drawn from the other
-# kinds of tests/strategies.py: BatchNorm,
-# adaptive and global pooling, the other activations, softmax, groups, dilation, and the
-# residual, inception and dense blocks.
+# kinds of tests/strategies.py: BatchNorm, adaptive and global pooling, the other activations,
+# softmax, groups, dilation, and the residual, inception and dense blocks.
 REAL_CHECKED = ("paper-lenet5-1998", "seed004-tf1-code", "seed002-lenet5-code")
 
 
