@@ -16,11 +16,11 @@ import torch
 from torch import nn
 
 from .build import PlannedLayer, build_meta, plan
-from .node_counts import NodeCount, NodeCounts, one_thread
 from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
 from .no_dynamo import without_dynamo_import
+from .node_counts import NodeCount, NodeCounts, one_thread
 from .spec import Spec
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import traceback
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
