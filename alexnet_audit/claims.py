@@ -38,8 +38,19 @@ def judge_all(analysis: Analysis, counterpart: Analysis | None = None, training:
               facts: FactBase | None = None, references: Mapping[str, Analysis] | None = None) -> tuple[ClaimResult, ...]:
     """`training`: this spec's recorded training run, for the training claims; `facts`: the reference
     base (facts.load_facts, loaded once per run); `references`: reference networks by spec id."""
+    ctx = context(analysis, counterpart, training, facts=facts, references=references)
+    results: list[ClaimResult] = []
+    for claim in analysis.spec.doc.claims:
+        results.append(judge_claim(claim, ctx, results))
+    return tuple(results)
+
+
+def context(analysis: Analysis, counterpart: Analysis | None = None, training: TrainingRecord | None = None, *,
+            facts: FactBase | None = None, references: Mapping[str, Analysis] | None = None) -> Context:
+    """What judging the spec's claims needs (judge_all's arguments). Its readings keep the variants
+    the diagnoses re-plan, so every claim judged against one context shares them."""
     refs = dict(references or {})
-    ctx = Context(
+    return Context(
         analysis,
         Reading(analysis.spec, rows_from_analysis(analysis)),
         Reading(counterpart.spec, rows_from_analysis(counterpart)) if counterpart else None,
@@ -49,10 +60,6 @@ def judge_all(analysis: Analysis, counterpart: Analysis | None = None, training:
         refs,
         tuple(Reading(a.spec, rows_from_analysis(a)) for sid, a in sorted(refs.items()) if sid != analysis.spec.id),
     )
-    results: list[ClaimResult] = []
-    for claim in analysis.spec.doc.claims:
-        results.append(judge_claim(claim, ctx, results))
-    return tuple(results)
 
 
 def judge_claim(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> ClaimResult:

@@ -624,14 +624,18 @@ REQUIRED = {"id", "title", "source", "input", "num_classes", "layers", "kind", "
 LIMITED_TEXT = {"id", "title", "section", "seed", "where", "name", "stage", "needs", "quote", "note"}
 
 
+BREAKAGES = (
+    "wrong_type", "size_out_of_range", "unknown_kind", "unknown_field", "missing_field", "long_string",
+    "deep_nesting", "alias_bomb", "python_tag", "unknown_tag", "binary_garbage", "text_garbage", "not_a_mapping",
+    "tab_indent", "bad_formula", "huge_integer", "bad_init",
+)
+
+
 @st.composite
-def broken_specs(draw: st.DrawFn) -> Broken:
-    """A valid random spec with one mistake that makes it invalid, or garbage that never was a spec."""
-    how = draw(st.sampled_from([
-        "wrong_type", "size_out_of_range", "unknown_kind", "unknown_field", "missing_field", "long_string",
-        "deep_nesting", "alias_bomb", "python_tag", "unknown_tag", "binary_garbage", "text_garbage", "not_a_mapping",
-        "tab_indent", "bad_formula", "huge_integer", "bad_init",
-    ]))
+def broken_specs(draw: st.DrawFn, how: str | None = None) -> Broken:
+    """A valid random spec with one mistake that makes it invalid (one of BREAKAGES: `how`, or
+    drawn), or garbage that never was a spec."""
+    how = how or draw(st.sampled_from(BREAKAGES))
     net = draw(nets_with_claims())
     doc = copy.deepcopy(net.doc)
     paths = _paths(doc)

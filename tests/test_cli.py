@@ -18,6 +18,8 @@ from conftest import ROOT, SPECS
 
 runner = CliRunner()
 PAPER = str(ROOT / "specs/paper-alexnet-2012.yaml")
+# The CLI over the shipped specs: each analysed once per session (conftest.analysed_once).
+pytestmark = pytest.mark.usefixtures("analysed_once")
 
 
 def test_compare_all_shipped_specs_exits_1_and_counts_verdicts(shipped_run: AuditRun, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,7 @@ from typing import Iterator
 import pytest
 import torch
 from hypothesis import given, note, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -33,7 +34,8 @@ from alexnet_audit.render.terminal import compare_view, inspect_view
 from alexnet_audit.spec import Spec
 
 from helpers import LENET, spec_text
-from strategies import SENTINEL, Broken, Net, broken_specs, nets_with_claims
+from conftest import examples
+from strategies import BREAKAGES, SENTINEL, Net, broken_specs, nets_with_claims
 
 runner = CliRunner()
 MAX_PEAK_BYTES = 64 << 20  # Python-level memory a refused spec may use (an alias bomb would need gigabytes)
@@ -132,9 +134,12 @@ def _exits_2_with_one_line(data: bytes, *, trace_memory: bool = True) -> str:
     return lines[0]
 
 
-@settings(max_examples=2 * settings.default.max_examples)
-@given(broken=broken_specs())
-def test_broken_spec_exits_2_with_one_clear_line(broken: Broken) -> None:
+# Every way of breaking a spec, every run: a few examples of each rather than a draw among them.
+@pytest.mark.parametrize("how", BREAKAGES)
+@settings(max_examples=examples(3))
+@given(data=st.data())
+def test_broken_spec_exits_2_with_one_clear_line(how: str, data: st.DataObject) -> None:
+    broken = data.draw(broken_specs(how))
     note(f"{broken.how}: {broken.data[:3000]!r}")
     _exits_2_with_one_line(broken.data, trace_memory=broken.how in MEMORY_RISKS)
 

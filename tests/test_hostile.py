@@ -38,15 +38,11 @@ from alexnet_audit.render.safe import markdown_text, plain, xml_text
 from alexnet_audit.spec import MAX_SPEC_BYTES, load_spec, spec_from_text
 from alexnet_audit.train.record import load_record
 from alexnet_audit.train.run import TrainOptions
+from conftest import examples
 from hostile_strategies import BAD_BASELINES, BASE, bad_baseline, bad_value_spec, dump, hostile_text_spec, with_value
 
 runner = CliRunner()
 VERSIONS = Versions("test", "test")
-
-
-def _examples(n: int) -> int:
-    """n examples under the default "ci" profile (40), proportionally more under "long" (2,000)."""
-    return max(1, n * settings.default.max_examples // 40)
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:
@@ -125,7 +121,7 @@ def test_xml_text_keeps_the_file_parseable() -> None:
     assert parsed.text is not None and parsed.text.endswith(" ok")
 
 
-@settings(max_examples=_examples(12))
+@settings(max_examples=examples(12))
 @given(case=hostile_text_spec)
 def test_hostile_text_never_injects_into_markdown_or_junit(case: tuple[Any, str, str], tmp_path_factory: Any) -> None:
     path_, text, spec_yaml = case
@@ -141,7 +137,7 @@ def test_hostile_text_never_injects_into_markdown_or_junit(case: tuple[Any, str,
     ET.fromstring(junit_xml(gate(run, None)))  # always parses
 
 
-def test_every_command_shows_hostile_text_without_a_traceback(tmp_path: Path) -> None:
+def test_every_command_shows_hostile_text_without_a_traceback(tmp_path: Path, quick_charts: None) -> None:
     doc = with_value(("title",), "[red]t[/] [link=https://evil.example/]x[/link] [/] \x1b[2J\x07 ![i](https://evil.example/p.png)")
     doc["notes"] = "<script>alert(1)</script> [x](https://evil.example/)"
     doc["claims"][0]["where"] = "\x00\x0c]]>"
@@ -208,7 +204,7 @@ def test_integers_beyond_any_figure_are_refused(path: tuple[Any, ...]) -> None:
     assert "digits" in _load_error(text)
 
 
-@settings(max_examples=_examples(40))
+@settings(max_examples=examples(40))
 @given(bad_value_spec)
 def test_every_numeric_field_refuses_booleans_non_finite_and_oversized_values(case: tuple[Any, Any, str]) -> None:
     _load_error(case[2])
@@ -231,7 +227,7 @@ def test_bad_baseline_through_check_exits_2(tmp_path: Path) -> None:
     assert code == 2 and "is not a verdict" in _one_error_line(err)
 
 
-@settings(max_examples=_examples(9))
+@settings(max_examples=examples(9))
 @given(bad_baseline)
 def test_check_refuses_every_hostile_baseline_in_one_line(name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -565,7 +561,7 @@ def test_report_check_and_leftovers_never_open_a_fifo(tmp_path: Path) -> None:
     assert problems == ["index.md: not a regular file"]
 
 
-def test_report_writes_pages_and_removes_only_its_own(tmp_path: Path) -> None:
+def test_report_writes_pages_and_removes_only_its_own(tmp_path: Path, quick_charts: None) -> None:
     a, b = with_value(("id",), "aa"), with_value(("id",), "bb")
     (tmp_path / "aa.yaml").write_text(dump(a))
     (tmp_path / "bb.yaml").write_text(dump(b))

@@ -361,17 +361,14 @@ def test_every_new_kind_agrees_with_the_peer_tools() -> None:
     assert a.layer("part").macs == 9 * 11 * (2 + 3 + 1 + 6) * 9
 
 
-def test_paper_comparison_names_the_new_kinds() -> None:
+def test_paper_comparison_names_the_new_kinds(shipped: dict[str, Analysis]) -> None:
     from alexnet_audit.compare import paper_deviations
-    from alexnet_audit.spec import load_spec
 
-    from conftest import ROOT
-
-    paper = analyse(load_spec(ROOT / "specs/paper-alexnet-2012.yaml"))
+    paper = shipped["paper-alexnet-2012"]
     new = {d.feature: d.spec for d in paper_deviations(audit("[3, 15, 15]", EVERY_NEW_KIND), paper)}
     assert new["activation after conv layers"] == "ELU/hardswish/leaky ReLU/ReLU6 after all 4"
     assert new["activation after hidden FC layers"] == "GELU after all 1"
     assert new["normalisation"] == "BatchNorm after FC 1"
-    lenet = {d.feature: d.spec for d in paper_deviations(analyse(load_spec(ROOT / "specs/paper-lenet5-1998.yaml")), paper)}
+    lenet = {d.feature: d.spec for d in paper_deviations(shipped["paper-lenet5-1998"], paper)}
     assert lenet["pooling"] == "subsampling 2x2/2 after conv 1, 2"
     assert lenet["overlapping pooling"] == "none of 2 windows overlap"

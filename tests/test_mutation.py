@@ -28,13 +28,14 @@ import pytest
 
 from alexnet_audit.analysis import analyse
 from alexnet_audit.audit import AuditRun, SpecAudit
-from alexnet_audit.claims import ClaimResult, Verdict, judge_all
+from alexnet_audit.claims import ClaimResult, Verdict, context, judge_all, judge_claim
 from alexnet_audit.claim_schema import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, FactClaim, FollowedBy, InputClaim, LayerCountClaim, LayerHas,
     NoActivation, Overlapping, ParamsClaim, ShapeClaim, SizeRuleClaim, StructureClaim,
 )
 from alexnet_audit.facts import load_facts
 from alexnet_audit.spec import Spec, spec_from_text
+from alexnet_audit.verdicts import Context
 
 from helpers import LENET, spec_text
 
@@ -55,11 +56,16 @@ class Mutant:
 # ---------------------------------------------------------------- judging one claim alone
 
 
-def judge_alone(audit: SpecAudit, claim: Any) -> ClaimResult:
-    """`claim` judged on the audit's measured analysis, as the only claim of its spec."""
-    spec = replace(audit.spec, doc=audit.spec.doc.model_copy(update={"claims": [claim]}))
-    (result,) = judge_all(replace(audit.analysis, spec=spec), audit.counterpart, facts=FACTS)
-    return result
+def judge_alone(ctx: Context, claim: Any) -> ClaimResult:
+    """`claim` judged on the audit's measured analysis, as the only claim of its spec (no earlier
+    claim's result to draw on). The context is one per spec: a mutant changes a claim, not the
+    network, so the readings the diagnoses re-plan are the same for every mutant of a spec."""
+    return judge_claim(claim, ctx, [])
+
+
+@pytest.fixture(scope="module")
+def contexts(shipped_run: AuditRun) -> dict[str, Context]:
+    return {a.spec.id: context(a.analysis, a.counterpart, facts=FACTS) for a in shipped_run.audits}
 
 
 def codes(result: ClaimResult) -> set[str]:
@@ -500,7 +506,7 @@ def _holding(result: ClaimResult) -> bool:
 
 
 @pytest.fixture(scope="module")
-def tally(shipped_run: AuditRun) -> Tally:
+def tally(shipped_run: AuditRun, contexts: dict[str, Context]) -> Tally:
     out = Tally([], Counter(), Counter(), 0)
     for audit in shipped_run.audits:
         for claim, result in zip(audit.spec.doc.claims, audit.claims):
@@ -512,7 +518,7 @@ def tally(shipped_run: AuditRun) -> Tally:
                     if mutant is None:
                         out.equivalent[f"{claim.kind}: {how}"] += 1
                     else:
-                        out.mutants.append((mutant, judge_alone(audit, mutant.claim)))
+                        out.mutants.append((mutant, judge_alone(contexts[audit.spec.id], mutant.claim)))
     return out
 
 
@@ -611,7 +617,7 @@ def substituted(audit: SpecAudit, claim: Any, result: ClaimResult) -> tuple[Any,
     return None  # Overlapping: a property, no figure
 
 
-def test_failing_claims_hold_with_the_measured_figure(shipped_run: AuditRun) -> None:
+def test_failing_claims_hold_with_the_measured_figure(shipped_run: AuditRun, contexts: dict[str, Context]) -> None:
     judged, unsubstitutable, wrong = 0, [], []
     for audit in shipped_run.audits:
         for claim, result in zip(audit.spec.doc.claims, audit.claims):
@@ -622,7 +628,7 @@ def test_failing_claims_hold_with_the_measured_figure(shipped_run: AuditRun) -> 
                 unsubstitutable.append(f"{audit.spec.id}/{claim.id} ({claim.kind})")
                 continue
             new_claim, verdict, code = fixed
-            again = judge_alone(audit, new_claim)
+            again = judge_alone(contexts[audit.spec.id], new_claim)
             judged += 1
             if again.verdict != verdict or (code and code not in codes(again)):
                 wrong.append(f"{audit.spec.id}/{claim.id}: {again.verdict.value}, expected {verdict.value} ({again.detail})")

@@ -78,9 +78,9 @@ class Peers:
 NODE_DEPTH = 2  # SpecNet > nodes (a ModuleList) > one module per spec node
 
 
-def _torchinfo(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[tuple[Any, int]], int, int]:
+def _torchinfo(model: nn.Module, input_shape: tuple[int, ...], device: str) -> tuple[list[tuple[Any, int]], int, int]:
     """(node info, MACs of its leaves) in order, plus torchinfo's totals."""
-    stats = summary(model, input_size=(1, *input_shape), verbose=0, device="cpu")
+    stats = summary(model, input_size=(1, *input_shape), verbose=0, device=device)
     out: list[tuple[Any, int]] = []
     for info in stats.summary_list:
         if info.depth == NODE_DEPTH:
@@ -90,38 +90,45 @@ def _torchinfo(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[tup
     return out, int(stats.total_mult_adds), int(stats.total_params)
 
 
-def _pool_inputs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+def _pool_inputs(model: nn.Module, x: torch.Tensor) -> int:
     seen: list[int] = []
     hooks = [m.register_forward_pre_hook(lambda _m, args: seen.append(args[0].numel()))
              for m in model.modules() if isinstance(m, POOLS)]
     try:
         with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
+            model(x)
     finally:
         for hook in hooks:
             hook.remove()
     return sum(seen)
 
 
-def _ptflops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+def _ptflops(model: nn.Module, x: torch.Tensor) -> int:
     with torch.no_grad():
-        macs, _ = get_model_complexity_info(model, tuple(input_shape), as_strings=False, print_per_layer_stat=False,
+        macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False,
+                                            input_constructor=lambda _shape: x,
                                             backend="pytorch", backend_specific_config={"count_functional": False})
     return int(macs)
 
 
-def measure_with_peers(spec: Spec) -> Peers:
+def measure_with_peers(spec: Spec, device: str = "meta") -> Peers:
     """Peers count structure, not weights: the tool's model is built on the meta device (no
-    initialisation to compute, which takes seconds for AlexNet), then given real, unset memory."""
+    initialisation to compute, which takes seconds for AlexNet). By default the peers run there
+    too, from their own hooks on shapes alone (no convolution is computed);
+    test_peers_count_the_same_on_meta_as_on_real_tensors shows that this changes none of their
+    figures. device="cpu" gives the model real, unset memory and the peers a real input."""
     shape = tuple(spec.doc.input)
     with torch.device("meta"):
         model = build_model(spec)
-    model = model.to_empty(device="cpu").eval()
-    infos, ti_macs, ti_params = _torchinfo(model, shape)
-    pooled = _pool_inputs(model, shape)
-    pt = _ptflops(model, shape)
+    if device != "meta":
+        model = model.to_empty(device=device)
+    model.eval()
+    x = torch.zeros(1, *shape, device=device)
+    infos, ti_macs, ti_params = _torchinfo(model, shape, device)
+    pooled = _pool_inputs(model, x)
+    pt = _ptflops(model, x)
     with torch.no_grad():
-        _, _, per_child = thop.profile(model, inputs=(torch.zeros(1, *shape),), verbose=False, ret_layer_info=True)
+        _, _, per_child = thop.profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
     per_node = per_child["nodes"][2]
     layers = tuple(
         PeerLayer(model.names[int(info.var_name)], tuple(info.output_size[1:]), info.num_params, info.trainable_params,
@@ -192,6 +199,21 @@ def _shipped(run: AuditRun, path: Path) -> Analysis:
     return next(a.analysis for a in run.audits if Path(a.spec.path) == path)
 
 
+# Three small shipped specs, on both devices: LeCun's subsampling, RBF output and tanh
+# (paper-lenet5-1998); TensorFlow SAME pads, an LRN (nn.LocalResponseNorm, as for `lrn`), max
+# pooling and dropout (seed004-tf1-code); average pooling and ReLU (seed002-lenet5-code). The
+# random networks and graphs below compare both devices on every example, drawn from the other
+# kinds of tests/strategies.py: BatchNorm, adaptive and global pooling, the other activations,
+# softmax, groups, dilation, and the residual, inception and dense blocks.
+REAL_CHECKED = ("paper-lenet5-1998", "seed004-tf1-code", "seed002-lenet5-code")
+
+
+@pytest.mark.parametrize("stem", REAL_CHECKED)
+def test_peers_count_the_same_on_meta_as_on_real_tensors(stem: str) -> None:
+    spec = load_spec(ROOT / "specs" / f"{stem}.yaml")
+    assert measure_with_peers(spec, "meta") == measure_with_peers(spec, "cpu")
+
+
 @pytest.mark.parametrize("path", SPEC_PATHS, ids=lambda p: p.stem)
 def test_shipped_spec_agrees_with_torchinfo_thop_and_ptflops(path: Path, shipped_run: AuditRun) -> None:
     a = _shipped(shipped_run, path)
@@ -241,7 +263,8 @@ def _agrees_with_peers(net: Net) -> None:
     note(net.text)
     a = analyse(spec_from_text(net.text, "fuzz.yaml"))
     assert a.disagreements == ()
-    peers = measure_with_peers(a.spec)
+    peers = measure_with_peers(a.spec, "cpu")  # a small network: the peers run on real tensors, as their users run them
+    assert measure_with_peers(a.spec) == peers  # and count the same on meta, as they do for the shipped specs
     assert [p.output_shape for p in peers.layers] == list(net.shapes)  # torchinfo agrees with the hand shapes
     check_against_peers(a, peers)
     assert _torchinfo_figure(a, None) == peers.torchinfo_macs
