@@ -18,7 +18,7 @@ from rich.table import Table
 
 T = TypeVar("T")
 
-_MEASURE = Console(width=100_000, color_system=None)
+_MEASURE = Console(width=100_000, height=25, color_system=None, force_terminal=False)  # both sizes given: no terminal probed per cell
 # The narrowest a prose column gets: wider than any figure (`1,448,813,632`), so only words fold.
 PROSE_WIDTH = 20
 
