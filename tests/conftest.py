@@ -28,6 +28,10 @@ settings.register_profile("ci", max_examples=CI_EXAMPLES, derandomize=True, data
 settings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Each pytest-xdist worker has a core of its own: PyTorch's threads would only contend for it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
 
 def examples(n: int) -> int:
     """n examples under the "ci" profile, proportionally more under a longer one."""
