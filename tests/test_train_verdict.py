@@ -132,8 +132,21 @@ def test_a_budget_of_three_steps_is_inconclusive_and_says_what_would_settle_it()
     assert result.cause == "too few steps to tell: only 3 ran (stopped by budget); a trend needs 20 or more"
     # No trend in 3 points: at least 20 steps; 20 / 0.5 steps/s = 40 s of training, which is
     # the run's 65% share of a ceil(40 / 0.65) = 62 s budget.
-    assert result.settle == ("its loss shows no falling trend to project: a run of 20 steps (40 s of training at this "
+    assert result.settle == ("its loss shows no falling trend over its last half to project: a run of 20 steps (40 s of training at this "
                              "run's 0.5 steps/s; `--steps 20 --budget 62`) would show whether it starts to fall")
+
+
+def test_a_trend_too_slow_to_project_says_so_rather_than_that_the_loss_does_not_fall() -> None:
+    # The loss falls 1e-7 of itself a step from 1e7 over all 40 steps it was asked for (a plateau: no fresh
+    # copy memorised a batch either): to end below
+    # ln 10 = 2.3 it would need ln(1e7 / 2.3) / 1e-7 = 1.5e8 steps, beyond the 10,000,000 a run may take.
+    losses = tuple(1e7 * (1 - 1e-7) ** i for i in range(40))
+    result = judge(_evidence(losses=losses, correct=10, memorisation=NOT_MEMORISED))
+    assert result.verdict == "inconclusive"
+    assert result.settle == (
+        "at the rate its loss fell over its last half it would take more than 10,000,000 steps to end below a uniform "
+        "guess; a run of 80 steps (40 s of training at this run's 2 steps/s; `--steps 80 --budget 62`) would show "
+        "whether it leaves this plateau")
 
 
 def test_a_record_without_steps_is_inconclusive() -> None:

@@ -207,8 +207,16 @@ def _settle(ev: Evidence, at_least: int) -> str:
     if projected is not None:
         return (f"at the rate its loss fell over its last half, about {_run_of(ev, max(projected, at_least))} would "
                 f"settle it")
-    return (f"its loss shows no falling trend to project: a run of {_run_of(ev, max(2 * n, at_least))} would show "
-            "whether it starts to fall")
+    return f"{_no_projection(ev)}: a run of {_run_of(ev, max(2 * n, at_least))} would show whether it starts to fall"
+
+
+def _no_projection(ev: Evidence) -> str:
+    """Why a run's trend gives no length that would settle it."""
+    slope = log_slope(ev.losses)
+    if slope is None or slope >= 0:
+        return "its loss shows no falling trend over its last half to project"
+    return (f"at the rate its loss fell over its last half it would take more than {MAX_PROJECTED:,} steps to end "
+            f"below a uniform guess")
 
 
 def _plateau_settle(ev: Evidence) -> str:
@@ -217,7 +225,7 @@ def _plateau_settle(ev: Evidence) -> str:
     sooner = f"a run of {_run_of(ev, 2 * n)} would show whether it leaves this plateau"
     projected = projected_steps(ev.losses, ev.classes)
     if projected is None:
-        return f"its loss shows no falling trend to project; {sooner}"
+        return f"{_no_projection(ev)}; {sooner}"
     return (f"at the rate its loss fell over its last half, about {_run_of(ev, projected)} would settle it; a plateau "
             f"can end sooner: {sooner}")
 
