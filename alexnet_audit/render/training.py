@@ -39,7 +39,7 @@ def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) ->
                                                         f"(batch {batch} each, {batch * world} a step)")
     text = Text.assemble(terminal_text(record.spec, "bold"), ": ", (record.verdict, STYLES[record.verdict]))
     text.append(terminal_text(record.line[len(record.verdict):]))
-    lines = [f"  ({record.data.name}, {s.steps} steps, {s.epochs:.2f} epochs, stopped by {s.stopped_by}; "
+    lines = [f"  ({record.data.name}, {s.steps} steps, {s.epochs:.3g} epochs, stopped by {s.stopped_by}; "
              f"{s.images_per_s:,.0f} img/s on {device}, {record.seconds:.1f} s in all)"]
     if record.rejudged:
         lines.append(f"  {record.rejudged}")
