@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from alexnet_audit.audit import AuditRun, audit_paths
 from alexnet_audit.cli import app
 from alexnet_audit.render import markdown
-from alexnet_audit.render.markdown import MARKER, Versions, off_by, report_files, serious_errors, spec_page
+from alexnet_audit.render.markdown import MARKER, Versions, report_files, spec_page
+from alexnet_audit.serious import off_by, serious_errors
 from alexnet_audit.train.record import (
     CheckRecord, Curves, DataInfo, Metrics, Schedule, Settings, TrainingRecord, record_json,
 )

@@ -17,13 +17,13 @@ import torch
 
 from .. import __version__
 from ..analysis import CONVENTION, Analysis
-from ..arith import ArithError, parse_figure, parse_formula
 from ..audit import AuditRun, SpecAudit
 from ..bounded_read import read_bounded
 from ..claims import ClaimResult, Verdict
 from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations
 from ..errors import AuditError
 from ..layers import shape_hwc
+from ..serious import off_by, serious_errors
 from ..train.findings import band_outcome, describe_result
 from ..train.record import TrainingRecord
 from ..train.speedup import describe_bounds
@@ -113,52 +113,6 @@ def _footer(versions: Versions) -> str:
 
 
 # ---------------------------------------------------------------- the most serious errors
-
-
-def _number(claimed: Any) -> Fraction | None:
-    """A figure as a number: a formula's stated result, a figure with its unit; None if not numeric."""
-    try:
-        if isinstance(claimed, str) and "=" in claimed:
-            return parse_formula(claimed).stated
-        if isinstance(claimed, str) and any(op in claimed for op in "*/^()+"):
-            return parse_formula(claimed).lhs
-        return parse_figure(claimed).value
-    except (ArithError, TypeError):
-        return None
-
-
-def off_by(c: ClaimResult) -> Fraction | None:
-    """How far a numeric figure is from the measurement, relative to the measurement."""
-    if c.measured is None or isinstance(c.measured, (dict, list)):
-        return None
-    claimed, measured = _number(c.claimed), _number(c.measured)
-    if claimed is None or not measured:
-        return None
-    return abs(claimed - measured) / abs(measured)
-
-
-_WHOLE = ("params", "macs", "flops", "compute", "neurons", "connections")
-
-
-def seriousness(c: ClaimResult) -> int:
-    """0: a whole-network figure or the input; 1: the architecture (layers, structure);
-    2: a layer's output shape; 3: a layer's figure or a written-out formula."""
-    if c.kind == "input_shape" or (c.kind in _WHOLE and c.target is None):
-        return 0
-    if c.kind in ("structure", "layer_count"):
-        return 1
-    return 2 if c.kind == "output_shape" else 3
-
-
-def serious_errors(audits: Sequence[SpecAudit]) -> list[tuple[SpecAudit, ClaimResult]]:
-    """Every failing claim, most serious first: by `seriousness`, then by how far off it is."""
-    failing = [(a, c, i) for a in audits for i, c in enumerate(a.claims) if c.verdict == Verdict.FAILS]
-
-    def key(item: tuple[SpecAudit, ClaimResult, int]) -> tuple[int, Fraction, str, int]:
-        a, c, i = item
-        return (seriousness(c), -(off_by(c) or Fraction(-1)), a.spec.id, i)
-
-    return [(a, c) for a, c, _ in sorted(failing, key=key)]
 
 
 def _pct(f: Fraction | None) -> str:
