@@ -39,7 +39,7 @@ def _plan(training: str = STATED, **changes: object) -> Plan:
                 data_option="digits", data_name="digits", data_source="built in", classes=10, train_images=1433,
                 held_out_images=364, held_out="a stratified 20% split", eval_images=256, stored_shape=(1, 8, 8),
                 steps=20, steps_why="--steps 20", per_epoch=1433 // 64, optimizer="adam", lr=0.001, momentum=0.0,
-                weight_decay=0.0, batch_size=64, device="cpu (1 threads)", precision="fp32", world_size=1, budget_s=60.0,
+                weight_decay=0.0, batch_size=64, device="cpu (1 thread)", precision="fp32", world_size=1, budget_s=60.0,
                 memorise_steps=10)
     return replace(plan, **changes)  # type: ignore[arg-type]
 
