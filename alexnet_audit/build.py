@@ -24,11 +24,10 @@ MAX_MACS = 20_000_000_000  # two forward passes of this on two CPU cores already
 @dataclass(frozen=True)
 class PlannedLayer:
     layer: Layer
-    in_shape: Shape  # a merge: its first input's shape (all of them in `in_shapes`)
+    in_shape: Shape  # a merge: its first input's shape
     out_shape: Shape
     params: ParamCount
     macs: int  # closed form, in the MAC convention (see analysis.CONVENTION)
-    in_shapes: tuple[Shape, ...] = ()
 
     @property
     def name(self) -> str:
@@ -87,7 +86,7 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
                 f"(limits {MAX_PARAMS:,}, {MAX_ACTIVATIONS:,} and {MAX_MACS:,})",
                 *path,
             )
-        out.append(PlannedLayer(layer, ins[0], nxt, params, macs, ins))
+        out.append(PlannedLayer(layer, ins[0], nxt, params, macs))
         shapes[layer.name] = nxt
     end = out[-1].out_shape if out else tuple(spec.doc.input)
     if end != (spec.doc.num_classes,) and not prefix_only:
@@ -130,10 +129,6 @@ class SpecNet(nn.Module):
         for module, feeds in zip(self.nodes, self.feeds):
             values.append(module(*(x if i < 0 else values[i] for i in feeds)))
         return values[-1]
-
-    def key(self, name: str) -> str:
-        """The module path (`nodes.3`) of a qualified layer name, as fvcore and state dicts see it."""
-        return f"nodes.{self.names.index(name)}"
 
     def layer(self, name: str) -> nn.Module:
         return self.nodes[self.names.index(name)]
