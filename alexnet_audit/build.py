@@ -62,7 +62,7 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
     activations = math.prod(spec.doc.input)
     total_params = total_macs = 0
     for layer in spec.layers:
-        path = spec.layer_path(layer)
+        path = layer.path
         ins = tuple(shapes[n] for n in input_names(layer))
         try:
             nxt = _out_shape(layer, ins)
@@ -207,5 +207,5 @@ def _init_tensor(spec: Spec, layer: Layer, which: str, tensor: torch.Tensor, ini
     try:
         apply_init(tensor, init)
     except (RuntimeError, ValueError) as exc:
-        where = (*spec.layer_path(layer), "init") if getattr(layer.spec, "init", None) else ("init",)
+        where = (*layer.path, "init") if getattr(layer.spec, "init", None) else ("init",)
         raise spec.error(f"layer {layer.name!r}: cannot initialise its {which} with {describe(init)}: {exc}", *where) from None
