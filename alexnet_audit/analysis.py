@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -100,7 +100,7 @@ def _padding(module: nn.Module, sub: nn.Module) -> tuple[int, int] | None:
     return (p, p)
 
 
-def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = ()) -> ModuleInfo:
+def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = (), feeds: tuple[int, ...] = ()) -> ModuleInfo:
     for sub in module.modules():
         for cls, category in _CATEGORIES:
             if isinstance(sub, cls):
@@ -116,8 +116,9 @@ def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = ()) -> M
                     out_channels=getattr(sub, "out_channels", None),
                     padding=_padding(module, sub),
                     inputs=inputs,
+                    feeds=feeds,
                 )
-    return ModuleInfo(name, type(module).__name__.lower(), inputs=inputs)
+    return ModuleInfo(name, type(module).__name__.lower(), inputs=inputs, feeds=feeds)
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
         model = build_meta(spec, planned).eval()
         params = {name: _param_counts(module) for name, module in model.named_layers()}
         feeds = consumers(spec.layers)
-        modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
+        modules = tuple(module_info(name, module, p.layer.inputs, feeds.get(name, ()))
                         for (name, module), p in zip(model.named_layers(), planned))
         measured: dict[str, NodeCount] = {}
         given: dict[str, Shape] = {NETWORK_INPUT: tuple(spec.doc.input)}
