@@ -173,8 +173,11 @@ class Analysis:
     incomplete: tuple[str, ...]  # "lrn1: aten::pow, ..." where the MAC total leaves arithmetic out
     disagreements: tuple[str, ...]  # counters or shapes that do not agree (never hidden)
     modules: tuple[ModuleInfo, ...]  # the built model's layers, for structure claims
-    # How receptive field and effective stride read where branches meet; None on a line.
-    receptive_field_rule: str | None = None
+
+    @property
+    def receptive_field_rule(self) -> str | None:
+        """How receptive field and effective stride read where branches meet; None on a line."""
+        return GRAPH_RF_RULE if self.spec.is_graph else None
 
     def layer(self, name: str) -> LayerResult:
         return next(layer for layer in self.layers if layer.name == name)
@@ -286,8 +289,7 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
         activation_bytes=4 * sum(math.prod(lr.output_shape) for lr in layers),
         macs_complete=not incomplete,
     )
-    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules,
-                    GRAPH_RF_RULE if spec.is_graph else None)
+    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules)
 
 
 def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape) -> None:
