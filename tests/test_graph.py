@@ -265,11 +265,14 @@ class DenseRef(nn.Module):
 
 
 def test_qualified_and_automatic_names() -> None:
-    spec = spec_from_text(spec_text(RESIDUAL + "", input="[3, 8, 8]").replace(
+    spec = spec_from_text(spec_text(RESIDUAL, input="[3, 8, 8]").replace(
         "{kind: relu, name: relu2}", "{kind: relu}"))
     names = [layer.name for layer in spec.layers]
     assert "layer1.0.relu_1" in names  # unnamed inside a block: `<kind>_<n>` in the block's scope
-    assert spec.stages["layer1"] == tuple(n for n in names if n.startswith("layer1."))
+    # depth first: the main branch, then the shortcut, then the merge and the unnamed ReLU after it
+    assert spec.stages["layer1"] == (
+        "layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.bn2",
+        "layer1.0.downsample.0", "layer1.0.downsample.1", "layer1.0.add_1", "layer1.0.relu_1")
     assert spec.stages["layer1.0.downsample"] == ("layer1.0.downsample.0", "layer1.0.downsample.1")
     assert spec.blocks == {"layer1", "layer1.0", "layer1.0.downsample"}
     add = spec.layers[names.index("layer1.0.add_1")]
