@@ -9,7 +9,6 @@ wrong number. Everything lands in frozen result objects that renderers format.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import torch
@@ -250,10 +249,9 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
     for p, (rf, jump) in zip(planned, receptive_fields(planned)):
         trainable, stats, bias = params[p.name]
         node = measured[p.name]
-        macs, unsupported = node.macs, node.unsupported_ops
-        if p.layer.spec.mac_rule == EXCLUDED:
-            unsupported = Counter()
-        uncounted = tuple(sorted(unsupported))
+        macs = node.macs
+        # Ops the convention leaves out by definition (ReLU, pooling, ...) are not "uncounted".
+        uncounted = () if p.layer.spec.mac_rule == EXCLUDED else node.unsupported
         if uncounted:
             incomplete.append(f"{p.name}: {', '.join(uncounted)}")
         flop_counter = node.flop_counter_flops // 2 if p.kind in ("conv", "linear") else None
