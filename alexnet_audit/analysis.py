@@ -140,14 +140,14 @@ class LayerResult:
 
 @dataclass(frozen=True)
 class StageResult:
-    """A stage or a named block: its members' sums, and the output of its last node."""
+    """A stage or a named block (which of them: `spec.blocks`): its members' sums, and the output
+    of its last node."""
 
     name: str
     layers: tuple[str, ...]
     output_shape: Shape
     params: int
     macs: int
-    is_block: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,6 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
             by_name[names[-1]].output_shape,
             sum(by_name[n].params for n in names),
             sum(by_name[n].macs for n in names),
-            name in spec.blocks,
         )
         for name, names in spec.stages.items()
     )

@@ -127,7 +127,7 @@ def test_residual_block_matches_pytorch_fvcore_and_hand_arithmetic() -> None:
     # adaptive pool: 1 per input element (16*4*4); fc 16*10 + 10
     assert (by["avgpool"].macs, by["fc"].params, by["fc"].macs) == (256, 170, 160)
     block = a.stage("layer1.0")
-    assert block is not None and block.is_block
+    assert block is not None and "layer1.0" in a.spec.blocks
     assert block.params == 1152 + 32 + 2304 + 32 + 128 + 32
     assert block.macs == 18_432 + 512 + 36_864 + 512 + 2048 + 512
     assert block.output_shape == (16, 4, 4)
