@@ -233,13 +233,14 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
     # wrapped for dynamo: neither needs torch._dynamo.
     with without_dynamo_import(), torch.no_grad(), one_thread():
         model = build_meta(spec, planned).eval()
-        params = {name: _param_counts(module) for name, module in model.named_layers()}
         feeds = consumers(spec.layers)
-        modules = tuple(module_info(name, module, p.layer.inputs, feeds.get(name, ()))
-                        for (name, module), p in zip(model.named_layers(), planned))
+        params: dict[str, tuple[int, int, int]] = {}
+        infos: list[ModuleInfo] = []
         measured: dict[str, NodeCount] = {}
         given: dict[str, Shape] = {NETWORK_INPUT: tuple(spec.doc.input)}
         for (name, module), p in zip(model.named_layers(), planned):
+            params[name] = _param_counts(module)
+            infos.append(module_info(name, module, p.layer.inputs, feeds.get(name, ())))
             measured[name] = counts.count(module, tuple(given[n] for n in input_names(p.layer)))
             given[name] = measured[name].output_shape
 
@@ -286,7 +287,7 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
         activation_bytes=4 * sum(math.prod(lr.output_shape) for lr in layers),
         macs_complete=not incomplete,
     )
-    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules)
+    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), tuple(infos))
 
 
 def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape) -> None:
