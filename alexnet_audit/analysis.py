@@ -9,8 +9,7 @@ wrong number. Everything lands in frozen result objects that renderers format.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -100,7 +99,7 @@ def _padding(module: nn.Module, sub: nn.Module) -> tuple[int, int] | None:
     return (p, p)
 
 
-def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = ()) -> ModuleInfo:
+def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = (), feeds: tuple[int, ...] = ()) -> ModuleInfo:
     for sub in module.modules():
         for cls, category in _CATEGORIES:
             if isinstance(sub, cls):
@@ -116,8 +115,9 @@ def module_info(name: str, module: nn.Module, inputs: tuple[str, ...] = ()) -> M
                     out_channels=getattr(sub, "out_channels", None),
                     padding=_padding(module, sub),
                     inputs=inputs,
+                    feeds=feeds,
                 )
-    return ModuleInfo(name, type(module).__name__.lower(), inputs=inputs)
+    return ModuleInfo(name, type(module).__name__.lower(), inputs=inputs, feeds=feeds)
 
 
 @dataclass(frozen=True)
@@ -140,14 +140,14 @@ class LayerResult:
 
 @dataclass(frozen=True)
 class StageResult:
-    """A stage or a named block: its members' sums, and the output of its last node."""
+    """A stage or a named block (which of them: `spec.blocks`): its members' sums, and the output
+    of its last node."""
 
     name: str
     layers: tuple[str, ...]
     output_shape: Shape
     params: int
     macs: int
-    is_block: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,8 +172,11 @@ class Analysis:
     incomplete: tuple[str, ...]  # "lrn1: aten::pow, ..." where the MAC total leaves arithmetic out
     disagreements: tuple[str, ...]  # counters or shapes that do not agree (never hidden)
     modules: tuple[ModuleInfo, ...]  # the built model's layers, for structure claims
-    # How receptive field and effective stride read where branches meet; None on a line.
-    receptive_field_rule: str | None = None
+
+    @property
+    def receptive_field_rule(self) -> str | None:
+        """How receptive field and effective stride read where branches meet; None on a line."""
+        return GRAPH_RF_RULE if self.spec.is_graph else None
 
     def layer(self, name: str) -> LayerResult:
         return next(layer for layer in self.layers if layer.name == name)
@@ -230,13 +233,14 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
     # wrapped for dynamo: neither needs torch._dynamo.
     with without_dynamo_import(), torch.no_grad(), one_thread():
         model = build_meta(spec, planned).eval()
-        params = {name: _param_counts(module) for name, module in model.named_layers()}
         feeds = consumers(spec.layers)
-        modules = tuple(replace(module_info(name, module, p.layer.inputs), feeds=feeds.get(name, ()))
-                        for (name, module), p in zip(model.named_layers(), planned))
+        params: dict[str, tuple[int, int, int]] = {}
+        infos: list[ModuleInfo] = []
         measured: dict[str, NodeCount] = {}
         given: dict[str, Shape] = {NETWORK_INPUT: tuple(spec.doc.input)}
         for (name, module), p in zip(model.named_layers(), planned):
+            params[name] = _param_counts(module)
+            infos.append(module_info(name, module, p.layer.inputs, feeds.get(name, ())))
             measured[name] = counts.count(module, tuple(given[n] for n in input_names(p.layer)))
             given[name] = measured[name].output_shape
 
@@ -246,10 +250,9 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
     for p, (rf, jump) in zip(planned, receptive_fields(planned)):
         trainable, stats, bias = params[p.name]
         node = measured[p.name]
-        macs, unsupported = node.macs, node.unsupported_ops
-        if p.layer.spec.mac_rule == EXCLUDED:
-            unsupported = Counter()
-        uncounted = tuple(sorted(unsupported))
+        macs = node.macs
+        # Ops the convention leaves out by definition (ReLU, pooling, ...) are not "uncounted".
+        uncounted = () if p.layer.spec.mac_rule == EXCLUDED else node.unsupported
         if uncounted:
             incomplete.append(f"{p.name}: {', '.join(uncounted)}")
         flop_counter = node.flop_counter_flops // 2 if p.kind in ("conv", "linear") else None
@@ -268,7 +271,6 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
             by_name[names[-1]].output_shape,
             sum(by_name[n].params for n in names),
             sum(by_name[n].macs for n in names),
-            name in spec.blocks,
         )
         for name, names in spec.stages.items()
     )
@@ -285,8 +287,7 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
         activation_bytes=4 * sum(math.prod(lr.output_shape) for lr in layers),
         macs_complete=not incomplete,
     )
-    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), modules,
-                    GRAPH_RF_RULE if spec.is_graph else None)
+    return Analysis(spec, tuple(layers), stages, totals, tuple(incomplete), tuple(disagreements), tuple(infos))
 
 
 def _check(out: list[str], p: PlannedLayer, macs: int, flop_counter: int | None, trainable: int, stats: int, shape: Shape) -> None:

@@ -18,9 +18,9 @@ MAX_FORMULA_CHARS = 400
 MAX_EXPONENT = 64
 MAX_MAGNITUDE = Fraction(10) ** 30
 # Exact fractions grow in their denominators too: 1/10^29 raised to the 64th four times has a
-# 10^(29*64^4)-digit denominator. A nonzero value smaller than this is refused like a huge one.
-MIN_MAGNITUDE = Fraction(1, 10**30)
-# And a denominator that stays under MAX_MAGNITUDE but has many digits (1/3^60 ...) is bounded too.
+# 10^(29*64^4)-digit denominator, and 1/3^60 stays small in magnitude with many digits. Bounding
+# the denominator refuses both, and so every nonzero value below 1/10^30 in magnitude (n/d with
+# |n| >= 1 below 1/10^30 needs d > 10^30).
 MAX_DENOMINATOR = 10**30
 MAX_NESTING = 50  # parentheses, signs and exponents nested in one another (keeps the recursion shallow)
 
@@ -117,7 +117,7 @@ class _Parser:
 def _bounded(value: Fraction) -> Fraction:
     if abs(value) > MAX_MAGNITUDE:
         raise ArithError("value too large")
-    if value and (abs(value) < MIN_MAGNITUDE or value.denominator > MAX_DENOMINATOR):
+    if value.denominator > MAX_DENOMINATOR:
         raise ArithError("value too small or too finely divided")
     return value
 

@@ -24,11 +24,10 @@ MAX_MACS = 20_000_000_000  # two forward passes of this on two CPU cores already
 @dataclass(frozen=True)
 class PlannedLayer:
     layer: Layer
-    in_shape: Shape  # a merge: its first input's shape (all of them in `in_shapes`)
+    in_shape: Shape  # a merge: its first input's shape
     out_shape: Shape
     params: ParamCount
     macs: int  # closed form, in the MAC convention (see analysis.CONVENTION)
-    in_shapes: tuple[Shape, ...] = ()
 
     @property
     def name(self) -> str:
@@ -63,7 +62,7 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
     activations = math.prod(spec.doc.input)
     total_params = total_macs = 0
     for layer in spec.layers:
-        path = spec.layer_path(layer)
+        path = layer.path
         ins = tuple(shapes[n] for n in input_names(layer))
         try:
             nxt = _out_shape(layer, ins)
@@ -87,7 +86,7 @@ def plan(spec: Spec, *, prefix_only: bool = False) -> tuple[PlannedLayer, ...]:
                 f"(limits {MAX_PARAMS:,}, {MAX_ACTIVATIONS:,} and {MAX_MACS:,})",
                 *path,
             )
-        out.append(PlannedLayer(layer, ins[0], nxt, params, macs, ins))
+        out.append(PlannedLayer(layer, ins[0], nxt, params, macs))
         shapes[layer.name] = nxt
     end = out[-1].out_shape if out else tuple(spec.doc.input)
     if end != (spec.doc.num_classes,) and not prefix_only:
@@ -130,10 +129,6 @@ class SpecNet(nn.Module):
         for module, feeds in zip(self.nodes, self.feeds):
             values.append(module(*(x if i < 0 else values[i] for i in feeds)))
         return values[-1]
-
-    def key(self, name: str) -> str:
-        """The module path (`nodes.3`) of a qualified layer name, as fvcore and state dicts see it."""
-        return f"nodes.{self.names.index(name)}"
 
     def layer(self, name: str) -> nn.Module:
         return self.nodes[self.names.index(name)]
@@ -212,5 +207,5 @@ def _init_tensor(spec: Spec, layer: Layer, which: str, tensor: torch.Tensor, ini
     try:
         apply_init(tensor, init)
     except (RuntimeError, ValueError) as exc:
-        where = (*spec.layer_path(layer), "init") if getattr(layer.spec, "init", None) else ("init",)
+        where = (*layer.path, "init") if getattr(layer.spec, "init", None) else ("init",)
         raise spec.error(f"layer {layer.name!r}: cannot initialise its {which} with {describe(init)}: {exc}", *where) from None

@@ -10,13 +10,13 @@ of the nodes feeding it, so everything downstream reads one flat list in executi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag
 
 from .errors import AuditError
 from .layer_base import ShapeKeeping
-from .layers import EXCLUDED, LayerSpec, Shape, shape_hwc
+from .layers import LayerSpec, Shape, shape_hwc
 from .strict import Frozen
 
 LocalName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")]
@@ -86,11 +86,11 @@ for _model in (SequentialBlock, ParallelBlock, DenseBlock):
 
 @dataclass(frozen=True)
 class Merge(ShapeKeeping):
-    """Where branches meet: a node of its own with zero parameters, so it has a row in tables."""
+    """Where branches meet: a node of its own with zero parameters, so it has a row in tables.
+    Its MACs are ShapeKeeping's EXCLUDED: fvcore ignores concatenation and counts no element-wise add."""
 
     kind: Literal["concat", "add"]
     name: str | None = None
-    mac_rule: ClassVar[str] = EXCLUDED  # fvcore ignores concatenation and counts no element-wise add
 
     def merged_shape(self, shapes: tuple[Shape, ...], labels: tuple[str, ...]) -> Shape:
         """The merged shape; raises naming the first two branches that do not fit together."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections import Counter
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 
@@ -46,14 +45,10 @@ class NodeCount:
     output_shape: Shape  # without the batch dimension
     flop_counter_flops: int  # FlopCounterMode's total
     macs: int  # fvcore's
-    unsupported: tuple[tuple[str, int], ...]  # ops fvcore has no handler for, with how often each ran
-
-    @property
-    def unsupported_ops(self) -> Counter[str]:
-        return Counter(dict(self.unsupported))
+    unsupported: tuple[str, ...]  # the ops fvcore has no handler for, sorted
 
 
-def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, Counter[str]]:
+def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, tuple[str, ...]]:
     analysis = FlopCountAnalysis(module, inputs)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
@@ -62,7 +57,7 @@ def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, C
         warnings.simplefilter("ignore")
         logging.getLogger("fvcore").setLevel(logging.ERROR)
         total = int(analysis.total())
-    return total, Counter(analysis.unsupported_ops(""))
+    return total, tuple(sorted(analysis.unsupported_ops("")))
 
 
 @contextlib.contextmanager
@@ -89,7 +84,7 @@ def _measure(module: nn.Module, shapes: tuple[Shape, ...]) -> NodeCount:
         with FlopCounterMode(display=False) as counter:
             out = module(*(torch.empty(1, *shape) for shape in shapes))
         macs, unsupported = _fvcore(module, tuple(torch.empty(1, *shape) for shape in shapes))
-    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops(), macs, tuple(sorted(unsupported.items())))
+    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops(), macs, unsupported)
 
 
 @contextlib.contextmanager

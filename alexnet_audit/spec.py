@@ -101,9 +101,6 @@ class Spec:
     def error(self, message: str, *path: Any) -> AuditError:
         return AuditError(message, file=self.path, line=self.line_of(*path), field=format_path(path))
 
-    def layer_path(self, layer: Layer) -> tuple[Any, ...]:
-        return layer.path
-
 
 def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     """Drop the union tags pydantic puts in error locations, keeping the real data path."""
@@ -158,7 +155,7 @@ def _check_names(spec: Spec, groups: tuple[Group, ...]) -> None:
     layers: set[str] = set()
     for layer in spec.layers:
         if layer.name in layers:
-            raise spec.error(f"name {layer.name!r} is used twice", *spec.layer_path(layer), "name")
+            raise spec.error(f"name {layer.name!r} is used twice", *layer.path, "name")
         layers.add(layer.name)
     for group in groups:
         if group.name in layers:

@@ -18,8 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from .arith import MAX_MAGNITUDE
+
 _UNIONS = (typing.Union, types.UnionType)
-MAX_INT = 10**30  # the formula evaluator's bound too (arith.MAX_MAGNITUDE)
+MAX_INT = int(MAX_MAGNITUDE)  # 10^30: no figure in a spec or record may exceed what a formula may
 
 
 def _members_of(annotation: Any) -> tuple[Any, ...]:

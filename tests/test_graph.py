@@ -127,7 +127,7 @@ def test_residual_block_matches_pytorch_fvcore_and_hand_arithmetic() -> None:
     # adaptive pool: 1 per input element (16*4*4); fc 16*10 + 10
     assert (by["avgpool"].macs, by["fc"].params, by["fc"].macs) == (256, 170, 160)
     block = a.stage("layer1.0")
-    assert block is not None and block.is_block
+    assert block is not None and "layer1.0" in a.spec.blocks
     assert block.params == 1152 + 32 + 2304 + 32 + 128 + 32
     assert block.macs == 18_432 + 512 + 36_864 + 512 + 2048 + 512
     assert block.output_shape == (16, 4, 4)
@@ -265,11 +265,14 @@ class DenseRef(nn.Module):
 
 
 def test_qualified_and_automatic_names() -> None:
-    spec = spec_from_text(spec_text(RESIDUAL + "", input="[3, 8, 8]").replace(
+    spec = spec_from_text(spec_text(RESIDUAL, input="[3, 8, 8]").replace(
         "{kind: relu, name: relu2}", "{kind: relu}"))
     names = [layer.name for layer in spec.layers]
     assert "layer1.0.relu_1" in names  # unnamed inside a block: `<kind>_<n>` in the block's scope
-    assert spec.stages["layer1"] == tuple(n for n in names if n.startswith("layer1."))
+    # depth first: the main branch, then the shortcut, then the merge and the unnamed ReLU after it
+    assert spec.stages["layer1"] == (
+        "layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.bn2",
+        "layer1.0.downsample.0", "layer1.0.downsample.1", "layer1.0.add_1", "layer1.0.relu_1")
     assert spec.stages["layer1.0.downsample"] == ("layer1.0.downsample.0", "layer1.0.downsample.1")
     assert spec.blocks == {"layer1", "layer1.0", "layer1.0.downsample"}
     add = spec.layers[names.index("layer1.0.add_1")]

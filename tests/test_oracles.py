@@ -44,6 +44,7 @@ from alexnet_audit.figures import rows_from_analysis
 from alexnet_audit.spec import Spec, load_spec, spec_from_text
 
 from conftest import ROOT
+from helpers import spec_text
 from strategies import Net, nets
 
 SPEC_PATHS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -276,19 +277,13 @@ def _agrees_with_peers(net: Net) -> None:
 
 def test_peer_formulas_on_a_hand_computed_network() -> None:
     """conv 3->4 k3 (bias) on 3x6x6 -> 4x4x4; ReLU; BN; maxpool 2 -> 4x2x2; flatten 16; linear 16->5 (no bias)."""
-    text = """id: hand
-title: hand
-source: {seed: t, section: t, framework: pytorch}
-input: [3, 6, 6]
-num_classes: 5
-layers:
-  - {kind: conv, name: c, out_channels: 4, kernel: 3}
+    text = spec_text("""  - {kind: conv, name: c, out_channels: 4, kernel: 3}
   - {kind: relu, name: r}
   - {kind: batchnorm, name: b}
   - {kind: maxpool, name: p, kernel: 2}
   - {kind: flatten, name: f}
   - {kind: linear, name: fc, out_features: 5, bias: false}
-"""
+""", input="[3, 6, 6]", classes=5, id="hand")
     a = analyse(spec_from_text(text))
     peers = measure_with_peers(a.spec)
     conv, fc = 4 * 4 * 4 * 3 * 3 * 3, 16 * 5  # 1,728 and 80 MACs
@@ -301,33 +296,21 @@ layers:
 
 
 def test_diagnosis_torchinfo_figure_with_batchnorm() -> None:
-    text = """id: bn
-title: bn
-source: {seed: t, section: t, framework: pytorch}
-input: [3, 6, 6]
-num_classes: 5
-layers:
-  - {kind: conv, name: c, out_channels: 4, kernel: 3}
+    text = spec_text("""  - {kind: conv, name: c, out_channels: 4, kernel: 3}
   - {kind: batchnorm, name: b}
   - {kind: flatten}
   - {kind: linear, name: fc, out_features: 5}
-"""
+""", input="[3, 6, 6]", classes=5, id="bn")
     a = analyse(spec_from_text(text))
     # torchinfo by hand: conv 1,728 + 64 bias adds; BN 2 * 4; linear 64 * 5 + 5
     assert _torchinfo_figure(a, None) == 1728 + 64 + 8 + 320 + 5
 
 
 def test_diagnosis_ptflops_figure_counts_a_first_layer_pool() -> None:
-    text = """id: pool-first
-title: pool first
-source: {seed: t, section: t, framework: pytorch}
-input: [3, 4, 4]
-num_classes: 5
-layers:
-  - {kind: maxpool, name: p, kernel: 2}
+    text = spec_text("""  - {kind: maxpool, name: p, kernel: 2}
   - {kind: flatten}
   - {kind: linear, name: fc, out_features: 5}
-"""
+""", input="[3, 4, 4]", classes=5, id="pool-first")
     a = analyse(spec_from_text(text))
     # ptflops by hand: 48 elements enter the pool; linear 12 * 5 MACs + 5 bias adds
     assert _ptflops_figure(a) == 48 + 60 + 5
@@ -335,13 +318,7 @@ layers:
 
 def test_graph_spec_agrees_with_peers() -> None:
     """A residual block with a projection shortcut and an Inception-like concat, by the peers."""
-    text = """id: graph
-title: graph
-source: {seed: t, section: t, framework: pytorch}
-input: [3, 8, 8]
-num_classes: 5
-layers:
-  - {kind: conv, name: stem, out_channels: 4, kernel: 3, padding: 1}
+    text = spec_text("""  - {kind: conv, name: stem, out_channels: 4, kernel: 3, padding: 1}
   - block: res
     branches:
       - [{kind: conv, name: a, out_channels: 6, kernel: 3, stride: 2, padding: 1, bias: false}, {kind: batchnorm, name: bn},
@@ -357,7 +334,7 @@ layers:
     merge: concat
   - {kind: flatten}
   - {kind: linear, name: fc, out_features: 5}
-"""
+""", input="[3, 8, 8]", classes=5, id="graph")
     a = analyse(spec_from_text(text))
     peers = measure_with_peers(a.spec)
     check_against_peers(a, peers)
