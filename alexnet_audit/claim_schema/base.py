@@ -68,9 +68,7 @@ class NumericClaim(ClaimBase):
     @model_validator(mode="after")
     def _parse(self) -> "NumericClaim":
         try:
-            if isinstance(self.claimed, str) and "=" in self.claimed:
-                parse_formula(self.claimed)
-            elif isinstance(self.claimed, str) and any(op in self.claimed for op in "*/^()+"):
+            if isinstance(self.claimed, str) and any(op in self.claimed for op in "=*/^()+"):
                 parse_formula(self.claimed)
             else:
                 parse_figure(self.claimed)

@@ -6,9 +6,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from ..arith import ArithError, parse_figure, parse_formula
+from ..arith import ArithError, parse_formula
 from ..strict import Frozen
-from .base import ClaimBase, Name, Number, NumericClaim, Text, check_shape
+from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_shape
 
 
 class InputClaim(ClaimBase):
@@ -191,10 +191,7 @@ class PaddingClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "PaddingClaim":
-        try:
-            parse_figure(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
+        check_figure(self.claimed)
         return self
 
 

@@ -7,7 +7,6 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from ..arith import ArithError, parse_figure
 from .base import ClaimBase, Name, Number, Text, check_figure
 
 
@@ -91,10 +90,7 @@ class MemoryClaim(ClaimBase):
     @model_validator(mode="after")
     def _parse(self) -> "MemoryClaim":
         number, _ = byte_figure(self.claimed)
-        try:
-            parse_figure(number)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
+        check_figure(number)
         return self
 
 
