@@ -54,8 +54,6 @@ class ClaimBase(Frozen):
         return self
 
 
-
-
 class NumericClaim(ClaimBase):
     """A number or a formula `lhs = result`, optionally approximate."""
 

@@ -181,7 +181,6 @@ class ArithmeticClaim(ClaimBase):
         return self
 
 
-
 class PaddingClaim(ClaimBase):
     """The zero padding a source states for a layer, per side: whole pixels, compared with the built layer."""
 

@@ -61,7 +61,6 @@ class FactClaim(ClaimBase):
     bound: Literal["exact", "at_most", "at_least"] = "exact"
 
 
-
 MemoryDtype = Literal["float32", "float16", "bfloat16", "float64", "int8"]
 _BYTES = re.compile(r"^\s*([\d,]*\.?\d+)\s*([KMGT]i?B|B|bytes)\s*$", re.IGNORECASE)
 

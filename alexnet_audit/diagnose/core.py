@@ -49,8 +49,6 @@ class Variant:
         return Variant(rows, {r.name: i for i, r in enumerate(rows)})
 
 
-
-
 def digit_slip(claimed: int, true: int) -> str | None:
     """A single dropped, added, changed or swapped digit that turns `true` into `claimed`."""
     a, b = str(abs(true)), str(abs(claimed))
@@ -80,8 +78,6 @@ def shape_slip(claimed: Shape, true: Shape) -> str | None:
         c, t = slips.pop()
         return digit_slip(c, t)
     return None
-
-
 
 
 def figure_or_none(variant: Variant, spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:

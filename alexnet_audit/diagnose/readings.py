@@ -24,7 +24,6 @@ def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None,
         return []
 
 
-
 INPUT_ALTERNATIVES = {224: 227, 227: 224, 28: 32, 32: 28}
 
 

@@ -25,6 +25,7 @@ def shape_diagnoses(
     """Readings that reproduce a claimed (C, H, W) output shape."""
     out: list[Diagnosis] = []
     spec = reading.spec
+
     def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
         if isinstance(value, tuple) and value != measured and value == claimed:
             out.append(Diagnosis(code, f"{label} gives {shape_hwc(value)}"))
