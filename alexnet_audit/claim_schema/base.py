@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, ValidationError, model_validator
 
-from ..arith import ArithError, Figure, parse_figure, parse_formula
+from ..arith import ArithError, Figure, Formula, parse_figure, parse_formula
 from ..strict import Frozen
 
 # A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
@@ -65,13 +65,10 @@ class NumericClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "NumericClaim":
-        try:
-            if isinstance(self.claimed, str) and any(op in self.claimed for op in "=*/^()+"):
-                parse_formula(self.claimed)
-            else:
-                parse_figure(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
+        if isinstance(self.claimed, str) and any(op in self.claimed for op in "=*/^()+"):
+            check_formula(self.claimed)
+        else:
+            check_figure(self.claimed)
         return self
 
 
@@ -79,6 +76,14 @@ def check_figure(claimed: Number) -> Figure:
     """A plain figure ("99.2%", 6, "0.9"): training and speedup claims are no formulas."""
     try:
         return parse_figure(claimed)
+    except ArithError as exc:
+        raise ValueError(f"claimed: {exc}") from None
+
+
+def check_formula(claimed: str) -> Formula:
+    """A formula ("6*6*256*4096 = 37.7M") or an expression, its mistake reported as the claimed field's."""
+    try:
+        return parse_formula(claimed)
     except ArithError as exc:
         raise ValueError(f"claimed: {exc}") from None
 

@@ -6,9 +6,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from ..arith import ArithError, parse_formula
 from ..strict import Frozen
-from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_shape
+from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_formula, check_shape
 
 
 class InputClaim(ClaimBase):
@@ -172,11 +171,7 @@ class ArithmeticClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "ArithmeticClaim":
-        try:
-            formula = parse_formula(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
-        if formula.stated is None:
+        if check_formula(self.claimed).stated is None:
             raise ValueError("claimed: an arithmetic claim needs '= result'")
         return self
 
