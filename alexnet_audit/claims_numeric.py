@@ -49,18 +49,15 @@ def claimed_figure(claim: Any) -> Claimed:
     approx = getattr(claim, "approx", False)
     relative = getattr(claim, "tolerance", None)
     bound = getattr(claim, "bound", "exact")
+    lhs: Fraction | None = None
     if isinstance(text, str) and re.search(r"[*/^()+=]", text):
         formula = parse_formula(text)
-        if formula.stated is None:
-            value, tol = formula.lhs, Fraction(0)
-        else:
-            value, tol = precision(text.split("=")[1].strip(), approx)
-        tol = Fraction(relative) * abs(value) if relative else tol
-        return Claimed(value, tol, formula.lhs, bound)
-    value, tol = precision(text, approx)
-    tol = Fraction(relative) * abs(value) if relative else tol
+        lhs = formula.lhs
+        value, tol = (lhs, Fraction(0)) if formula.stated is None else precision(text.split("=")[1].strip(), approx)
+    else:
+        value, tol = precision(text, approx)
     unitless = isinstance(text, (str, float)) and re.fullmatch(r"\s*\d+\.\d+\s*", str(text)) is not None
-    return Claimed(value, tol, None, bound, unitless)
+    return Claimed(value, Fraction(relative) * abs(value) if relative else tol, lhs, bound, unitless)
 
 
 def fmt_num(v: Fraction | int) -> str:
