@@ -15,7 +15,7 @@ from typing import Any
 from .arith import parse_formula
 from .claim_schema import ArithmeticClaim, ComputeClaim, CountClaim, MemoryClaim, ParamsClaim, byte_figure
 from .diagnose import Diagnosis, digit_slip, numeric_diagnoses, padding_needed
-from .facts import precision
+from .facts import overlaps, precision
 from .figures import Quantity, figure
 from .verdicts import ClaimResult, Context, Verdict, result
 
@@ -32,11 +32,7 @@ class Claimed:
     unitless_decimal: bool = False  # "7.61": a figure whose unit may have been left behind
 
     def matches(self, v: int | Fraction) -> bool:
-        if self.bound == "at_most":
-            return Fraction(v) <= self.value + self.tolerance
-        if self.bound == "at_least":
-            return Fraction(v) >= self.value - self.tolerance
-        return abs(Fraction(v) - self.value) <= self.tolerance
+        return overlaps((self.value, self.tolerance), (Fraction(v), Fraction(0)), self.bound)
 
     def describe(self) -> str:
         bound = {"exact": "", "at_most": "at most ", "at_least": "at least "}[self.bound]
