@@ -34,6 +34,10 @@ class Reading:
             self.memo[key] = Variant.of(make())
         return self.memo[key]
 
+    def as_measured(self) -> "Variant":
+        """The rows as measured, indexed once and kept with their whole-network figures."""
+        return self.variant(("as measured",), lambda: self.rows)
+
 
 @dataclass(frozen=True)
 class Variant:

@@ -9,7 +9,7 @@ from ..errors import AuditError
 from ..figures import rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from ..spec import Spec
-from .core import Diagnosis, Reading, Variant, dedupe, figure_or_none, input_flattened, shape_slip
+from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, shape_slip
 from .readings import input_size_readings, padding_readings
 
 
@@ -38,7 +38,7 @@ def shape_diagnoses(
         for label, alt_rows in readings:
             reading_gives(code, label, figure_or_none(alt_rows, spec, target, "shape"))
     if counterpart is not None:
-        other = figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, "shape")
+        other = figure_or_none(counterpart.as_measured(), counterpart.spec, target, "shape")
         label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}), a different network,"
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
