@@ -120,7 +120,8 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     name = spec.stages.get(target, (target,))[-1]
     layers = list(spec.layers)
     i = next((j for j, layer in enumerate(layers) if layer.name == name), None)
-    if i is None or not isinstance(layers[i].spec, (Conv, MaxPool, AvgPool)):
+    layer = layers[i].spec if i is not None else None
+    if i is None or not isinstance(layer, (Conv, MaxPool, AvgPool)):
         return []
     planned = rows_from_plan(plan(spec, prefix_only=True))
     if i >= len(planned):
@@ -128,17 +129,16 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     size_in = planned[i].input_shape
     if len(size_in) != 3:
         return []
-    layer = layers[i].spec
-    k = pair(layer.kernel)[axis - 1]  # type: ignore[union-attr]
-    st = pair(layer.stride if layer.stride is not None else layer.kernel)[axis - 1]  # type: ignore[union-attr]
+    k = pair(layer.kernel)[axis - 1]
+    st = pair(layer.stride if layer.stride is not None else layer.kernel)[axis - 1]
     n = size_in[axis]
     total = (claimed - 1) * st - n + k
     if total < 0 or (total % 2 and not written):
         return []
-    have = sum(axis_pads(layer.padding, axis - 1, n, k, st))  # type: ignore[union-attr]
+    have = sum(axis_pads(layer.padding, axis - 1, n, k, st))
     per_side = f"{total // 2} per side" if total % 2 == 0 else f"{total / 2:g} per side, which no layer can pad symmetrically"
     return [Diagnosis("padding_needed", f"a total padding of {total} gives {claimed} (({n} - {k} + {total}) / {st} + 1 = "
-                      f"{claimed}), i.e. {per_side}; {name} pads {have} in all ({layer.padding!r}), which gives {measured}")]  # type: ignore[union-attr]
+                      f"{claimed}), i.e. {per_side}; {name} pads {have} in all ({layer.padding!r}), which gives {measured}")]
 
 
 def carry_forward(spec: Spec, start: str, start_shape: Shape, target: str) -> Shape | None:
