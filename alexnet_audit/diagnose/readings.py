@@ -93,7 +93,3 @@ def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Varian
     if grouped:
         yield (f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)",
                Variant.of(variant_rows(spec, overrides=grouped)))
-
-
-# ---------------------------------------------------------------- peers' counting conventions
-
