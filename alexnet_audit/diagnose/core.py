@@ -110,10 +110,8 @@ def input_flattened(spec: Spec, size: int, target: str | None, measured: str) ->
                      f"not the size at this point of the network: {where}")
 
 
-# ---------------------------------------------------------------- the numeric pipeline
-
-
 def dedupe(items: list[Diagnosis]) -> list[Diagnosis]:
+    """The diagnoses in order, each message once (two readings may tell the same story)."""
     seen: set[str] = set()
     out = []
     for d in items:
