@@ -71,7 +71,7 @@ def numeric_diagnoses(
             if scale == 2 and "FLOPs" not in label:
                 reading_gives("peer_convention", f"{label}, quoted as FLOPs", value, departs + 1)
     # One layer's padding shifts a rounded total by a little: only an exact figure can tell.
-    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(reading))]
+    readings_to_try = [("groups_ignored", groups_reading(reading, target)), ("input_size", input_size_readings(reading))]
     if not approximate:
         readings_to_try.append(("padding", padding_readings(reading, target)))
     for code, readings in readings_to_try:
