@@ -73,11 +73,11 @@ def _interpretations(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> Cl
     first = _JUDGES[type(claim)](claim, ctx, earlier)
     if not claim.readings:
         return first
-    readings = [ReadingResult("as written", first.verdict, first.measured, first.detail, first.diagnoses)]
+    readings = [first.as_reading("as written")]
     for reading in claim.readings:
         alt = alternative_claim(claim, reading)
         found = _JUDGES[type(alt)](alt, ctx, earlier)
-        readings.append(ReadingResult(reading["label"], found.verdict, found.measured, found.detail, found.diagnoses))
+        readings.append(found.as_reading(reading["label"]))
     verdicts = {r.verdict for r in readings if r.verdict != Verdict.UNVERIFIABLE}
     if not verdicts:
         verdict = Verdict.UNVERIFIABLE
@@ -116,7 +116,7 @@ def _against(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> ClaimResul
                                           "a counterpart spec of that variant, named in source.counterpart", ()))
             continue
         base = base or found
-        readings.append(ReadingResult(label, found.verdict, found.measured, found.detail, found.diagnoses))
+        readings.append(found.as_reading(label))
     verdicts = [r.verdict for r in readings]
     verdict = next((v for v in (Verdict.FAILS, Verdict.AMBIGUOUS, Verdict.HOLDS) if v in verdicts), Verdict.UNVERIFIABLE)
     detail = "; ".join(f"against {r.label}, it {r.verdict.value}: {r.detail}" for r in readings)
