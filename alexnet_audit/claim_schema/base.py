@@ -111,9 +111,3 @@ def shape_dims(claimed: Union[str, list[int]]) -> tuple[int, ...]:
     if len(dims) > 4 or any(d < 0 for d in dims):
         raise ValueError(f"claimed: cannot read {claimed!r} as a shape (only a leading batch dimension may be -1 or None)")
     return tuple(dims)
-
-
-def check_shape(claimed: Union[str, list[int]]) -> None:
-    shape_dims(claimed)
-
-

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from ..strict import Frozen
-from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_formula, check_shape
+from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_formula, shape_dims
 
 
 class InputClaim(ClaimBase):
@@ -19,7 +19,7 @@ class InputClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "InputClaim":
-        check_shape(self.claimed)
+        shape_dims(self.claimed)
         return self
 
 
@@ -31,7 +31,7 @@ class ShapeClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "ShapeClaim":
-        check_shape(self.claimed)
+        shape_dims(self.claimed)
         return self
 
 
@@ -198,7 +198,7 @@ class WeightShapeClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "WeightShapeClaim":
-        check_shape(self.claimed)
+        shape_dims(self.claimed)
         return self
 
 
