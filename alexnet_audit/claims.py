@@ -17,19 +17,17 @@ from .analysis import Analysis
 from .claim_schema import (
     Against, ArithmeticClaim, ComputeClaim, CountClaim, FactClaim, InputClaim, IterationClaim, LayerCountClaim, MemoryClaim,
     PaddingClaim, ParamsClaim, SameAsClaim, ShapeClaim, SizeRuleClaim, SpeedupClaim, StructureClaim, TrainingClaim,
-    CLAIM_ADAPTER, UnverifiableClaim, WeightShapeClaim, alternative_claim,
+    CLAIM_ADAPTER, ListingClaim, UnverifiableClaim, WeightShapeClaim, alternative_claim,
 )
-from .claim_schema import ListingClaim
 from .claims_facts import judge_fact_claim, judge_iterations, judge_speedup, judge_training, judge_unverifiable
 from .claims_numeric import judge_arithmetic, judge_compute, judge_count, judge_memory, judge_params
 from .claims_shape import judge_input, judge_padding, judge_shape, judge_size_rule, judge_weight_shape
-from .claims_structure import judge_layer_count, judge_same_as, judge_structure
-from .claims_structure import judge_listing
+from .claims_structure import judge_layer_count, judge_listing, judge_same_as, judge_structure
 from .diagnose import Diagnosis, Reading
 from .facts import FactBase
 from .figures import rows_from_analysis
 from .train.record import TrainingRecord
-from .verdicts import ClaimResult, Context, ReadingResult, Verdict
+from .verdicts import ClaimResult, Context, ReadingResult, Verdict, result
 
 __all__ = ["ClaimResult", "ReadingResult", "Verdict", "judge_all"]
 
@@ -75,11 +73,11 @@ def _interpretations(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> Cl
     first = _JUDGES[type(claim)](claim, ctx, earlier)
     if not claim.readings:
         return first
-    readings = [ReadingResult("as written", first.verdict, first.measured, first.detail, first.diagnoses)]
+    readings = [first.as_reading("as written")]
     for reading in claim.readings:
         alt = alternative_claim(claim, reading)
         found = _JUDGES[type(alt)](alt, ctx, earlier)
-        readings.append(ReadingResult(reading["label"], found.verdict, found.measured, found.detail, found.diagnoses))
+        readings.append(found.as_reading(reading["label"]))
     verdicts = {r.verdict for r in readings if r.verdict != Verdict.UNVERIFIABLE}
     if not verdicts:
         verdict = Verdict.UNVERIFIABLE
@@ -105,42 +103,41 @@ def _against(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> ClaimResul
     for entry in claim.against:
         which = entry if isinstance(entry, Against) else Against(reading=entry)
         on = _renamed(claim, {**(which.names or {}), **({claim.target: which.target} if which.target else {})})
-        target = getattr(on, "target", None)
         if which.reading == own:
             found = _interpretations(on, ctx, earlier)
             label = f"the {own} (spec {ctx.analysis.spec.id})"
-        elif ctx.counterpart_analysis is not None and ctx.counterpart_analysis.spec.doc.source.variant == which.reading:
-            other = ctx.counterpart_analysis
+        elif (other := ctx.counterpart_analysis) is not None and ctx.counterpart is not None \
+                and other.spec.doc.source.variant == which.reading:
             label = f"the {which.reading} (spec {other.spec.id})"
-            found = _on_counterpart(on, target, ctx, other)
+            found = _on_counterpart(on, ctx, other, ctx.counterpart)
         else:
             label = f"the {which.reading}"
             readings.append(ReadingResult(label, Verdict.UNVERIFIABLE, None, f"needs the post's {which.reading} reading: "
                                           "a counterpart spec of that variant, named in source.counterpart", ()))
             continue
         base = base or found
-        readings.append(ReadingResult(label, found.verdict, found.measured, found.detail, found.diagnoses))
+        readings.append(found.as_reading(label))
     verdicts = [r.verdict for r in readings]
     verdict = next((v for v in (Verdict.FAILS, Verdict.AMBIGUOUS, Verdict.HOLDS) if v in verdicts), Verdict.UNVERIFIABLE)
     detail = "; ".join(f"against {r.label}, it {r.verdict.value}: {r.detail}" for r in readings)
     diagnoses = tuple(Diagnosis(d.code, f"against {r.label}: {d.message}")
                       for r in readings if r.verdict in (Verdict.FAILS, Verdict.AMBIGUOUS) for d in r.diagnoses)
     if base is None:
-        base = ClaimResult(claim.id, claim.kind, getattr(claim, "target", None), claim.claimed, None, verdict, (), detail,
-                           claim.where, claim.quote)
+        base = result(claim, None, verdict, detail)
     return replace(base, verdict=verdict, detail=detail, diagnoses=diagnoses, readings=tuple(readings),
                    measured={r.label: r.measured for r in readings}, target=getattr(claim, "target", None))
 
 
-def _on_counterpart(claim: Any, target: str | None, ctx: Context, other: Analysis) -> ClaimResult:
-    """The claim judged on the post's other reading, whose own counterpart is this spec."""
+def _on_counterpart(claim: Any, ctx: Context, other: Analysis, reading: Reading) -> ClaimResult:
+    """The claim judged on the post's other reading (`other`, read as ctx.counterpart, whose
+    re-planned variants every claim shares), whose own counterpart is this spec."""
     known = {layer.name for layer in other.spec.layers} | set(other.spec.stages)
-    missing = [n for n in _names(claim, target) if n not in known]
+    missing = [n for n in _names(claim) if n not in known]
     if missing:
-        return ClaimResult(claim.id, claim.kind, target, claim.claimed, None, Verdict.UNVERIFIABLE, (),
-                           f"spec {other.spec.id} has no layer or stage {', '.join(missing)}; name its counterpart with "
-                           "against: [{reading: ..., target: NAME}]", claim.where, claim.quote)
-    there = Context(other, Reading(other.spec, rows_from_analysis(other)), ctx.reading, None,  # the counterpart's training record is not this spec's
+        return result(claim, None, Verdict.UNVERIFIABLE,
+                      f"spec {other.spec.id} has no layer or stage {', '.join(missing)}; name its counterpart with "
+                      "against: [{reading: ..., target: NAME}]")
+    there = Context(other, reading, ctx.reading, None,  # the counterpart's training record is not this spec's
                     ctx.analysis, ctx.facts, ctx.references, ctx.reference_readings)
     return _interpretations(claim, there, [])
 
@@ -164,7 +161,8 @@ def _renamed(claim: Any, names: dict[str, str]) -> Any:
     return CLAIM_ADAPTER.validate_python(data)
 
 
-def _names(claim: Any, target: str | None) -> list[str]:
+def _names(claim: Any) -> list[str]:
+    target = getattr(claim, "target", None)
     names = [target] if target else []
     check = getattr(claim, "check", None)
     for field in ("layers", "activation_after"):

@@ -15,7 +15,7 @@ from typing import Any
 from .arith import parse_formula
 from .claim_schema import ArithmeticClaim, ComputeClaim, CountClaim, MemoryClaim, ParamsClaim, byte_figure
 from .diagnose import Diagnosis, digit_slip, numeric_diagnoses, padding_needed
-from .facts import precision
+from .facts import overlaps, precision
 from .figures import Quantity, figure
 from .verdicts import ClaimResult, Context, Verdict, result
 
@@ -32,11 +32,7 @@ class Claimed:
     unitless_decimal: bool = False  # "7.61": a figure whose unit may have been left behind
 
     def matches(self, v: int | Fraction) -> bool:
-        if self.bound == "at_most":
-            return Fraction(v) <= self.value + self.tolerance
-        if self.bound == "at_least":
-            return Fraction(v) >= self.value - self.tolerance
-        return abs(Fraction(v) - self.value) <= self.tolerance
+        return overlaps((self.value, self.tolerance), (Fraction(v), Fraction(0)), self.bound)
 
     def describe(self) -> str:
         bound = {"exact": "", "at_most": "at most ", "at_least": "at least "}[self.bound]
@@ -49,18 +45,15 @@ def claimed_figure(claim: Any) -> Claimed:
     approx = getattr(claim, "approx", False)
     relative = getattr(claim, "tolerance", None)
     bound = getattr(claim, "bound", "exact")
+    lhs: Fraction | None = None
     if isinstance(text, str) and re.search(r"[*/^()+=]", text):
         formula = parse_formula(text)
-        if formula.stated is None:
-            value, tol = formula.lhs, Fraction(0)
-        else:
-            value, tol = precision(text.split("=")[1].strip(), approx)
-        tol = Fraction(relative) * abs(value) if relative else tol
-        return Claimed(value, tol, formula.lhs, bound)
-    value, tol = precision(text, approx)
-    tol = Fraction(relative) * abs(value) if relative else tol
+        lhs = formula.lhs
+        value, tol = (lhs, Fraction(0)) if formula.stated is None else precision(text.split("=")[1].strip(), approx)
+    else:
+        value, tol = precision(text, approx)
     unitless = isinstance(text, (str, float)) and re.fullmatch(r"\s*\d+\.\d+\s*", str(text)) is not None
-    return Claimed(value, tol, None, bound, unitless)
+    return Claimed(value, Fraction(relative) * abs(value) if relative else tol, lhs, bound, unitless)
 
 
 def fmt_num(v: Fraction | int) -> str:

@@ -98,9 +98,14 @@ def judge_weight_shape(claim: WeightShapeClaim, ctx: Context, _: list[ClaimResul
     return result(claim, shown, Verdict.FAILS, detail, diagnoses)
 
 
-def _window_layer(ctx: Context, name: str):  # type: ignore[no-untyped-def]
+def _window_layer(ctx: Context, name: str) -> Conv | MaxPool | AvgPool | None:
     layer = next((layer for layer in ctx.analysis.spec.layers if layer.name == name), None)
     return layer.spec if layer is not None and isinstance(layer.spec, (Conv, MaxPool, AvgPool)) else None
+
+
+def _kernel_and_stride(layer: Conv | MaxPool | AvgPool) -> tuple[int, int]:
+    """Along the height; a pool without a stride steps by its window (PyTorch's and Keras's default)."""
+    return pair(layer.kernel)[0], pair(layer.stride if layer.stride is not None else layer.kernel)[0]
 
 
 def _input_of(ctx: Context, name: str) -> Shape:
@@ -114,7 +119,7 @@ def judge_padding(claim: PaddingClaim, ctx: Context, _: list[ClaimResult]) -> Cl
         return result(claim, None, Verdict.FAILS, f"{name} is not a conv or pooling layer: it has no padding")
     value = parse_figure(claim.claimed).value
     _, h, _ = _input_of(ctx, name)
-    k, s = pair(layer.kernel)[0], pair(layer.stride if layer.stride is not None else layer.kernel)[0]
+    k, s = _kernel_and_stride(layer)
     have = axis_pads(layer.padding, 0, h, k, s)
     built = f"{name} pads {have[0]}" + (f" and {have[1]}" if have[0] != have[1] else " per side") + f" ({layer.padding!r})"
     if value.denominator != 1:
@@ -142,7 +147,7 @@ def judge_size_rule(claim: SizeRuleClaim, ctx: Context, _: list[ClaimResult]) ->
         if layer is None:
             wrong.append(f"{name} is not a conv or pooling layer")
             continue
-        k, s = pair(layer.kernel)[0], pair(layer.stride if layer.stride is not None else layer.kernel)[0]
+        k, s = _kernel_and_stride(layer)
         c = _input_of(ctx, name)[0]
         for n in range(lo, hi + 1):
             pads = axis_pads(layer.padding, 0, n, k, s)

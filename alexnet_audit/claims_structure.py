@@ -8,12 +8,10 @@ from typing import Any
 
 from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
 from .claim_schema import (
-    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, NoActivation, Overlapping, PoolsOver, SameAsClaim,
-    StructureClaim,
+    AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, ListingClaim, NoActivation, Overlapping, PoolsOver,
+    SameAsClaim, StructureClaim,
 )
-from .claim_schema import ListingClaim
-from .diagnose import Diagnosis, Reading
-from .figures import rows_from_analysis
+from .diagnose import Diagnosis
 from .verdicts import ClaimResult, Context, Verdict, result
 
 
@@ -58,10 +56,10 @@ def judge_layer_count(claim: LayerCountClaim, ctx: Context, _: list[ClaimResult]
 def judge_structure(claim: StructureClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
     result = _structure(claim, ctx)
     other = ctx.counterpart_analysis
-    if result.verdict != Verdict.FAILS or other is None:
+    if result.verdict != Verdict.FAILS or other is None or ctx.counterpart is None:
         return result
     try:
-        there = _structure(claim, Context(other, Reading(other.spec, rows_from_analysis(other)), None))
+        there = _structure(claim, Context(other, ctx.counterpart, None))
     except ValueError:  # the check names a layer that the other reading does not have
         return result
     if there.verdict == Verdict.HOLDS:

@@ -140,7 +140,7 @@ def judge_fact(base: FactBase, fact_id: str, claimed: Any, *, bound: str = "exac
     # only a figure is looked up among the other facts.
     others = () if holds or fact.values is not None else tuple(
         f"{other.statement} ({base.cite(other)})" for other in base.facts.values()
-        if other.id != fact.id and (other.values is None) == (fact.values is None) and _matches(other, claimed, "exact", approx))
+        if other.id != fact.id and other.values is None and _matches(other, claimed, "exact", approx))
     return FactFinding(holds, shown, detail, others, fact.statement)
 
 

@@ -27,7 +27,7 @@ class Row:
     non_trainable_params: int
     bias_params: int
     macs: int
-    input_shape: Shape = ()  # what feeds it (a merge: its first input); on a graph not the row before
+    input_shape: Shape  # what feeds it (a merge: its first input); on a graph not the row before
 
 
 def select(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str | None) -> list[Row]:

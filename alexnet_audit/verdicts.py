@@ -55,6 +55,10 @@ class ClaimResult:
     def diagnosis(self) -> str | None:
         return self.diagnoses[0].message if self.diagnoses else None
 
+    def as_reading(self, label: str) -> ReadingResult:
+        """This result as one reading of a claim judged several times."""
+        return ReadingResult(label, self.verdict, self.measured, self.detail, self.diagnoses)
+
 
 @dataclass(frozen=True)
 class Context:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, ValidationError, model_validator
 
-from ..arith import ArithError, Figure, parse_figure, parse_formula
+from ..arith import ArithError, Figure, Formula, parse_figure, parse_formula
 from ..strict import Frozen
 
 # A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
@@ -54,8 +54,6 @@ class ClaimBase(Frozen):
         return self
 
 
-
-
 class NumericClaim(ClaimBase):
     """A number or a formula `lhs = result`, optionally approximate."""
 
@@ -67,15 +65,10 @@ class NumericClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "NumericClaim":
-        try:
-            if isinstance(self.claimed, str) and "=" in self.claimed:
-                parse_formula(self.claimed)
-            elif isinstance(self.claimed, str) and any(op in self.claimed for op in "*/^()+"):
-                parse_formula(self.claimed)
-            else:
-                parse_figure(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
+        if isinstance(self.claimed, str) and any(op in self.claimed for op in "=*/^()+"):
+            check_formula(self.claimed)
+        else:
+            check_figure(self.claimed)
         return self
 
 
@@ -83,6 +76,14 @@ def check_figure(claimed: Number) -> Figure:
     """A plain figure ("99.2%", 6, "0.9"): training and speedup claims are no formulas."""
     try:
         return parse_figure(claimed)
+    except ArithError as exc:
+        raise ValueError(f"claimed: {exc}") from None
+
+
+def check_formula(claimed: str) -> Formula:
+    """A formula ("6*6*256*4096 = 37.7M") or an expression, its mistake reported as the claimed field's."""
+    try:
+        return parse_formula(claimed)
     except ArithError as exc:
         raise ValueError(f"claimed: {exc}") from None
 
@@ -110,9 +111,3 @@ def shape_dims(claimed: Union[str, list[int]]) -> tuple[int, ...]:
     if len(dims) > 4 or any(d < 0 for d in dims):
         raise ValueError(f"claimed: cannot read {claimed!r} as a shape (only a leading batch dimension may be -1 or None)")
     return tuple(dims)
-
-
-def check_shape(claimed: Union[str, list[int]]) -> None:
-    shape_dims(claimed)
-
-

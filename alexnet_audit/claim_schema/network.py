@@ -6,9 +6,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from ..arith import ArithError, parse_figure, parse_formula
 from ..strict import Frozen
-from .base import ClaimBase, Name, Number, NumericClaim, Text, check_shape
+from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_formula, shape_dims
 
 
 class InputClaim(ClaimBase):
@@ -20,7 +19,7 @@ class InputClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "InputClaim":
-        check_shape(self.claimed)
+        shape_dims(self.claimed)
         return self
 
 
@@ -32,7 +31,7 @@ class ShapeClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "ShapeClaim":
-        check_shape(self.claimed)
+        shape_dims(self.claimed)
         return self
 
 
@@ -172,14 +171,9 @@ class ArithmeticClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "ArithmeticClaim":
-        try:
-            formula = parse_formula(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
-        if formula.stated is None:
+        if check_formula(self.claimed).stated is None:
             raise ValueError("claimed: an arithmetic claim needs '= result'")
         return self
-
 
 
 class PaddingClaim(ClaimBase):
@@ -191,10 +185,7 @@ class PaddingClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "PaddingClaim":
-        try:
-            parse_figure(self.claimed)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
+        check_figure(self.claimed)
         return self
 
 
@@ -207,7 +198,7 @@ class WeightShapeClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "WeightShapeClaim":
-        check_shape(self.claimed)
+        shape_dims(self.claimed)
         return self
 
 

@@ -7,7 +7,6 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from ..arith import ArithError, parse_figure
 from .base import ClaimBase, Name, Number, Text, check_figure
 
 
@@ -62,7 +61,6 @@ class FactClaim(ClaimBase):
     bound: Literal["exact", "at_most", "at_least"] = "exact"
 
 
-
 MemoryDtype = Literal["float32", "float16", "bfloat16", "float64", "int8"]
 _BYTES = re.compile(r"^\s*([\d,]*\.?\d+)\s*([KMGT]i?B|B|bytes)\s*$", re.IGNORECASE)
 
@@ -91,10 +89,7 @@ class MemoryClaim(ClaimBase):
     @model_validator(mode="after")
     def _parse(self) -> "MemoryClaim":
         number, _ = byte_figure(self.claimed)
-        try:
-            parse_figure(number)
-        except ArithError as exc:
-            raise ValueError(f"claimed: {exc}") from None
+        check_figure(number)
         return self
 
 

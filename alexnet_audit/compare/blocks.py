@@ -19,9 +19,6 @@ NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softm
           "global_avgpool": "global avg pool", "global_maxpool": "global max pool"}
 
 
-
-
-
 @dataclass(frozen=True)
 class Block:
     """A conv or linear layer and the layers after it, up to the next conv or linear layer."""

@@ -12,7 +12,6 @@ from ..layers import shape_hwc
 from .blocks import NAMES, NORMS, POOLS, WINDOWED, Block, blocks
 
 
-
 @dataclass(frozen=True)
 class Part:
     """One way two aligned layers differ: `what`, as the left and as the right network has it."""

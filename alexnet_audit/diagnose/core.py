@@ -34,6 +34,10 @@ class Reading:
             self.memo[key] = Variant.of(make())
         return self.memo[key]
 
+    def as_measured(self) -> "Variant":
+        """The rows as measured, indexed once and kept with their whole-network figures."""
+        return self.variant(("as measured",), lambda: self.rows)
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -47,8 +51,6 @@ class Variant:
     @staticmethod
     def of(rows: list[Row]) -> "Variant":
         return Variant(rows, {r.name: i for i, r in enumerate(rows)})
-
-
 
 
 def digit_slip(claimed: int, true: int) -> str | None:
@@ -82,8 +84,6 @@ def shape_slip(claimed: Shape, true: Shape) -> str | None:
     return None
 
 
-
-
 def figure_or_none(variant: Variant, spec: Spec, target: str | None, quantity: Quantity) -> int | Shape | None:
     if not variant.rows:
         return None
@@ -110,10 +110,8 @@ def input_flattened(spec: Spec, size: int, target: str | None, measured: str) ->
                      f"not the size at this point of the network: {where}")
 
 
-# ---------------------------------------------------------------- the numeric pipeline
-
-
 def dedupe(items: list[Diagnosis]) -> list[Diagnosis]:
+    """The diagnoses in order, each message once (two readings may tell the same story)."""
     seen: set[str] = set()
     out = []
     for d in items:

@@ -8,7 +8,7 @@ from typing import Sequence
 from ..figures import Quantity, figure
 from ..layers import Shape
 from .conventions import peer_conventions
-from .core import Diagnosis, Matches, Reading, Variant, dedupe, digit_slip, figure_or_none, input_flattened
+from .core import Diagnosis, Matches, Reading, dedupe, digit_slip, figure_or_none, input_flattened
 from .readings import groups_reading, input_size_readings, padding_readings
 
 
@@ -71,20 +71,20 @@ def numeric_diagnoses(
             if scale == 2 and "FLOPs" not in label:
                 reading_gives("peer_convention", f"{label}, quoted as FLOPs", value, departs + 1)
     # One layer's padding shifts a rounded total by a little: only an exact figure can tell.
-    readings_to_try = [("groups_ignored", groups_reading(spec, target)), ("input_size", input_size_readings(reading))]
+    readings_to_try = [("groups_ignored", groups_reading(reading, target)), ("input_size", input_size_readings(reading))]
     if not approximate:
         readings_to_try.append(("padding", padding_readings(reading, target)))
     for code, readings in readings_to_try:
         for label, alt_rows in readings:
             reading_gives(code, label, figure_or_none(alt_rows, spec, target, quantity))
     if counterpart is not None:
-        value = figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, quantity)
+        value = figure_or_none(counterpart.as_measured(), counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
                       f"{counterpart.spec.id}), a different network,", value)
     # Another network's total quoted for this one (the paper's 60 M for a variant); layer names are
     # not comparable across networks, so only whole-network figures are tried.
     for ref in references if target is None else ():
-        value = figure_or_none(Variant.of(ref.rows), ref.spec, None, quantity)
+        value = figure_or_none(ref.as_measured(), ref.spec, None, quantity)
         reading_gives("other_network", f"the figure is another network's: the reference network {ref.spec.id} "
                       f"({ref.spec.doc.title})", value)
     if target is not None:
@@ -113,7 +113,7 @@ def _fewest_departures_first(out: list[Diagnosis], departures: dict[int, int]) -
 def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tuple[str, int | Shape]]:
     """The same figure read off every other conv/linear layer and stage (a row read from the wrong line)."""
     spec, rows = reading.spec, reading.rows
-    measured = reading.variant(("as measured",), lambda: rows)
+    measured = reading.as_measured()
     own = set(spec.stages.get(target, (target,)))
     order = measured.position
     here = max((order[n] for n in own if n in order), default=0)

@@ -24,7 +24,6 @@ def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None,
         return []
 
 
-
 INPUT_ALTERNATIVES = {224: 227, 227: 224, 28: 32, 32: 28}
 
 
@@ -87,14 +86,11 @@ def padding_readings(reading: Reading, target: str | None) -> Iterable[tuple[str
         yield f"{swap.name} padded {swap.option!r} instead of {swap.was!r} (TensorFlow SAME/VALID vs an explicit pad)", rows
 
 
-def groups_reading(spec: Spec, target: str | None) -> Iterable[tuple[str, Variant]]:
+def groups_reading(reading: Reading, target: str | None) -> Iterable[tuple[str, Variant]]:
+    spec = reading.spec
     names = spec.stages.get(target, (target,)) if target else tuple(layer.name for layer in spec.layers)
     grouped = {layer.name: layer.spec.model_copy(update={"groups": 1}) for layer in spec.layers
                if layer.name in names and isinstance(layer.spec, Conv) and layer.spec.groups > 1}
     if grouped:
         yield (f"{', '.join(grouped)} counted without its two-GPU grouping (every kernel sees all input channels)",
-               Variant.of(variant_rows(spec, overrides=grouped)))
-
-
-# ---------------------------------------------------------------- peers' counting conventions
-
+               reading.variant(("groups", *grouped), lambda: variant_rows(spec, overrides=grouped)))

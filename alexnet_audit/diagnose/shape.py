@@ -9,7 +9,7 @@ from ..errors import AuditError
 from ..figures import rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from ..spec import Spec
-from .core import Diagnosis, Reading, Variant, dedupe, figure_or_none, input_flattened, shape_slip
+from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, shape_slip
 from .readings import input_size_readings, padding_readings
 
 
@@ -25,6 +25,7 @@ def shape_diagnoses(
     """Readings that reproduce a claimed (C, H, W) output shape."""
     out: list[Diagnosis] = []
     spec = reading.spec
+
     def reading_gives(code: str, label: str, value: int | Shape | None) -> None:
         if isinstance(value, tuple) and value != measured and value == claimed:
             out.append(Diagnosis(code, f"{label} gives {shape_hwc(value)}"))
@@ -37,7 +38,7 @@ def shape_diagnoses(
         for label, alt_rows in readings:
             reading_gives(code, label, figure_or_none(alt_rows, spec, target, "shape"))
     if counterpart is not None:
-        other = figure_or_none(Variant.of(counterpart.rows), counterpart.spec, target, "shape")
+        other = figure_or_none(counterpart.as_measured(), counterpart.spec, target, "shape")
         label = f"the post's other reading ({counterpart.spec.doc.source.variant}, spec {counterpart.spec.id}), a different network,"
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
@@ -119,7 +120,8 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     name = spec.stages.get(target, (target,))[-1]
     layers = list(spec.layers)
     i = next((j for j, layer in enumerate(layers) if layer.name == name), None)
-    if i is None or not isinstance(layers[i].spec, (Conv, MaxPool, AvgPool)):
+    layer = layers[i].spec if i is not None else None
+    if i is None or not isinstance(layer, (Conv, MaxPool, AvgPool)):
         return []
     planned = rows_from_plan(plan(spec, prefix_only=True))
     if i >= len(planned):
@@ -127,17 +129,16 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     size_in = planned[i].input_shape
     if len(size_in) != 3:
         return []
-    layer = layers[i].spec
-    k = pair(layer.kernel)[axis - 1]  # type: ignore[union-attr]
-    st = pair(layer.stride if layer.stride is not None else layer.kernel)[axis - 1]  # type: ignore[union-attr]
+    k = pair(layer.kernel)[axis - 1]
+    st = pair(layer.stride if layer.stride is not None else layer.kernel)[axis - 1]
     n = size_in[axis]
     total = (claimed - 1) * st - n + k
     if total < 0 or (total % 2 and not written):
         return []
-    have = sum(axis_pads(layer.padding, axis - 1, n, k, st))  # type: ignore[union-attr]
+    have = sum(axis_pads(layer.padding, axis - 1, n, k, st))
     per_side = f"{total // 2} per side" if total % 2 == 0 else f"{total / 2:g} per side, which no layer can pad symmetrically"
     return [Diagnosis("padding_needed", f"a total padding of {total} gives {claimed} (({n} - {k} + {total}) / {st} + 1 = "
-                      f"{claimed}), i.e. {per_side}; {name} pads {have} in all ({layer.padding!r}), which gives {measured}")]  # type: ignore[union-attr]
+                      f"{claimed}), i.e. {per_side}; {name} pads {have} in all ({layer.padding!r}), which gives {measured}")]
 
 
 def carry_forward(spec: Spec, start: str, start_shape: Shape, target: str) -> Shape | None:
