@@ -66,3 +66,8 @@ class Namer:
 
 def clean_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", text)[:60] or "layer"
+
+
+def slug(name: str) -> str:
+    """A model's name as the start of a spec id (room left for a suffix such as `-code`)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:58] or "model"

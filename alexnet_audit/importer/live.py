@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
+from .common import slug
 from .emit import live_yaml
 from .reading import Reading
 from .tree import GNode, Graph
@@ -34,15 +35,9 @@ def import_live(target: str, *, input: tuple[int, int, int] | None, spec_id: str
     shape = input or _guess_input(model, reading)
     reading.input, reading.input_from = shape, "--input" if input else None
     graph = _trace(model, shape, reading)
-    text = live_yaml(graph, reading, path=path, spec_id=spec_id or f"{_slug(name)}-live")
+    text = live_yaml(graph, reading, path=path, spec_id=spec_id or f"{slug(name)}-live")
     differences = round_trip(model, text, shape)
     return Imported(text, reading, Listing(path, "", (), ()), tuple(differences))
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:58] or "model"
 
 
 def _load(path: Path, name: str) -> Any:
