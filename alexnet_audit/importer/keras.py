@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .classes import read_class
-from .common import Sizes
+from .common import Namer, Sizes
 from .consts import Container, Method, Ref, Template, Unknown
 from .interp import Hooks, NotMine, Tensor, Walk
 from .reading import Check, Node, Reading
@@ -47,7 +47,7 @@ class KerasHooks(Hooks):
         self.reading = reading
         self.sizes = sizes
         self.counts: dict[str, int] = {}
-        self.taken: set[str] = set()
+        self.names = Namer()  # unique among all the layers, whichever way each was named
         self.applied: set[int] = set()  # layers the model applied (the rest are unused)
         self.defaults: set[str] = set()
 
@@ -136,13 +136,7 @@ class KerasHooks(Hooks):
             n = self.counts.get(auto, 0)
             self.counts[auto] = n + 1
             base = auto if n == 0 else f"{auto}_{n}"
-        base = re.sub(r"[^A-Za-z0-9_]", "_", base)[:60] or "layer"
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
+        return self.names.take(base)
 
     def _default(self, text: str) -> None:
         if text not in self.defaults:
