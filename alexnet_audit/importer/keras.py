@@ -74,9 +74,7 @@ class KerasHooks(Hooks):
         if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and isinstance(args[0], list) \
                 and len(args[0]) > 1 and all(isinstance(t, Tensor) for t in args[0]):
             return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
-        if isinstance(callee, Template) and args and isinstance(args[0], Tensor):
-            return self.apply(callee, args[0], first=not args[0].nodes)
-        if isinstance(callee, Container) and args and isinstance(args[0], Tensor):
+        if isinstance(callee, (Template, Container)) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
         if isinstance(callee, Method) and isinstance(callee.obj, Container) and callee.name == "add" and args:
             callee.obj.items.append((None, args[0]))
