@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from ..errors import AuditError
@@ -21,9 +21,11 @@ from .consts import (
     Container,
     Function,
     Method,
+    Obj,
     Opaque,
     Ref,
     Template,
+    Tensor,
     Unknown,
     binop,
     builtin,
@@ -33,55 +35,10 @@ from .consts import (
     unary,
 )
 from .names import bound_names
-from .reading import Check, Node, Reading
+from .reading import Check, Reading
 
 MAX_STEPS = 200_000  # statements per walk: a listing's training loop must not keep us busy
 MAX_DEPTH = 12
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """The network's activation: the layers applied so far (every branch's), in order; the last
-    one produced it."""
-
-    nodes: tuple[Node, ...] = ()
-
-    @property
-    def head(self) -> str:
-        return self.nodes[-1].qualified if self.nodes else ""
-
-    def then(self, *nodes: Node) -> Tensor:
-        """These layers applied in turn, each fed by the one before."""
-        out, head = list(self.nodes), self.head
-        for node in nodes:
-            node = replace(node, inputs=(head,))
-            out.append(node)
-            head = node.qualified
-        return Tensor(tuple(out))
-
-    def join(self, others: list[Tensor], merge: Node) -> Tensor:
-        """Branches meeting at a merge node (add, concat)."""
-        out = list(self.nodes)
-        seen = {n.qualified for n in out}
-        for other in others:
-            out += [n for n in other.nodes if n.qualified not in seen]
-            seen |= {n.qualified for n in other.nodes}
-        return Tensor(tuple(out) + (replace(merge, inputs=tuple(t.head for t in [self] + others)),))
-
-
-@dataclass
-class Obj:
-    """`self` of the model class: attributes bound in __init__, methods from the class body."""
-
-    cls: ast.ClassDef
-    attrs: dict[str, Any] = field(default_factory=dict)
-    name: str | None = None  # the attribute it is bound to, for a sub-module
-
-    def method(self, name: str) -> ast.FunctionDef | None:
-        for stmt in self.cls.body:
-            if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
-                return stmt
-        return None
 
 
 class NotMine(Exception):

@@ -11,8 +11,8 @@ from typing import Any
 
 from .classes import read_class
 from .common import Namer, Sizes
-from .consts import Container, Method, Ref, Template, Unknown
-from .interp import Hooks, NotMine, Tensor, Walk
+from .consts import Container, Method, Ref, Template, Tensor, Unknown
+from .interp import Hooks, NotMine, Walk
 from .reading import Check, Node, Reading
 
 LAYERS = {

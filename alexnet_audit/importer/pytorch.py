@@ -21,12 +21,14 @@ from .consts import (
     Container,
     Function,
     Method,
+    Obj,
     Opaque,
     Ref,
     Template,
+    Tensor,
     Unknown,
 )
-from .interp import Hooks, NotMine, Obj, Tensor, Walk
+from .interp import Hooks, NotMine, Walk
 from .reading import Check, Node, Reading
 
 MODULES = {
