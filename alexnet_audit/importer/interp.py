@@ -93,19 +93,20 @@ class Walk:
     def run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
         outer, self.strict = self.strict, strict
         try:
-            self._run(body, env, strict)
+            self._run(body, env)
         finally:
             self.strict = outer
 
-    def _run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
+    def _run(self, body: list[ast.stmt], env: dict[str, Any]) -> None:
+        """The statements in turn, under the strictness `run` set (nested blocks keep it)."""
         for stmt in body:
             self.steps += 1
             if self.steps > MAX_STEPS:
                 raise AuditError(f"line {stmt.lineno}: the listing's top level is too long to walk statically")
             try:
-                self.stmt(stmt, env, strict)
+                self.stmt(stmt, env)
             except Unknown as exc:
-                model = strict or _touches_model(stmt, env)
+                model = self.strict or _touches_model(stmt, env)
                 if exc.undefined and model:
                     self.undefined(exc)
                 if model:
@@ -117,7 +118,7 @@ class Walk:
         raise AuditError(f"line {self.file_line(exc.line)}: {exc.name} is used but never defined in the listing; "
                          f"give its value with --set {exc.name}=VALUE")
 
-    def stmt(self, stmt: ast.stmt, env: dict[str, Any], strict: bool) -> None:
+    def stmt(self, stmt: ast.stmt, env: dict[str, Any]) -> None:
         if isinstance(stmt, ast.Expr):
             self.eval(stmt.value, env)
         elif isinstance(stmt, ast.Assign):
@@ -131,17 +132,17 @@ class Walk:
             self.augassign(stmt, env)
         elif isinstance(stmt, ast.If):
             branch = stmt.body if truth(self.eval(stmt.test, env), stmt.lineno) else stmt.orelse
-            self.run(branch, env, strict)
+            self._run(branch, env)
         elif isinstance(stmt, ast.For):
-            self.loop(stmt, env, strict)
+            self.loop(stmt, env)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
                 if item.optional_vars is not None:
                     for name in _names(item.optional_vars):
                         env[name] = Opaque(name)
-            self.run(stmt.body, env, strict)
+            self._run(stmt.body, env)
         elif isinstance(stmt, ast.Try):
-            self.run(stmt.body, env, strict)
+            self._run(stmt.body, env)
         elif isinstance(stmt, ast.Return):
             raise _Return(self.eval(stmt.value, env) if stmt.value is not None else None)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -154,10 +155,10 @@ class Walk:
         elif isinstance(stmt, ast.ImportFrom):
             for alias in stmt.names:
                 env[alias.asname or alias.name] = Ref(f"{stmt.module or ''}.{alias.name}".lstrip("."))
-        elif isinstance(stmt, ast.While) and strict:
+        elif isinstance(stmt, ast.While) and self.strict:
             self.reading.note_unreadable(stmt.lineno, "a while loop is not followed statically")
 
-    def loop(self, stmt: ast.For, env: dict[str, Any], strict: bool) -> None:
+    def loop(self, stmt: ast.For, env: dict[str, Any]) -> None:
         items = self.eval(stmt.iter, env)
         if isinstance(items, Container):
             items = [item for _, item in items.items]
@@ -167,7 +168,7 @@ class Walk:
             raise Unknown(f"a loop over {self.code(stmt.iter)}, whose length is not known statically", stmt.lineno)
         for item in items:
             self.assign(stmt.target, item, env)
-            self.run(stmt.body, env, strict)
+            self._run(stmt.body, env)
 
     def augassign(self, stmt: ast.AugAssign, env: dict[str, Any]) -> None:
         current = self.eval(stmt.target, env) if isinstance(stmt.target, (ast.Name, ast.Attribute)) else None
