@@ -27,9 +27,7 @@ class Sizes:
                 if note not in self.reading.assumed:
                     self.reading.assumed.append(note)
                 return ASSUMED_CLASSES
-            shown = value.name if isinstance(value, Opaque) else repr(value)
-            raise AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
-                             f"give it with --set NAME=VALUE")
+            raise self._unknown(value, what, line)
         return int(value)
 
     def pair(self, value: Any, what: str, line: int) -> int | list[int]:
@@ -42,10 +40,13 @@ class Sizes:
 
     def number(self, value: Any, what: str, line: int) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            shown = value.name if isinstance(value, Opaque) else repr(value)
-            raise AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
-                             f"give it with --set NAME=VALUE")
+            raise self._unknown(value, what, line)
         return float(value)
+
+    def _unknown(self, value: Any, what: str, line: int) -> AuditError:
+        shown = value.name if isinstance(value, Opaque) else repr(value)
+        return AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
+                          f"give it with --set NAME=VALUE")
 
 
 class Namer:
