@@ -226,7 +226,7 @@ class TorchHooks(Hooks):
             return []
         declared_text = _declared_text(t)
         return [Node(kind, tuple(fields.items()), self.names.take(name, scope), line, t.code,
-                     declared if kind in ("conv", "linear", "batchnorm") else None, declared_text, scope)]
+                     declared, declared_text, scope)]
 
     def _opt(self, fields: dict[str, Any], key: str, value: Any, default: Any, conv: Any, line: int) -> None:
         if value is not None and value != default and value != (default, default):
