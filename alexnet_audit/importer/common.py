@@ -23,9 +23,8 @@ class Sizes:
     def integer(self, value: Any, what: str, line: int) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
             if isinstance(value, Opaque) and re.search(r"class", value.name, re.IGNORECASE):
-                note = f"{what} is {value.name}, which the listing leaves to its caller: {ASSUMED_CLASSES} assumed"
-                if note not in self.reading.assumed:
-                    self.reading.assumed.append(note)
+                self.reading.note_assumed(f"{what} is {value.name}, which the listing leaves to its caller: "
+                                          f"{ASSUMED_CLASSES} assumed")
                 return ASSUMED_CLASSES
             raise self._unknown(value, what, line)
         return int(value)

@@ -356,9 +356,7 @@ class Walk:
         env.update({k: v for k, v in kwargs.items() if k in env})
         for name in [n for n in self.sets if n in env and env[n] != self.sets[n]]:
             env[name] = self.sets[name]  # --set wins over a default and over the listing's own call
-            note = f"{name} = {self.sets[name]!r} (from --set) in {fn.node.name}()"
-            if note not in self.reading.assumed:
-                self.reading.assumed.append(note)
+            self.reading.note_assumed(f"{name} = {self.sets[name]!r} (from --set) in {fn.node.name}()")
         self.depth += 1
         try:
             self.run(fn.node.body, env, strict=fn.owner is not None or self.strict)
