@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
-from .common import slug
+from .common import Sizes, slug
 from .consts import Unknown
 from .emit import spec_yaml
 from .inputs import find_input
@@ -121,7 +121,6 @@ def summary(result: Imported, output: Path) -> list[str]:
 
 def _read(chosen: Candidate, tree: ast.Module, listing: Listing, reading: Reading, sets: dict[str, Any]) -> None:
     from . import keras, pytorch, tf1
-    from .common import Sizes
 
     sizes = Sizes(reading, listing.file_line)
     reader = {"pytorch": pytorch, "keras": keras, "tf1": tf1}[chosen.framework]
