@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
+from .common import Sizes, slug
 from .consts import Unknown
 from .emit import spec_yaml
 from .inputs import find_input
@@ -58,7 +59,7 @@ def import_code(path: str | Path, *, model: str | None = None, input: tuple[int,
         raise AuditError("the listing nests expressions too deeply to read", file=listing.path) from None
     find_input(tree, listing, reading, input)
     name = Path(path).name
-    ident = spec_id or _spec_id(chosen.name)
+    ident = spec_id or f"{slug(chosen.name)}-code"
     return Imported(spec_yaml(reading, listing, spec_id=ident, source_name=name), reading, listing)
 
 
@@ -120,7 +121,6 @@ def summary(result: Imported, output: Path) -> list[str]:
 
 def _read(chosen: Candidate, tree: ast.Module, listing: Listing, reading: Reading, sets: dict[str, Any]) -> None:
     from . import keras, pytorch, tf1
-    from .common import Sizes
 
     sizes = Sizes(reading, listing.file_line)
     reader = {"pytorch": pytorch, "keras": keras, "tf1": tf1}[chosen.framework]
@@ -186,8 +186,3 @@ def choose(found: list[Candidate], model: str | None, file: str) -> Candidate:
     if len(found) > 1:
         raise AuditError(f"the listing defines several models ({names}): choose one with --model NAME", file=file)
     return found[0]
-
-
-def _spec_id(model: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-") or "model"
-    return f"{slug[:58]}-code"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .consts import Container, Function, Opaque, Template, Unknown
-from .interp import Obj, Tensor, Walk
+from .consts import Container, Function, Obj, Opaque, Template, Tensor, Unknown
+from .interp import Walk
 from .reading import Check, Reading
 
 

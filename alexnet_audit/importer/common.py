@@ -23,13 +23,10 @@ class Sizes:
     def integer(self, value: Any, what: str, line: int) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
             if isinstance(value, Opaque) and re.search(r"class", value.name, re.IGNORECASE):
-                note = f"{what} is {value.name}, which the listing leaves to its caller: {ASSUMED_CLASSES} assumed"
-                if note not in self.reading.assumed:
-                    self.reading.assumed.append(note)
+                self.reading.note_assumed(f"{what} is {value.name}, which the listing leaves to its caller: "
+                                          f"{ASSUMED_CLASSES} assumed")
                 return ASSUMED_CLASSES
-            shown = value.name if isinstance(value, Opaque) else repr(value)
-            raise AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
-                             f"give it with --set NAME=VALUE")
+            raise self._unknown(value, what, line)
         return int(value)
 
     def pair(self, value: Any, what: str, line: int) -> int | list[int]:
@@ -42,10 +39,13 @@ class Sizes:
 
     def number(self, value: Any, what: str, line: int) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            shown = value.name if isinstance(value, Opaque) else repr(value)
-            raise AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
-                             f"give it with --set NAME=VALUE")
+            raise self._unknown(value, what, line)
         return float(value)
+
+    def _unknown(self, value: Any, what: str, line: int) -> AuditError:
+        shown = value.name if isinstance(value, Opaque) else repr(value)
+        return AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
+                          f"give it with --set NAME=VALUE")
 
 
 class Namer:
@@ -66,3 +66,8 @@ class Namer:
 
 def clean_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", text)[:60] or "layer"
+
+
+def slug(name: str) -> str:
+    """A model's name as the start of a spec id (room left for a suffix such as `-code`)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:58] or "model"

@@ -11,8 +11,10 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from .reading import Node
 
 MAX_INT = 10**15  # figures of real networks stay far below; a listing's 10**100 is not one
 MAX_POWER = 64
@@ -96,6 +98,51 @@ class Function:
 
     node: ast.FunctionDef
     owner: Any = None
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """The network's activation: the layers applied so far (every branch's), in order; the last
+    one produced it."""
+
+    nodes: tuple[Node, ...] = ()
+
+    @property
+    def head(self) -> str:
+        return self.nodes[-1].qualified if self.nodes else ""
+
+    def then(self, *nodes: Node) -> Tensor:
+        """These layers applied in turn, each fed by the one before."""
+        out, head = list(self.nodes), self.head
+        for node in nodes:
+            node = replace(node, inputs=(head,))
+            out.append(node)
+            head = node.qualified
+        return Tensor(tuple(out))
+
+    def join(self, others: list[Tensor], merge: Node) -> Tensor:
+        """Branches meeting at a merge node (add, concat)."""
+        out = list(self.nodes)
+        seen = {n.qualified for n in out}
+        for other in others:
+            out += [n for n in other.nodes if n.qualified not in seen]
+            seen |= {n.qualified for n in other.nodes}
+        return Tensor(tuple(out) + (replace(merge, inputs=tuple(t.head for t in [self] + others)),))
+
+
+@dataclass
+class Obj:
+    """`self` of the model class: attributes bound in __init__, methods from the class body."""
+
+    cls: ast.ClassDef
+    attrs: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the attribute it is bound to, for a sub-module
+
+    def method(self, name: str) -> ast.FunctionDef | None:
+        for stmt in self.cls.body:
+            if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
+                return stmt
+        return None
 
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {

@@ -72,12 +72,25 @@ def spec_yaml(reading: Reading, listing: Listing, *, spec_id: str, source_name: 
         classes = final[0] if final else _last_width(reading)
     claims = _claims(planned, reading, line)
     first, last = line(reading.first[0]), line(reading.first[1])
-    doc = [
+    doc = _document(spec_id, f"{reading.model} as its code builds it (imported from {source_name})", source_name,
+                    f"{reading.model}, lines {first}-{last}", reading, classes, layers)
+    if claims:
+        doc += ["claims:", *claims]
+    text = "\n".join(_header(reading, listing, planned, problem) + doc) + "\n"
+    spec_from_text(text, f"<import of {listing.path}>")  # what we write must load
+    return text
+
+
+def _document(spec_id: str, title: str, seed: str, section: str, reading: Reading, classes: int,
+              layers: list[str]) -> list[str]:
+    """The spec's own lines, static or live: id, source, input, classes, layers."""
+    assert reading.input is not None
+    return [
         f"id: {spec_id}",
-        f"title: {_scalar(f'{reading.model} as its code builds it (imported from {source_name})')}",
+        f"title: {_scalar(title)}",
         "source:",
-        f"  seed: {_scalar(source_name)}",
-        f"  section: {_scalar(f'{reading.model}, lines {first}-{last}')}",
+        f"  seed: {_scalar(seed)}",
+        f"  section: {_scalar(section)}",
         f"  framework: {reading.framework}",
         "  variant: code",
         f"input: [{', '.join(str(d) for d in reading.input)}]",
@@ -85,11 +98,6 @@ def spec_yaml(reading: Reading, listing: Listing, *, spec_id: str, source_name: 
         "layers:",
         *layers,
     ]
-    if claims:
-        doc += ["claims:", *claims]
-    text = "\n".join(_header(reading, listing, planned, problem) + doc) + "\n"
-    spec_from_text(text, f"<import of {listing.path}>")  # what we write must load
-    return text
 
 
 def _layer_lines(planned: list[Planned]) -> list[str]:
@@ -274,19 +282,9 @@ def graph_lines(graph: Any) -> list[str]:
 def live_yaml(graph: Any, reading: Reading, *, path: str, spec_id: str) -> str:
     """A traced live module as a spec, with graph blocks where its branches merge."""
     assert reading.input is not None
-    doc = [
-        f"id: {spec_id}",
-        f"title: {_scalar(f'{reading.model} as the live module runs it (imported from {Path(path).name})')}",
-        "source:",
-        f"  seed: {_scalar(Path(path).name)}",
-        f"  section: {_scalar(f'the nn.Module {reading.model}')}",
-        "  framework: pytorch",
-        "  variant: code",
-        f"input: [{', '.join(str(d) for d in reading.input)}]",
-        f"num_classes: {_classes(graph)}",
-        "layers:",
-        *graph_lines(graph),
-    ]
+    name = Path(path).name
+    doc = _document(spec_id, f"{reading.model} as the live module runs it (imported from {name})", name,
+                    f"the nn.Module {reading.model}", reading, _classes(graph), graph_lines(graph))
     header = [f"# Imported by `alexnet-audit import --module` from {path}: {reading.model}, a live nn.Module",
               "# (the file was run to build it).", "#"]
     if reading.input_from:

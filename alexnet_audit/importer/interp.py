@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from ..errors import AuditError
@@ -21,9 +21,11 @@ from .consts import (
     Container,
     Function,
     Method,
+    Obj,
     Opaque,
     Ref,
     Template,
+    Tensor,
     Unknown,
     binop,
     builtin,
@@ -33,55 +35,10 @@ from .consts import (
     unary,
 )
 from .names import bound_names
-from .reading import Check, Node, Reading
+from .reading import Check, Reading
 
 MAX_STEPS = 200_000  # statements per walk: a listing's training loop must not keep us busy
 MAX_DEPTH = 12
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """The network's activation: the layers applied so far (every branch's), in order; the last
-    one produced it."""
-
-    nodes: tuple[Node, ...] = ()
-
-    @property
-    def head(self) -> str:
-        return self.nodes[-1].qualified if self.nodes else ""
-
-    def then(self, *nodes: Node) -> Tensor:
-        """These layers applied in turn, each fed by the one before."""
-        out, head = list(self.nodes), self.head
-        for node in nodes:
-            node = replace(node, inputs=(head,))
-            out.append(node)
-            head = node.qualified
-        return Tensor(tuple(out))
-
-    def join(self, others: list[Tensor], merge: Node) -> Tensor:
-        """Branches meeting at a merge node (add, concat)."""
-        out = list(self.nodes)
-        seen = {n.qualified for n in out}
-        for other in others:
-            out += [n for n in other.nodes if n.qualified not in seen]
-            seen |= {n.qualified for n in other.nodes}
-        return Tensor(tuple(out) + (replace(merge, inputs=tuple(t.head for t in [self] + others)),))
-
-
-@dataclass
-class Obj:
-    """`self` of the model class: attributes bound in __init__, methods from the class body."""
-
-    cls: ast.ClassDef
-    attrs: dict[str, Any] = field(default_factory=dict)
-    name: str | None = None  # the attribute it is bound to, for a sub-module
-
-    def method(self, name: str) -> ast.FunctionDef | None:
-        for stmt in self.cls.body:
-            if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
-                return stmt
-        return None
 
 
 class NotMine(Exception):
@@ -136,19 +93,20 @@ class Walk:
     def run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
         outer, self.strict = self.strict, strict
         try:
-            self._run(body, env, strict)
+            self._run(body, env)
         finally:
             self.strict = outer
 
-    def _run(self, body: list[ast.stmt], env: dict[str, Any], strict: bool) -> None:
+    def _run(self, body: list[ast.stmt], env: dict[str, Any]) -> None:
+        """The statements in turn, under the strictness `run` set (nested blocks keep it)."""
         for stmt in body:
             self.steps += 1
             if self.steps > MAX_STEPS:
                 raise AuditError(f"line {stmt.lineno}: the listing's top level is too long to walk statically")
             try:
-                self.stmt(stmt, env, strict)
+                self.stmt(stmt, env)
             except Unknown as exc:
-                model = strict or _touches_model(stmt, env)
+                model = self.strict or _touches_model(stmt, env)
                 if exc.undefined and model:
                     self.undefined(exc)
                 if model:
@@ -160,7 +118,7 @@ class Walk:
         raise AuditError(f"line {self.file_line(exc.line)}: {exc.name} is used but never defined in the listing; "
                          f"give its value with --set {exc.name}=VALUE")
 
-    def stmt(self, stmt: ast.stmt, env: dict[str, Any], strict: bool) -> None:
+    def stmt(self, stmt: ast.stmt, env: dict[str, Any]) -> None:
         if isinstance(stmt, ast.Expr):
             self.eval(stmt.value, env)
         elif isinstance(stmt, ast.Assign):
@@ -174,17 +132,17 @@ class Walk:
             self.augassign(stmt, env)
         elif isinstance(stmt, ast.If):
             branch = stmt.body if truth(self.eval(stmt.test, env), stmt.lineno) else stmt.orelse
-            self.run(branch, env, strict)
+            self._run(branch, env)
         elif isinstance(stmt, ast.For):
-            self.loop(stmt, env, strict)
+            self.loop(stmt, env)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
                 if item.optional_vars is not None:
                     for name in _names(item.optional_vars):
                         env[name] = Opaque(name)
-            self.run(stmt.body, env, strict)
+            self._run(stmt.body, env)
         elif isinstance(stmt, ast.Try):
-            self.run(stmt.body, env, strict)
+            self._run(stmt.body, env)
         elif isinstance(stmt, ast.Return):
             raise _Return(self.eval(stmt.value, env) if stmt.value is not None else None)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -197,10 +155,10 @@ class Walk:
         elif isinstance(stmt, ast.ImportFrom):
             for alias in stmt.names:
                 env[alias.asname or alias.name] = Ref(f"{stmt.module or ''}.{alias.name}".lstrip("."))
-        elif isinstance(stmt, ast.While) and strict:
+        elif isinstance(stmt, ast.While) and self.strict:
             self.reading.note_unreadable(stmt.lineno, "a while loop is not followed statically")
 
-    def loop(self, stmt: ast.For, env: dict[str, Any], strict: bool) -> None:
+    def loop(self, stmt: ast.For, env: dict[str, Any]) -> None:
         items = self.eval(stmt.iter, env)
         if isinstance(items, Container):
             items = [item for _, item in items.items]
@@ -210,7 +168,7 @@ class Walk:
             raise Unknown(f"a loop over {self.code(stmt.iter)}, whose length is not known statically", stmt.lineno)
         for item in items:
             self.assign(stmt.target, item, env)
-            self.run(stmt.body, env, strict)
+            self._run(stmt.body, env)
 
     def augassign(self, stmt: ast.AugAssign, env: dict[str, Any]) -> None:
         current = self.eval(stmt.target, env) if isinstance(stmt.target, (ast.Name, ast.Attribute)) else None
@@ -398,9 +356,7 @@ class Walk:
         env.update({k: v for k, v in kwargs.items() if k in env})
         for name in [n for n in self.sets if n in env and env[n] != self.sets[n]]:
             env[name] = self.sets[name]  # --set wins over a default and over the listing's own call
-            note = f"{name} = {self.sets[name]!r} (from --set) in {fn.node.name}()"
-            if note not in self.reading.assumed:
-                self.reading.assumed.append(note)
+            self.reading.note_assumed(f"{name} = {self.sets[name]!r} (from --set) in {fn.node.name}()")
         self.depth += 1
         try:
             self.run(fn.node.body, env, strict=fn.owner is not None or self.strict)

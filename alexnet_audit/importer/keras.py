@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 from .classes import read_class
-from .common import Sizes
-from .consts import Container, Method, Ref, Template, Unknown
-from .interp import Hooks, NotMine, Tensor, Walk
+from .common import Namer, Sizes
+from .consts import Container, Method, Ref, Template, Tensor, Unknown
+from .interp import Hooks, NotMine, Walk
 from .reading import Check, Node, Reading
 
 LAYERS = {
@@ -47,9 +47,8 @@ class KerasHooks(Hooks):
         self.reading = reading
         self.sizes = sizes
         self.counts: dict[str, int] = {}
-        self.taken: set[str] = set()
+        self.names = Namer()  # unique among all the layers, whichever way each was named
         self.applied: set[int] = set()  # layers the model applied (the rest are unused)
-        self.defaults: set[str] = set()
 
     def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
              hint: str | None) -> Any:
@@ -74,9 +73,7 @@ class KerasHooks(Hooks):
         if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and isinstance(args[0], list) \
                 and len(args[0]) > 1 and all(isinstance(t, Tensor) for t in args[0]):
             return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
-        if isinstance(callee, Template) and args and isinstance(args[0], Tensor):
-            return self.apply(callee, args[0], first=not args[0].nodes)
-        if isinstance(callee, Container) and args and isinstance(args[0], Tensor):
+        if isinstance(callee, (Template, Container)) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
         if isinstance(callee, Method) and isinstance(callee.obj, Container) and callee.name == "add" and args:
             callee.obj.items.append((None, args[0]))
@@ -136,18 +133,7 @@ class KerasHooks(Hooks):
             n = self.counts.get(auto, 0)
             self.counts[auto] = n + 1
             base = auto if n == 0 else f"{auto}_{n}"
-        base = re.sub(r"[^A-Za-z0-9_]", "_", base)[:60] or "layer"
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
-
-    def _default(self, text: str) -> None:
-        if text not in self.defaults:
-            self.defaults.add(text)
-            self.reading.assumed.append(text)
+        return self.names.take(base)
 
     def nodes(self, t: Template) -> list[Node]:
         s, line, ctor = self.sizes, t.line, ALIASES.get(t.ctor, t.ctor)
@@ -178,7 +164,7 @@ class KerasHooks(Hooks):
             kind = "maxpool" if ctor == "MaxPooling2D" else "avgpool"
             pool = t.arg(0, "pool_size")
             if pool is None:
-                self._default(f"{ctor} pool_size (2, 2): Keras's default")
+                self.reading.note_assumed(f"{ctor} pool_size (2, 2): Keras's default")
                 pool = 2
             fields = {"kernel": s.pair(pool, "pool_size", line)}
             strides = t.arg(1, "strides")
@@ -203,7 +189,7 @@ class KerasHooks(Hooks):
             eps = t.arg(2, "epsilon", 1e-3)
             fields = {"eps": s.number(eps, "epsilon", line), "momentum": round(1 - s.number(momentum, "momentum", line), 12)}
             if "momentum" not in dict(t.kwargs) or "epsilon" not in dict(t.kwargs):
-                self._default("BatchNormalization epsilon 0.001 and momentum 0.99 (PyTorch's 0.01): Keras's defaults")
+                self.reading.note_assumed("BatchNormalization epsilon 0.001 and momentum 0.99 (PyTorch's 0.01): Keras's defaults")
         elif ctor == "Activation":
             act = t.arg(0, "activation")
             kind = ACTIVATIONS.get(act) if isinstance(act, str) else None
@@ -215,7 +201,7 @@ class KerasHooks(Hooks):
             kind, fields = "dropout", {"p": s.number(t.arg(0, "rate"), "rate", line)}
         elif ctor == "Flatten":
             kind = "flatten"
-            self._default("Flatten of channels-last maps: the same count of features as PyTorch's channels-first order")
+            self.reading.note_assumed("Flatten of channels-last maps: the same count of features as PyTorch's channels-first order")
         if kind is None:
             if ctor not in ("Activation", "InputLayer"):
                 self.reading.note_unreadable(line, f"{t.code}: {ctor} is not a layer kind a spec holds (left out)")
@@ -232,7 +218,7 @@ class KerasHooks(Hooks):
 
     def _padding(self, value: Any, ctor: str) -> str:
         if value is None:
-            self._default(f"{ctor} padding 'valid': Keras's default")
+            self.reading.note_assumed(f"{ctor} padding 'valid': Keras's default")
             return "valid"
         if not isinstance(value, str) or value.lower() not in ("same", "valid"):
             raise Unknown(f"padding {value!r} is not 'same' or 'valid'", 0)
@@ -241,7 +227,7 @@ class KerasHooks(Hooks):
     def _bias(self, t: Template, fields: dict[str, Any]) -> None:
         use_bias = t.arg(99, "use_bias")
         if use_bias is None:
-            self._default("use_bias=True on Conv2D and Dense: Keras's default")
+            self.reading.note_assumed("use_bias=True on Conv2D and Dense: Keras's default")
         elif use_bias is False:
             fields["bias"] = False
 

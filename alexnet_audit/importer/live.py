@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
+from .common import slug
 from .emit import live_yaml
+from .pytorch import FUNCTIONAL
 from .reading import Reading
 from .tree import GNode, Graph
 
@@ -34,15 +36,9 @@ def import_live(target: str, *, input: tuple[int, int, int] | None, spec_id: str
     shape = input or _guess_input(model, reading)
     reading.input, reading.input_from = shape, "--input" if input else None
     graph = _trace(model, shape, reading)
-    text = live_yaml(graph, reading, path=path, spec_id=spec_id or f"{_slug(name)}-live")
+    text = live_yaml(graph, reading, path=path, spec_id=spec_id or f"{slug(name)}-live")
     differences = round_trip(model, text, shape)
     return Imported(text, reading, Listing(path, "", (), ()), tuple(differences))
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:58] or "model"
 
 
 def _load(path: Path, name: str) -> Any:
@@ -99,10 +95,10 @@ def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
     return _from_fx(gm, reading)
 
 
-_FUNCTIONS = {"relu": "relu", "relu_": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
-              "relu6": "relu6", "hardswish": "hardswish", "gelu": "gelu",
-              "flatten": "flatten", "max_pool2d": "maxpool", "avg_pool2d": "avgpool",
-              "adaptive_avg_pool2d": "adaptive_avgpool", "dropout": "dropout"}
+# The static reader's functional calls, less those whose arguments _function_layer does not read
+# (an lrn's size, a slope, an alpha): such a call is refused as one a spec cannot hold, not
+# written with a guessed figure.
+_FUNCTIONS = {fn: kind for fn, kind in FUNCTIONAL.items() if kind not in ("lrn", "leaky_relu", "elu")}
 _PASS = {"contiguous", "clone", "detach", "float", "to", "dropout_eval"}
 
 

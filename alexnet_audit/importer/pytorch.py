@@ -21,12 +21,14 @@ from .consts import (
     Container,
     Function,
     Method,
+    Obj,
     Opaque,
     Ref,
     Template,
+    Tensor,
     Unknown,
 )
-from .interp import Hooks, NotMine, Obj, Tensor, Walk
+from .interp import Hooks, NotMine, Walk
 from .reading import Check, Node, Reading
 
 MODULES = {
@@ -194,8 +196,7 @@ class TorchHooks(Hooks):
             kind, fields = "adaptive_avgpool", {"output_size": s.pair(t.arg(0, "output_size"), "output_size", line)}
         elif t.ctor == "LocalResponseNorm":
             kind = "lrn"
-            fields = {"size": s.integer(t.arg(0, "size"), "size", line), "alpha": s.number(t.arg(1, "alpha", 1e-4), "alpha", line),
-                      "beta": s.number(t.arg(2, "beta", 0.75), "beta", line), "k": s.number(t.arg(3, "k", 1.0), "k", line)}
+            fields = self._lrn(t.arg(0, "size"), t.arg(1, "alpha", 1e-4), t.arg(2, "beta", 0.75), t.arg(3, "k", 1.0), line)
         elif t.ctor in ("BatchNorm2d", "BatchNorm1d"):
             kind, declared = "batchnorm", s.integer(t.arg(0, "num_features"), "num_features", line)
             self._opt(fields, "eps", t.arg(1, "eps", 1e-5), 1e-5, s.number, line)
@@ -224,7 +225,7 @@ class TorchHooks(Hooks):
             return []
         declared_text = _declared_text(t)
         return [Node(kind, tuple(fields.items()), self.names.take(name, scope), line, t.code,
-                     declared if kind in ("conv", "linear", "batchnorm") else None, declared_text, scope)]
+                     declared, declared_text, scope)]
 
     def _opt(self, fields: dict[str, Any], key: str, value: Any, default: Any, conv: Any, line: int) -> None:
         if value is not None and value != default and value != (default, default):
@@ -240,6 +241,11 @@ class TorchHooks(Hooks):
         if ceil is True:
             fields["ceil_mode"] = True
         return fields
+
+    def _lrn(self, size: Any, alpha: Any, beta: Any, k: Any, line: int) -> dict[str, Any]:
+        s = self.sizes
+        return {"size": s.integer(size, "size", line), "alpha": s.number(alpha, "alpha", line),
+                "beta": s.number(beta, "beta", line), "k": s.number(k, "k", line)}
 
     def functional(self, kind: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, walk: Walk) -> Tensor:
         x: Tensor = args[0]
@@ -257,8 +263,7 @@ class TorchHooks(Hooks):
                 return x  # F.dropout(..., training=False) never drops
         elif kind == "lrn":
             get = _getter(args, kwargs, ["input", "size", "alpha", "beta", "k"])
-            fields = {"size": s.integer(get("size"), "size", line), "alpha": s.number(get("alpha", 1e-4), "alpha", line),
-                      "beta": s.number(get("beta", 0.75), "beta", line), "k": s.number(get("k", 1.0), "k", line)}
+            fields = self._lrn(get("size"), get("alpha", 1e-4), get("beta", 0.75), get("k", 1.0), line)
         elif kind == "leaky_relu":
             fields = {"slope": s.number(_getter(args, kwargs, ["input", "negative_slope"])("negative_slope", 0.01), "negative_slope", line)}
         elif kind == "elu":

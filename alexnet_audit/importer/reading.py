@@ -74,3 +74,8 @@ class Reading:
     def note_unreadable(self, line: int, why: str) -> None:
         if (line, why) not in self.unreadable:
             self.unreadable.append((line, why))
+
+    def note_assumed(self, what: str) -> None:
+        """An assumption said once however often the code leads to it (each Conv2D's default padding)."""
+        if what not in self.assumed:
+            self.assumed.append(what)

@@ -124,24 +124,38 @@ def _code_part(line: str) -> str | None:
 
 def _first_foreign(line: str) -> int | None:
     """Position of the first non-ASCII character outside strings and comments (prose after code)."""
-    quote: str | None = None
     i = 0
     while i < len(line):
         ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif line.startswith(quote, i):
-                i += len(quote) - 1
-                quote = None
-        elif ch == "#":
+        if ch == "#":
             return None
-        elif ch in "'\"":
-            quote = line[i:i + 3] if line[i:i + 3] in ("'''", '"""') else ch
-            i += len(quote) - 1
-        elif not ch.isascii():
+        if ch in "'\"":
+            quote = _quote_at(line, i)
+            end = _string_end(line, i + len(quote), quote)
+            if end is None:
+                return None
+            i = end
+            continue
+        if not ch.isascii():
             return i
         i += 1
+    return None
+
+
+def _quote_at(text: str, i: int) -> str:
+    """The quote that opens a string at i: a triple quote or a single character."""
+    return text[i:i + 3] if text[i:i + 3] in ("'''", '"""') else text[i]
+
+
+def _string_end(text: str, i: int, quote: str) -> int | None:
+    """Where a string that is open at i ends (just past its closing quote); None if the line ends first."""
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text.startswith(quote, i):
+            return i + len(quote)
+        else:
+            i += 1
     return None
 
 
@@ -225,18 +239,14 @@ def _split_statements(text: str) -> list[str]:
     while i < len(text):
         ch = text[i]
         if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if text.startswith(quote, i):
-                i += len(quote)
-                quote = None
-                if depth == 0 and i < len(text) and (text[i].isalpha() or text[i] == "_"):
-                    pieces.append(text[start:i])
-                    start = i
-                    header = bool(_HEADER.match(text[i:]))
-                continue
-            i += 1
+            end = _string_end(text, i, quote)
+            if end is None:
+                break
+            i, quote = end, None
+            if depth == 0 and i < len(text) and (text[i].isalpha() or text[i] == "_"):
+                pieces.append(text[start:i])
+                start = i
+                header = bool(_HEADER.match(text[i:]))
             continue
         if ch == "#":
             end = _comment_end(text, i)
@@ -247,7 +257,7 @@ def _split_statements(text: str) -> list[str]:
             header = bool(_HEADER.match(text[i:]))
             continue
         if ch in "'\"":
-            quote = text[i:i + 3] if text[i:i + 3] in ("'''", '"""') else ch
+            quote = _quote_at(text, i)
             i += len(quote)
             continue
         if ch in "([{":
@@ -352,20 +362,18 @@ def _carry(text: str, in_string: str | None, depth: int) -> tuple[str | None, in
     quote = in_string
     while i < len(text):
         if quote:
-            if text[i] == "\\":
-                i += 2
-                continue
-            if text.startswith(quote, i):
-                i += len(quote)
-                quote = None
-                continue
-        elif text[i] == "#":
+            end = _string_end(text, i, quote)
+            if end is None:
+                break
+            i, quote = end, None
+            continue
+        if text[i] == "#":
             break
-        elif text[i] in "'\"":
-            quote = text[i:i + 3] if text[i:i + 3] in ("'''", '"""') else text[i]
+        if text[i] in "'\"":
+            quote = _quote_at(text, i)
             i += len(quote)
             continue
-        elif text[i] in "([{":
+        if text[i] in "([{":
             depth += 1
         elif text[i] in ")]}":
             depth = max(depth - 1, 0)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .common import Namer, Sizes
-from .consts import Function, Opaque, Ref, Unknown
-from .interp import Hooks, NotMine, Obj, Tensor, Walk
+from .consts import Function, Obj, Opaque, Ref, Tensor, Unknown
+from .interp import Hooks, NotMine, Walk
 from .reading import Check, Node, Reading
 
 

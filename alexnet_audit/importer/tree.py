@@ -138,12 +138,8 @@ def _leaf(node: Any) -> Leaf:
     return Leaf(tuple(parts[:-1]), layer)
 
 
-def _scope(item: Any) -> tuple[str, ...]:
-    return item.scope
-
-
 def _common(items: list[Any]) -> tuple[str, ...]:
-    scopes = [_scope(i) for i in items]
+    scopes = [i.scope for i in items]
     if not scopes:
         return ()
     prefix = scopes[0]
@@ -160,7 +156,7 @@ def nest(items: list[Any], prefix: tuple[str, ...] = ()) -> list[Any]:
     out: list[Any] = []
     i = 0
     while i < len(items):
-        scope = _scope(items[i])[len(prefix):]
+        scope = items[i].scope[len(prefix):]
         if not scope:
             item = items[i]
             if isinstance(item, Parallel):
@@ -169,7 +165,7 @@ def nest(items: list[Any], prefix: tuple[str, ...] = ()) -> list[Any]:
             i += 1
             continue
         j = i
-        while j < len(items) and _scope(items[j])[len(prefix):][:1] == scope[:1]:
+        while j < len(items) and items[j].scope[len(prefix):][:1] == scope[:1]:
             j += 1
         out.append(Block(scope[0], nest(items[i:j], prefix + scope[:1])))
         i = j
