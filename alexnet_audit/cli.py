@@ -347,8 +347,7 @@ def check(
                                                   "verdicts here as the accepted state (then exit 0 unless the input is bad)."),
     junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML here (one test "
                                          "case per claim)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="Also write the results as JSON here."),
-    training_dir: Path = TRAINING_OPT,
+    json_path: Optional[Path] = JSON_OPT, training_dir: Path = TRAINING_OPT,
 ) -> None:
     """The CI gate. Exit 0: no failing claim (with --baseline: nothing changed); 1: a failing claim
     (with --baseline: a claim that newly fails, no longer fails, or was added or removed); 2: bad input."""
