@@ -212,10 +212,11 @@ def write_set(files: Mapping[Path, bytes], remove: Iterable[Path] = ()) -> None:
     or an interrupt before that leaves every old file as it was. Raises AuditError when a target
     cannot be written."""
     regular, direct, stdout = _targets(files)
+    directories = sorted({p.parent for p in regular})
     temps: dict[Path, Path] = {}
     with _sigterm_raises():
         try:
-            for directory in sorted({p.parent for p in regular}):
+            for directory in directories:
                 _make_dir(directory)
                 clean_leftovers(directory)
             for target in sorted(regular):
@@ -231,7 +232,7 @@ def write_set(files: Mapping[Path, bytes], remove: Iterable[Path] = ()) -> None:
         finally:
             for tmp in temps.values():
                 tmp.unlink(missing_ok=True)
-    for directory in sorted({p.parent for p in regular}):
+    for directory in directories:
         _sync_dir(directory)
     for path in sorted(direct):
         _write_through(path, direct[path])
@@ -278,7 +279,7 @@ def locked(directory: Path, on_wait: Callable[[str], None] | None = None, wait_s
     refused with an AuditError."""
     _make_dir(directory)
     lock = directory / LOCK_NAME
-    fd = _acquire(lock, directory, on_wait, time.monotonic() + wait_s, wait_s)
+    fd = _acquire(lock, directory, on_wait, wait_s)
     try:
         yield
     finally:
@@ -305,8 +306,8 @@ def _still_there(fd: int, lock: Path) -> bool:
         return False
 
 
-def _acquire(lock: Path, directory: Path, on_wait: Callable[[str], None] | None, deadline: float, wait_s: float) -> int:
-    told = False
+def _acquire(lock: Path, directory: Path, on_wait: Callable[[str], None] | None, wait_s: float) -> int:
+    deadline, told = time.monotonic() + wait_s, False
     while True:
         fd = _open_lock(lock)
         try:

@@ -7,7 +7,6 @@ are imported only once a spec has loaded, so a run whose specs are all bad stays
 from __future__ import annotations
 
 import traceback
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,10 +37,6 @@ class SpecAudit:
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for c in self.claims if c.verdict == verdict)
-
-    @property
-    def verdicts(self) -> Counter[str]:
-        return Counter(c.verdict.value for c in self.claims)
 
 
 @dataclass(frozen=True)

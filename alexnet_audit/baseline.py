@@ -164,14 +164,6 @@ class CheckOutcome:
             return 1 if self.changes else 0
         return 1 if self.failing else 0
 
-    def lines(self) -> list[str]:
-        """What the check found, one line each, for a CI log."""
-        if self.baseline is not None:
-            head = f"{len(self.changes)} change(s) against the baseline" if self.changes else "no change against the baseline"
-            return [head] + [f"  {c.kind.value}: {c.message}" for c in self.changes]
-        head = f"{len(self.failing)} failing claim(s)" if self.failing else "every claim holds (or is ambiguous/unverifiable)"
-        return [head] + [f"  {spec}/{c.id}: {c.diagnosis or c.detail}" for spec, c in self.failing]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "baseline": self.baseline is not None,

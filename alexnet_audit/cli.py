@@ -82,11 +82,7 @@ def _finish(run: AuditRun, training_dir: Path, json_path: Optional[Path] = None)
 def _write(path: Path, text: str | bytes) -> None:
     from .atomic import write_atomic
 
-    try:
-        write_atomic(path, text.encode() if isinstance(text, str) else text)
-    except AuditError as exc:
-        fail(str(exc))
-        raise typer.Exit(2) from None
+    write_atomic(path, text.encode() if isinstance(text, str) else text)
 
 
 def _tables(frame: Any, csv_path: Optional[Path], md_path: Optional[Path]) -> None:
@@ -164,11 +160,7 @@ def import_(
     """Write a spec from a model's code (read with Python's ast, never run) or from a live model."""
     from .importer import import_spec, summary
 
-    try:
-        result = import_spec(code, module=module, model=model, input=input_shape, sets=sets, spec_id=spec_id)
-    except AuditError as exc:
-        fail(str(exc))
-        raise typer.Exit(2) from None
+    result = import_spec(code, module=module, model=model, input=input_shape, sets=sets, spec_id=spec_id)
     _write(output, result.text)
     for line in summary(result, output):
         say(line)
@@ -224,12 +216,8 @@ def train(
     from .spec import load_spec
     from .train.run import TrainOptions, train_spec
 
-    try:
-        options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
-                               max_memory_gib=max_memory, seeds=seeds, world_size=nproc)
-    except AuditError as exc:
-        fail(str(exc))
-        raise typer.Exit(2) from None
+    options = TrainOptions(data=data, steps=steps, epochs=epochs, budget_s=budget, device=device.value, seed=seed,
+                           max_memory_gib=max_memory, seeds=seeds, world_size=nproc)
     from .train.launch import launched_by_torchrun
 
     if nproc > 1 or launched_by_torchrun():
@@ -267,12 +255,8 @@ def _keep(record: TrainingRecord, out_dir: Path, out: Console) -> int:
 
     json_path, png_path = out_dir / f"{record.spec}.json", out_dir / f"{record.spec}.png"
     result = {json_path: record_json(record).encode(), png_path: curves_png(record)}  # both rendered, then both written
-    try:
-        with locked(out_dir, on_wait=note):
-            write_set(result)
-    except AuditError as exc:
-        fail(str(exc))
-        raise typer.Exit(2) from None
+    with locked(out_dir, on_wait=note):
+        write_set(result)
     out.print(training_summary(record, json_path, png_path))
     return 1 if record.verdict in ("fails to converge", "diverges") else 0
 
@@ -284,11 +268,7 @@ def _train_world(specs: List[Path], options: TrainOptions, out_dir: Path) -> int
     from .render.training import recipe_text
     from .train.launch import check_nproc, launch, train_world
 
-    try:
-        check_nproc(options)
-    except AuditError as exc:
-        fail(str(exc))
-        return 2
+    check_nproc(options)
     paths = [str(p) for p in specs]
     try:
         outcomes = launch(paths, options) if options.world_size > 1 else train_world(paths, options)
@@ -352,12 +332,8 @@ def report(
         with locked(out_dir, on_wait=note):  # another run's pages are neither mixed in nor deleted mid-write
             gone = leftovers(out_dir, files)
             write_all(out_dir, files, remove=gone)
-    except AuditError as exc:
-        fail(str(exc))
-        raise typer.Exit(2) from None
     except OSError as exc:
-        fail(str(AuditError(f"cannot update the reports: {exc.strerror or exc}", file=str(out_dir))))
-        raise typer.Exit(2) from None
+        raise AuditError(f"cannot update the reports: {exc.strerror or exc}", file=str(out_dir)) from None
     say(f"wrote {len(files)} files to {out_dir}" + (f"; removed {', '.join(gone)}" if gone else ""))
     _finish(run, records)
 
@@ -371,8 +347,7 @@ def check(
                                                   "verdicts here as the accepted state (then exit 0 unless the input is bad)."),
     junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML here (one test "
                                          "case per claim)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", metavar="FILE", help="Also write the results as JSON here."),
-    training_dir: Path = TRAINING_OPT,
+    json_path: Optional[Path] = JSON_OPT, training_dir: Path = TRAINING_OPT,
 ) -> None:
     """The CI gate. Exit 0: no failing claim (with --baseline: nothing changed); 1: a failing claim
     (with --baseline: a claim that newly fails, no longer fails, or was added or removed); 2: bad input."""
@@ -380,11 +355,7 @@ def check(
     from .render.junit import check_json, junit_xml
     from .render.terminal import check_lines
 
-    try:
-        accepted = load_baseline(baseline) if baseline else None
-    except AuditError as exc:
-        fail(str(exc))
-        raise typer.Exit(2) from None
+    accepted = load_baseline(baseline) if baseline else None
     run = _audit(specs, training_dir)
     outcome: CheckOutcome = gate(run, accepted)
     for line in check_lines(outcome):

@@ -71,7 +71,7 @@ class OneLineGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):
             raise
-        except AuditError as exc:  # a user's mistake that no command caught: still one line
+        except AuditError as exc:  # a user's mistake (bad baseline, unwritable file): one line, exit 2, for every command
             fail(str(exc))
             raise typer.Exit(2) from None
         except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback on request

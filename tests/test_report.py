@@ -69,8 +69,11 @@ def test_regeneration_is_byte_identical(write_spec: WriteSpec, tmp_path: Path) -
     # Regenerated over the first set with the specs in the other order (report writes the whole
     # set again, never skipping a file that exists): neither an existing set nor the order of the
     # arguments changes a byte, markdown and PNG alike.
+    inodes = {name: (out / name).stat().st_ino for name in first}
     assert _run("report", *reversed(specs), "-o", str(out))[0] == 0
     assert _snapshot(out) == first
+    # Each file was renamed into place anew (a new inode), so the equality above compared fresh output.
+    assert all((out / name).stat().st_ino != inodes[name] for name in first)
 
 
 def test_index_and_pages_hold_the_figures(write_spec: WriteSpec, tmp_path: Path, quick_charts: None) -> None:

@@ -56,10 +56,14 @@ def spec_json(audit: SpecAudit) -> dict[str, Any]:
     }
 
 
-def run_json(run: AuditRun) -> str:
+def run_doc(run: AuditRun) -> dict[str, Any]:
+    """The JSON contract as data, which `check --json` extends."""
     specs = [spec_json(a) for a in run.audits]
     specs += [{"id": None, "path": b.path, "errors": [str(b.error)]} for b in run.broken]
-    doc = {"tool": {"name": "alexnet-audit", "version": __version__},
-           "convention": {"macs": CONVENTION.counted, "excluded": CONVENTION.excluded, "flops": CONVENTION.flops},
-           "specs": specs}
-    return json_document(doc)
+    return {"tool": {"name": "alexnet-audit", "version": __version__},
+            "convention": {"macs": CONVENTION.counted, "excluded": CONVENTION.excluded, "flops": CONVENTION.flops},
+            "specs": specs}
+
+
+def run_json(run: AuditRun) -> str:
+    return json_document(run_doc(run))

@@ -10,12 +10,11 @@ every passing case's. A spec that cannot be loaded is a suite with one <error> c
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 
 from ..baseline import Change, ChangeKind, CheckOutcome
 from ..claims import ClaimResult, Verdict
-from .json_out import json_document, run_json
+from .json_out import json_document, run_doc
 from .safe import xml_text
 
 
@@ -80,6 +79,4 @@ def junit_xml(outcome: CheckOutcome) -> str:
 
 def check_json(outcome: CheckOutcome) -> str:
     """The JSON contract of `compare --json`, plus a "check" key: the gate's changes and exit code."""
-    doc = json.loads(run_json(outcome.run))
-    doc["check"] = outcome.to_dict()
-    return json_document(doc)
+    return json_document({**run_doc(outcome.run), "check": outcome.to_dict()})

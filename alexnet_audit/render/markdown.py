@@ -112,20 +112,11 @@ def _footer(versions: Versions) -> str:
             f"{CONVENTION.flops}.*\n")
 
 
-# ---------------------------------------------------------------- the most serious errors
-
-
-def _pct(f: Fraction | None) -> str:
-    return f"{float(f):.1%}" if f is not None else "—"
-
-
 # ---------------------------------------------------------------- the index
 
 
 def _training_cell(t: Training | None) -> str:
-    if t is None:
-        return "—"
-    return t.record.verdict
+    return "—" if t is None else t.record.verdict
 
 
 def index_page(audits: Sequence[SpecAudit], training: dict[str, Training | None], versions: Versions) -> str:
@@ -151,6 +142,10 @@ def index_page(audits: Sequence[SpecAudit], training: dict[str, Training | None]
     out += _serious_section(audits, known)
     out += ["## Pages", ""] + [f"- {_link(a.spec.id, known)}: {_text(a.spec.doc.title)}" for a in audits] + ["", _footer(versions)]
     return "\n".join(out)
+
+
+def _pct(f: Fraction | None) -> str:
+    return f"{float(f):.1%}" if f is not None else "—"
 
 
 def _serious_section(audits: Sequence[SpecAudit], known: set[str]) -> list[str]:
@@ -324,8 +319,8 @@ def report_files(run: AuditRun, report_dir: Path, versions: Versions) -> dict[st
     """Every report file (name relative to `report_dir`) and its bytes. Training results are the
     runs `audit_paths` read from `report_dir`/training/, where `alexnet-audit train` records them."""
     audits = sorted(run.audits, key=lambda a: a.spec.id)
-    if any(a.spec.id == INDEX for a in audits):
-        clash = next(a for a in audits if a.spec.id == INDEX)
+    clash = next((a for a in audits if a.spec.id == INDEX), None)
+    if clash is not None:
         raise clash.spec.error(f"spec id {INDEX!r} would overwrite the report index page; rename the spec", "id")
     known = {a.spec.id for a in audits}
     paper = next((a.analysis for a in audits if a.spec.id == PAPER_ID), None)

@@ -90,12 +90,13 @@ def compare_table(audits: Sequence[SpecAudit], keys: Sequence[str],
     for audit in audits:
         table.add_column(terminal_text(audit.spec.id), justify="right")
     table.add_row("input (HxWxC)", *[Text(shape_hwc(tuple(a.spec.doc.input))) for a in audits])
-    shown = set(keys)
     for key in keys:
         if any(lr.name == key for a in audits for lr in _weighted(a)):
             table.add_row(terminal_text(key), *[_cell(a, key) for a in audits])
-    if any(_others_cell(a, shown).plain for a in audits):
-        table.add_row("other conv/linear", *[_others_cell(a, shown) for a in audits])
+    shown = set(keys)
+    others = [_others_cell(a, shown) for a in audits]
+    if any(cell.plain for cell in others):
+        table.add_row("other conv/linear", *others)
     for label, cells in _totals_rows(audits):
         table.add_row(label, *cells)
     return table
