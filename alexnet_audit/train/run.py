@@ -259,7 +259,7 @@ def _plan(spec: Spec, options: TrainOptions, images: ImageSet, training: Trainin
         held_out=images.held_out, eval_images=defaults.eval_images, stored_shape=tuple(images.x_train.shape[1:]),
         steps=steps, steps_why=why, per_epoch=per_epoch, optimizer=base.optimizer, lr=base.lr, momentum=base.momentum,
         weight_decay=base.weight_decay, batch_size=base.batch_size, device=rt.describe(),
-        precision="bf16 autocast" if rt.bf16 else "fp32", world_size=rt.world.size, budget_s=budget,
+        precision=rt.precision, world_size=rt.world.size, budget_s=budget,
         memorise_steps=memorise_steps)
 
 
@@ -293,7 +293,7 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
         settings=Settings(optimizer=base.optimizer, lr=base.lr, momentum=base.momentum, weight_decay=base.weight_decay,
                           batch_size=base.batch_size, loss=base.loss, from_source=spec.doc.training is not None,
                           where=training.where, seed=options.seed, device=rt.describe(),
-                          precision="bf16 autocast" if rt.bf16 else "fp32", channels_last=rt.channels_last,
+                          precision=rt.precision, channels_last=rt.channels_last,
                           compiled=rt.compile, batchnorm_recalibrated_on=main.calibrated, world_size=main.world.size),
         schedule=Schedule(steps=result.steps, requested_steps=steps, epochs=result.steps / per_epoch,
                           stopped_by=result.stopped_by, seconds=result.seconds, images_per_s=result.images_per_s,
