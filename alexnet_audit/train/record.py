@@ -24,7 +24,8 @@ from .verdict import NOT_A_VETO, RULES, Evidence, Memorisation, Verdict, judge, 
 # integer or a 100 MB string never reaches the renderers (which format them).
 MAX_RECORD_BYTES = 64 << 20
 Count = Annotated[int, Field(ge=0, le=10**12)]
-Seed = Annotated[int, Field(ge=0, lt=2**63)]
+SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
+Seed = Annotated[int, Field(ge=0, lt=SEED_LIMIT)]
 Real = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
 Fraction01 = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
 Short = Annotated[str, Field(max_length=2000)]

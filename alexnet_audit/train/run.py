@@ -31,7 +31,7 @@ from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluat
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding
 from .recipe import Plan, budget_cut, recipe
-from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord
+from .record import SEED_LIMIT, CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord
 from .verdict import RULES, Evidence, Judgement, Memorisation, judge
 
 PhaseProgress = Callable[[str, Progress], None]
@@ -81,7 +81,6 @@ DEFAULT_TRAINING = {
 MAX_STEPS = 10_000_000  # a step's loss is kept per step: beyond this the buffers alone grow large
 MAX_EPOCHS = 10_000
 MAX_BUDGET_S = 7 * 24 * 3600.0
-MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
 MIN_MEMORY_GIB = 1 / 1024
 MAX_MEMORY_GIB = float(1 << 20)
 MAX_WORLD_SIZE = 1 << 16
@@ -105,7 +104,7 @@ class TrainOptions:
         _in_range("--steps", self.steps, 1, MAX_STEPS)
         _in_range("--epochs", self.epochs, 1, MAX_EPOCHS)
         _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
-        _in_range("--seed", self.seed, 0, MAX_SEED)
+        _in_range("--seed", self.seed, 0, SEED_LIMIT - 1)
         _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
         _in_range("--seeds", self.seeds, 1, MAX_SEEDS)
         _in_range("--nproc", self.world_size, 1, MAX_WORLD_SIZE)
