@@ -125,10 +125,10 @@ class SpeedupBand(_Record):
     judges_claim: bool  # False: the run's data is not the claim's, so it measures nothing of the claim
 
 
-# Derived from the seeds: written for readers, recomputed (never trusted) when a record is read.
-_DERIVED = ("median_low", "median_high", "spread", "spread_low", "spread_high")
 # A record from before seeds were counted: one race, its figures at the top level.
 _SINGLE_RACE = ("relu_steps", "baseline_steps", "relu_steps_run", "baseline_steps_run")
+
+
 class Departure(_Record):
     """One way the run differs from the source's recipe, and why."""
 
@@ -172,7 +172,9 @@ class ExperimentRecord(_Record):
     def _read_older_forms(cls, data: object) -> object:
         if not isinstance(data, dict):
             return data
-        data = {k: v for k, v in data.items() if k not in _DERIVED}
+        # The computed fields are derived from the seeds: written for readers, recomputed (never
+        # trusted) when a record is read.
+        data = {k: v for k, v in data.items() if k not in cls.model_computed_fields}
         if "seeds" not in data and all(k in data for k in _SINGLE_RACE):
             data["seeds"] = [{"seed": None, **{k: data.pop(k) for k in _SINGLE_RACE}}]
             data.pop("ratio", None)
