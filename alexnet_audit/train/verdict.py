@@ -116,6 +116,12 @@ def loss_ends(losses: tuple[float, ...]) -> tuple[float, float]:
     return sum(losses[:k]) / k, sum(losses[-k:]) / k
 
 
+def _fall(losses: tuple[float, ...]) -> tuple[float, float, float]:
+    """The first and the last tenth's mean loss, and how many fold it fell between them."""
+    start, end = loss_ends(losses)
+    return start, end, start / end if end > 0 else math.inf
+
+
 def plateau_end(losses: tuple[float, ...]) -> int | None:
     """The step by which the loss has left the level it starts at: the first step whose trailing
     mean (over a twentieth of the run) lies FLAT_FACTOR below the first tenth's mean; None if never."""
@@ -289,8 +295,7 @@ def _checks(ev: Evidence, converged: bool) -> tuple[Check, ...]:
     if not n:
         falls = Check("loss falls", False, "not measured: no step ran")
     elif bad is None:
-        start, end = loss_ends(ev.losses)
-        factor = start / end if end > 0 else math.inf
+        start, end, factor = _fall(ev.losses)
         guess = math.log(ev.classes)
         falls = Check("loss falls", factor >= LOSS_FACTOR and end < guess,
                       f"mean loss {start:.4g} over the first tenth of {n} steps, {end:.4g} over the last: "
@@ -325,8 +330,7 @@ def judge(ev: Evidence) -> Judgement:
 def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
     """The verdict on a finite run, its cause and what would settle it (in that order of tests)."""
     n = len(ev.losses)
-    start, end = loss_ends(ev.losses)
-    factor = start / end if end > 0 else math.inf
+    start, end, factor = _fall(ev.losses)
     guess = math.log(ev.classes)
     held, falls, below = _held_out_p(ev) < ALPHA, factor >= LOSS_FACTOR, end < guess
     also = f", with {ev.structural}" if ev.structural else ""
