@@ -60,6 +60,11 @@ class Runtime:
         """As the recipe and the record's settings name it."""
         return "bf16 autocast" if self.bf16 else "fp32"
 
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """What the model's weights are laid out in on this device."""
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
 
 @dataclass(frozen=True)
 class LoopConfig:

@@ -207,10 +207,9 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     if on_recipe:
         on_recipe(planned)
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
-    memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
     def build(seed: int = options.seed) -> SpecNet:
-        return build_model(spec, seed).to(rt.device, memory_format=memory_format)
+        return build_model(spec, seed).to(rt.device, memory_format=rt.memory_format)
 
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
