@@ -126,6 +126,15 @@ def _in_range(option: str, value: float | None, low: float, high: float) -> None
         raise AuditError(f"{shown} is out of range: must be between {low:,} and {high:,}", field=option)
 
 
+def _defaults_for(rt: Runtime) -> Defaults:
+    return CUDA if rt.device.type == "cuda" else CPU
+
+
+def budget_of(options: TrainOptions, rt: Runtime) -> float:
+    """The seconds each spec's whole command gets: --budget, else the device's default."""
+    return options.budget_s if options.budget_s is not None else _defaults_for(rt).budget_s
+
+
 def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
     """The optimiser and settings the source trained with; its framework's customary recipe where it is silent."""
     t = spec.doc.training or DEFAULT_TRAINING[spec.doc.source.framework]
@@ -190,8 +199,8 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     world of several processes (train/distributed.py) rank 0 returns the record and the others None."""
     began = time.perf_counter()
     rt = Runtime.pick(options.device, world)
-    defaults = CUDA if rt.device.type == "cuda" else CPU
-    budget = options.budget_s if options.budget_s is not None else defaults.budget_s
+    defaults = _defaults_for(rt)
+    budget = budget_of(options, rt)
     deadline = began + budget
     base, training = source_config(spec, options.seed)
     with agreed(world):
