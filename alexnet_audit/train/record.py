@@ -18,7 +18,17 @@ from ..bounded_read import read_bounded
 from ..errors import AuditError
 from ..strict import Frozen
 from .speedup import SPREAD, Bounds, median_of, ratio_bounds, spread_of
-from .verdict import NOT_A_VETO, RULES, Evidence, Memorisation, Verdict, judge, smaller_batch, verdict_line
+from .verdict import (
+    NOT_A_VETO,
+    RULES,
+    Check,
+    Evidence,
+    Memorisation,
+    Verdict,
+    judge,
+    smaller_batch,
+    verdict_line,
+)
 
 # A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
 # integer or a 100 MB string never reaches the renderers (which format them).
@@ -253,6 +263,11 @@ class TrainingRecord(_Record):
         return verdict_line(self.verdict, self.cause, self.settle)
 
 
+def check_records(checks: tuple[Check, ...]) -> list[CheckRecord]:
+    """A judgement's checks as the record writes them."""
+    return [CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in checks]
+
+
 def record_json(record: TrainingRecord) -> str:
     return record.model_dump_json(indent=2) + "\n"
 
@@ -291,7 +306,7 @@ def rejudged(record: TrainingRecord) -> TrainingRecord:
     note = (f"recorded as {was} by {record.tool} on {record.date[:10]} under version {record.rules} of the verdict rules; "
             f"re-judged by version {RULES} from the record's own figures{lacks}")
     old = {c.name: c.detail for c in record.checks}
-    checks = [CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in j.checks]
+    checks = check_records(j.checks)
     if memorisation is not None:  # in its own words: version 1 had more than one criterion for "memorised"
         veto = NOT_A_VETO if j.verdict == "converges" and memorisation.at is None else ""
         checks = [CheckRecord(name=c.name, passed=c.passed, detail=old[c.name] + smaller_batch(memorisation) + veto)

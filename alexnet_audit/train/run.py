@@ -31,7 +31,8 @@ from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluat
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding
 from .recipe import Plan, budget_cut, recipe
-from .record import SEED_LIMIT, CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord
+from .record import (SEED_LIMIT, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord,
+                     check_records)
 from .verdict import RULES, Evidence, Judgement, Memorisation, judge
 
 PhaseProgress = Callable[[str, Progress], None]
@@ -309,7 +310,7 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
                         held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
                         chance=main.chance),
         verdict=judgement.verdict, cause=judgement.cause, settle=judgement.settle, rules=RULES, recipe=planned,
-        checks=[CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in judgement.checks],
+        checks=check_records(judgement.checks),
         experiments=experiments,
         curves=Curves(loss=list(result.losses), train_accuracy=list(result.accuracies)),
         seconds=seconds,
