@@ -104,8 +104,7 @@ def plain_loop(spec_path: str, images: ImageSet, cfg: LoopConfig, device: torch.
 def tool_loop(spec_path: str, images: ImageSet, cfg: LoopConfig, rt: Runtime, warmup: int, steps: int) -> float:
     """The trainer's steady rate: it reports images/s from its first read-back on, after `warmup` steps."""
     spec = load_spec(spec_path)
-    memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
-    model = build_model(spec, cfg.seed).to(rt.device, memory_format=memory_format)
+    model = build_model(spec, cfg.seed).to(rt.device, memory_format=rt.memory_format)
     train, _ = to_device(images, tuple(spec.doc.input), rt.device, rt.channels_last)
     rt = replace(rt, sync_every=warmup)
     result = train_loop(model, train, replace(cfg, steps=warmup + steps), rt)
@@ -117,14 +116,11 @@ def ddp_worker(spec_path: str, device: str, threads: int, warmup: int, steps: in
     world = World.from_env(os.environ)
     torch.set_num_threads(threads)
     spec = load_spec(spec_path)
-    rt = replace(Runtime.pick(device, world), sync_every=warmup)  # type: ignore[arg-type]
+    rt = Runtime.pick(device, world)  # type: ignore[arg-type]
     cfg, _ = source_config(spec, seed=0)
     images = load_data("digits", spec.doc.input, spec.doc.num_classes, seed=0)
     with process_group(world, rt.device, budget_s=0.0):
-        model = build_model(spec, cfg.seed).to(rt.device, memory_format=torch.channels_last if rt.channels_last
-                                                 else torch.contiguous_format)
-        train, _ = to_device(images, tuple(spec.doc.input), rt.device, rt.channels_last)
-        return train_loop(model, train, replace(cfg, steps=warmup + steps), rt).images_per_s
+        return tool_loop(spec_path, images, cfg, rt, warmup, steps)
 
 
 def ddp_rate(spec_path: str, device: str, nproc: int, threads: int, warmup: int, steps: int) -> float:

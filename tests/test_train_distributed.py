@@ -25,6 +25,7 @@ from alexnet_audit.train.distributed import (
 )
 from alexnet_audit.train.launch import check_nproc
 from alexnet_audit.train.run import TrainOptions
+from helpers import spec_text
 
 CPU = torch.device("cpu")
 
@@ -133,27 +134,13 @@ def test_nproc_under_torchrun_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
         check_nproc(TrainOptions(device="cpu", world_size=2))
 
 
-ONE_CLASS = """id: one
-title: one class
-source: {seed: test, section: tests, framework: pytorch}
-input: [1, 8, 8]
-num_classes: 1
-layers:
-  - {kind: flatten}
-  - {kind: linear, name: fc, out_features: 1}
-"""
-TINY = """id: tiny
-title: tiny
-source: {seed: test, section: tests, framework: pytorch}
-input: [1, 8, 8]
-num_classes: 10
-training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 16}
-layers:
-  - {kind: conv, name: conv1, out_channels: 4, kernel: 3}
+ONE_CLASS = spec_text("  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 1}\n", input="[1, 8, 8]", classes=1,
+                      id="one")
+TINY = spec_text("""  - {kind: conv, name: conv1, out_channels: 4, kernel: 3}
   - {kind: relu}
   - {kind: flatten}
   - {kind: linear, name: fc, out_features: 10}
-"""
+""", input="[1, 8, 8]", id="tiny") + "training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 16}\n"
 
 
 def test_two_gloo_processes_train_one_record(write_spec: Callable[..., Path], tmp_path: Path) -> None:

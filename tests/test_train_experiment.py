@@ -278,21 +278,13 @@ def test_terminal_and_markdown_show_seeds_median_spread_and_outcome() -> None:
 
 # ---------------------------------------------------------------- a tiny real run, end to end
 
-TINY = """id: tiny
-title: tiny
-source: {seed: test, section: tests, framework: pytorch}
-input: [1, 8, 8]
-num_classes: 10
-training: {dataset: none, optimizer: adam, lr: 0.03, batch_size: 16}
-layers:
-  - {kind: flatten}
+TINY = spec_text("""  - {kind: flatten}
   - {kind: linear, name: fc1, out_features: 12}
   - {kind: relu, name: relu1}
   - {kind: linear, name: fc2, out_features: 10}
-claims:
-  - {id: fast, kind: speedup, claimed: 6, baseline: tanh, target_error: 0.5, dataset: mnist, where: y}
+""", claims="""  - {id: fast, kind: speedup, claimed: 6, baseline: tanh, target_error: 0.5, dataset: mnist, where: y}
   - {id: faster, kind: speedup, claimed: 9, baseline: tanh, target_error: 0.5, dataset: mnist, where: z}
-"""
+""", input="[1, 8, 8]", id="tiny") + "training: {dataset: none, optimizer: adam, lr: 0.03, batch_size: 16}\n"
 
 
 def test_a_tiny_experiment_runs_each_seed_with_its_own_weights() -> None:

@@ -15,6 +15,7 @@ import alexnet_audit.cli as cli
 from alexnet_audit.spec import spec_from_text
 from alexnet_audit.train.recipe import Plan, budget_cut, recipe
 from alexnet_audit.train.run import TrainOptions, train_spec
+from helpers import spec_text
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -83,16 +84,8 @@ def test_the_recipe_figures() -> None:
     assert budget_cut(150, 53, 39.0, 60.0).here == "53 ran"
 
 
-TINY = """id: tiny
-title: tiny
-source: {seed: test, section: tests, framework: pytorch}
-input: [1, 8, 8]
-num_classes: 10
-training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 32}
-layers:
-  - {kind: flatten}
-  - {kind: linear, name: fc1, out_features: 10}
-"""
+TINY = spec_text("  - {kind: flatten}\n  - {kind: linear, name: fc1, out_features: 10}\n", input="[1, 8, 8]", id="tiny") + \
+    "training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 32}\n"
 
 
 def test_a_run_cut_by_its_budget_records_the_cut() -> None:

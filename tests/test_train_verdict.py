@@ -484,18 +484,11 @@ def test_a_sigmoid_plateau_left_late_is_inconclusive_until_the_projected_run_set
     assert re.match(r"a plateau near 2\.3\d*, left by step \d+", settled.checks[4].detail)
 
 
-NOISE = """id: noise
-title: labels independent of the inputs
-source: {seed: test, section: tests, framework: pytorch}
-input: [3, 8, 8]
-num_classes: 2
-training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 32}
-layers:
-  - {kind: flatten}
+NOISE = spec_text("""  - {kind: flatten}
   - {kind: linear, name: fc1, out_features: 32}
   - {kind: relu}
   - {kind: linear, name: fc2, out_features: 2}
-"""
+""", input="[3, 8, 8]", classes=2, id="noise") + "training: {dataset: none, optimizer: adam, lr: 0.01, batch_size: 32}\n"
 
 
 def test_labels_independent_of_the_inputs_fail_on_a_real_run(tmp_path: Path) -> None:

@@ -14,6 +14,13 @@ STYLES = {"converges": "green", "inconclusive": "yellow", "fails to converge": "
 MARKS = {True: "✓", False: "✗", None: "·"}
 
 
+def _below(text: Text, lines: list[str]) -> Text:
+    """`text` with each of `lines` after it on a line of its own, shown literally."""
+    for line in lines:
+        text.append("\n").append(terminal_text(line))
+    return text
+
+
 def recipe_text(spec_id: str, r: Recipe) -> Text:
     """What the run will do, and where and why it departs from the source's recipe."""
     text = Text.assemble(terminal_text(spec_id, "bold"), ": will train")
@@ -27,9 +34,7 @@ def recipe_text(spec_id: str, r: Recipe) -> Text:
     if r.departures:
         lines.append("  departs from the source's recipe:")
         lines += [f"    {d.what}: source {d.source}; here {d.here}; why: {d.why}" for d in r.departures]
-    for line in lines:
-        text.append("\n").append(terminal_text(line))
-    return text
+    return _below(text, lines)
 
 
 def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) -> Text:
@@ -49,6 +54,4 @@ def training_summary(record: TrainingRecord, json_path: Path, png_path: Path) ->
         lines += [f"    {describe_seed(s, e.baseline)}" for s in e.seeds]
         lines += [f"    claim {b.claim}: {band_outcome(e, b)}" for b in e.claims]
     lines.append(f"  wrote {json_path} and {png_path}")
-    for line in lines:
-        text.append("\n").append(terminal_text(line))
-    return text
+    return _below(text, lines)

@@ -21,7 +21,7 @@ from ..claim_schema import SpeedupClaim
 from ..spec import Spec
 from .data import DeviceData
 from .loop import LoopConfig, LoopResult, Progress, Runtime, train_loop
-from .record import ExperimentRecord, SeedRace, SpeedupBand
+from .record import SEED_LIMIT, ExperimentRecord, SeedRace, SpeedupBand
 
 Activation = Literal["relu", "tanh", "sigmoid"]
 Baseline = Literal["tanh", "sigmoid"]
@@ -33,7 +33,6 @@ _WEIGHTED = (nn.Conv2d, nn.Linear)
 SEEDS = {"cpu": 3, "cuda": 5}
 MAX_SEEDS = 100
 WINDOW = 10  # training error = the mean error of the last WINDOW batches
-SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
 OVERRUN = 2  # a race that took more than twice its share of the budget overran it
 
 PhaseProgress = Callable[[str, Progress], None]

@@ -21,7 +21,7 @@ from ..spec import load_spec
 from .distributed import World, process_group, threads_per_process
 from .loop import Runtime
 from .record import TrainingRecord
-from .run import CPU, CUDA, TrainOptions, train_spec
+from .run import TrainOptions, budget_of, train_spec
 
 
 class WorkerFailed(RuntimeError):
@@ -59,8 +59,7 @@ def train_world(paths: Sequence[str], options: TrainOptions) -> list[Outcome] | 
     if threads is not None:
         torch.set_num_threads(threads)
     rt = Runtime.pick(options.device, world)
-    budget = options.budget_s if options.budget_s is not None else (CUDA if rt.device.type == "cuda" else CPU).budget_s
-    with process_group(world, rt.device, budget):
+    with process_group(world, rt.device, budget_of(options, rt)):
         outcomes = [_train_one(path, options, world) for path in paths]
     return outcomes if world.main else None
 

@@ -55,6 +55,16 @@ class Runtime:
         n = torch.get_num_threads()
         return f"cpu ({n} thread{'s' if n != 1 else ''})"
 
+    @property
+    def precision(self) -> Literal["bf16 autocast", "fp32"]:
+        """As the recipe and the record's settings name it."""
+        return "bf16 autocast" if self.bf16 else "fp32"
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """What the model's weights are laid out in on this device."""
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
 
 @dataclass(frozen=True)
 class LoopConfig:

@@ -18,13 +18,24 @@ from ..bounded_read import read_bounded
 from ..errors import AuditError
 from ..strict import Frozen
 from .speedup import SPREAD, Bounds, median_of, ratio_bounds, spread_of
-from .verdict import NOT_A_VETO, RULES, Evidence, Memorisation, Verdict, judge, smaller_batch, verdict_line
+from .verdict import (
+    NOT_A_VETO,
+    RULES,
+    Check,
+    Evidence,
+    Memorisation,
+    Verdict,
+    judge,
+    smaller_batch,
+    verdict_line,
+)
 
 # A record is read back from a file anyone may edit: every figure is bounded, so a 5,000-digit
 # integer or a 100 MB string never reaches the renderers (which format them).
 MAX_RECORD_BYTES = 64 << 20
 Count = Annotated[int, Field(ge=0, le=10**12)]
-Seed = Annotated[int, Field(ge=0, lt=2**63)]
+SEED_LIMIT = 2**63  # torch's generators take a signed 64-bit seed
+Seed = Annotated[int, Field(ge=0, lt=SEED_LIMIT)]
 Real = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
 Fraction01 = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
 Short = Annotated[str, Field(max_length=2000)]
@@ -124,10 +135,10 @@ class SpeedupBand(_Record):
     judges_claim: bool  # False: the run's data is not the claim's, so it measures nothing of the claim
 
 
-# Derived from the seeds: written for readers, recomputed (never trusted) when a record is read.
-_DERIVED = ("median_low", "median_high", "spread", "spread_low", "spread_high")
 # A record from before seeds were counted: one race, its figures at the top level.
 _SINGLE_RACE = ("relu_steps", "baseline_steps", "relu_steps_run", "baseline_steps_run")
+
+
 class Departure(_Record):
     """One way the run differs from the source's recipe, and why."""
 
@@ -171,7 +182,9 @@ class ExperimentRecord(_Record):
     def _read_older_forms(cls, data: object) -> object:
         if not isinstance(data, dict):
             return data
-        data = {k: v for k, v in data.items() if k not in _DERIVED}
+        # The computed fields are derived from the seeds: written for readers, recomputed (never
+        # trusted) when a record is read.
+        data = {k: v for k, v in data.items() if k not in cls.model_computed_fields}
         if "seeds" not in data and all(k in data for k in _SINGLE_RACE):
             data["seeds"] = [{"seed": None, **{k: data.pop(k) for k in _SINGLE_RACE}}]
             data.pop("ratio", None)
@@ -250,6 +263,11 @@ class TrainingRecord(_Record):
         return verdict_line(self.verdict, self.cause, self.settle)
 
 
+def check_records(checks: tuple[Check, ...]) -> list[CheckRecord]:
+    """A judgement's checks as the record writes them."""
+    return [CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in checks]
+
+
 def record_json(record: TrainingRecord) -> str:
     return record.model_dump_json(indent=2) + "\n"
 
@@ -288,7 +306,7 @@ def rejudged(record: TrainingRecord) -> TrainingRecord:
     note = (f"recorded as {was} by {record.tool} on {record.date[:10]} under version {record.rules} of the verdict rules; "
             f"re-judged by version {RULES} from the record's own figures{lacks}")
     old = {c.name: c.detail for c in record.checks}
-    checks = [CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in j.checks]
+    checks = check_records(j.checks)
     if memorisation is not None:  # in its own words: version 1 had more than one criterion for "memorised"
         veto = NOT_A_VETO if j.verdict == "converges" and memorisation.at is None else ""
         checks = [CheckRecord(name=c.name, passed=c.passed, detail=old[c.name] + smaller_batch(memorisation) + veto)

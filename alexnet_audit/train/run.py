@@ -31,7 +31,8 @@ from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluat
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding
 from .recipe import Plan, budget_cut, recipe
-from .record import CheckRecord, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord
+from .record import (SEED_LIMIT, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord,
+                     check_records)
 from .verdict import RULES, Evidence, Judgement, Memorisation, judge
 
 PhaseProgress = Callable[[str, Progress], None]
@@ -81,7 +82,6 @@ DEFAULT_TRAINING = {
 MAX_STEPS = 10_000_000  # a step's loss is kept per step: beyond this the buffers alone grow large
 MAX_EPOCHS = 10_000
 MAX_BUDGET_S = 7 * 24 * 3600.0
-MAX_SEED = 2**63 - 1  # torch's generators take a signed 64-bit seed
 MIN_MEMORY_GIB = 1 / 1024
 MAX_MEMORY_GIB = float(1 << 20)
 MAX_WORLD_SIZE = 1 << 16
@@ -105,7 +105,7 @@ class TrainOptions:
         _in_range("--steps", self.steps, 1, MAX_STEPS)
         _in_range("--epochs", self.epochs, 1, MAX_EPOCHS)
         _in_range("--budget", self.budget_s, 1, MAX_BUDGET_S)
-        _in_range("--seed", self.seed, 0, MAX_SEED)
+        _in_range("--seed", self.seed, 0, SEED_LIMIT - 1)
         _in_range("--max-memory", self.max_memory_gib, MIN_MEMORY_GIB, MAX_MEMORY_GIB)
         _in_range("--seeds", self.seeds, 1, MAX_SEEDS)
         _in_range("--nproc", self.world_size, 1, MAX_WORLD_SIZE)
@@ -125,6 +125,15 @@ def _in_range(option: str, value: float | None, low: float, high: float) -> None
     if not low <= value <= high:
         shown = f"{value:,}" if abs(value) < 10**30 else f"a {len(str(int(value)))}-digit number"
         raise AuditError(f"{shown} is out of range: must be between {low:,} and {high:,}", field=option)
+
+
+def _defaults_for(rt: Runtime) -> Defaults:
+    return CUDA if rt.device.type == "cuda" else CPU
+
+
+def budget_of(options: TrainOptions, rt: Runtime) -> float:
+    """The seconds each spec's whole command gets: --budget, else the device's default."""
+    return options.budget_s if options.budget_s is not None else _defaults_for(rt).budget_s
 
 
 def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
@@ -191,8 +200,8 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     world of several processes (train/distributed.py) rank 0 returns the record and the others None."""
     began = time.perf_counter()
     rt = Runtime.pick(options.device, world)
-    defaults = CUDA if rt.device.type == "cuda" else CPU
-    budget = options.budget_s if options.budget_s is not None else defaults.budget_s
+    defaults = _defaults_for(rt)
+    budget = budget_of(options, rt)
     deadline = began + budget
     base, training = source_config(spec, options.seed)
     with agreed(world):
@@ -208,10 +217,9 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     if on_recipe:
         on_recipe(planned)
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
-    memory_format = torch.channels_last if rt.channels_last else torch.contiguous_format
 
     def build(seed: int = options.seed) -> SpecNet:
-        return build_model(spec, seed).to(rt.device, memory_format=memory_format)
+        return build_model(spec, seed).to(rt.device, memory_format=rt.memory_format)
 
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None
@@ -259,7 +267,7 @@ def _plan(spec: Spec, options: TrainOptions, images: ImageSet, training: Trainin
         held_out=images.held_out, eval_images=defaults.eval_images, stored_shape=tuple(images.x_train.shape[1:]),
         steps=steps, steps_why=why, per_epoch=per_epoch, optimizer=base.optimizer, lr=base.lr, momentum=base.momentum,
         weight_decay=base.weight_decay, batch_size=base.batch_size, device=rt.describe(),
-        precision="bf16 autocast" if rt.bf16 else "fp32", world_size=rt.world.size, budget_s=budget,
+        precision=rt.precision, world_size=rt.world.size, budget_s=budget,
         memorise_steps=memorise_steps)
 
 
@@ -293,7 +301,7 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
         settings=Settings(optimizer=base.optimizer, lr=base.lr, momentum=base.momentum, weight_decay=base.weight_decay,
                           batch_size=base.batch_size, loss=base.loss, from_source=spec.doc.training is not None,
                           where=training.where, seed=options.seed, device=rt.describe(),
-                          precision="bf16 autocast" if rt.bf16 else "fp32", channels_last=rt.channels_last,
+                          precision=rt.precision, channels_last=rt.channels_last,
                           compiled=rt.compile, batchnorm_recalibrated_on=main.calibrated, world_size=main.world.size),
         schedule=Schedule(steps=result.steps, requested_steps=steps, epochs=result.steps / per_epoch,
                           stopped_by=result.stopped_by, seconds=result.seconds, images_per_s=result.images_per_s,
@@ -302,7 +310,7 @@ def _record(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfi
                         held_out_top5_accuracy=held.top5 / held.n, held_out_correct=held.correct, held_out_n=held.n,
                         chance=main.chance),
         verdict=judgement.verdict, cause=judgement.cause, settle=judgement.settle, rules=RULES, recipe=planned,
-        checks=[CheckRecord(name=c.name, passed=c.passed, detail=c.detail) for c in judgement.checks],
+        checks=check_records(judgement.checks),
         experiments=experiments,
         curves=Curves(loss=list(result.losses), train_accuracy=list(result.accuracies)),
         seconds=seconds,

@@ -116,6 +116,12 @@ def loss_ends(losses: tuple[float, ...]) -> tuple[float, float]:
     return sum(losses[:k]) / k, sum(losses[-k:]) / k
 
 
+def _fall(losses: tuple[float, ...]) -> tuple[float, float, float]:
+    """The first and the last tenth's mean loss, and how many fold it fell between them."""
+    start, end = loss_ends(losses)
+    return start, end, start / end if end > 0 else math.inf
+
+
 def plateau_end(losses: tuple[float, ...]) -> int | None:
     """The step by which the loss has left the level it starts at: the first step whose trailing
     mean (over a twentieth of the run) lies FLAT_FACTOR below the first tenth's mean; None if never."""
@@ -132,9 +138,9 @@ def plateau_end(losses: tuple[float, ...]) -> int | None:
     return None
 
 
-def log_slope(losses: tuple[float, ...]) -> float | None:
-    """The least-squares slope of ln(loss) per step over the run's last half; None without enough
-    positive points."""
+def _log_fit(losses: tuple[float, ...]) -> tuple[float, float] | None:
+    """The least-squares line through ln(loss) over the run's last half, as (slope per step,
+    intercept at step 0); None without enough positive points."""
     tail = losses[len(losses) // 2:]
     if len(tail) < MIN_FIT // 2 or len(losses) < MIN_FIT or any(v <= 0 for v in tail):
         return None
@@ -142,20 +148,26 @@ def log_slope(losses: tuple[float, ...]) -> float | None:
     ys = [math.log(v) for v in tail]
     mx, my = sum(xs) / len(tail), sum(ys) / len(tail)
     sxx = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return slope, my - slope * mx
+
+
+def log_slope(losses: tuple[float, ...]) -> float | None:
+    """The least-squares slope of ln(loss) per step over the run's last half; None without enough
+    positive points."""
+    fit = _log_fit(losses)
+    return fit[0] if fit else None
 
 
 def projected_steps(losses: tuple[float, ...], classes: int) -> int | None:
     """How long a run would have to be for its loss to fall LOSS_FACTOR-fold and end below ln K,
     if the loss went on falling as it did over this run's last half (geometrically); None when
     it was not falling, or would need more than MAX_PROJECTED steps."""
-    slope = log_slope(losses)
-    if slope is None or slope >= 0:
+    fit = _log_fit(losses)
+    if fit is None or fit[0] >= 0:
         return None
+    slope, intercept = fit
     n = len(losses)
-    tail = losses[n // 2:]
-    xs = range(n - len(tail), n)
-    intercept = sum(math.log(v) for v in tail) / len(tail) - slope * sum(xs) / len(tail)
     prefix = [0.0]
     for v in losses:
         prefix.append(prefix[-1] + v)
@@ -283,8 +295,7 @@ def _checks(ev: Evidence, converged: bool) -> tuple[Check, ...]:
     if not n:
         falls = Check("loss falls", False, "not measured: no step ran")
     elif bad is None:
-        start, end = loss_ends(ev.losses)
-        factor = start / end if end > 0 else math.inf
+        start, end, factor = _fall(ev.losses)
         guess = math.log(ev.classes)
         falls = Check("loss falls", factor >= LOSS_FACTOR and end < guess,
                       f"mean loss {start:.4g} over the first tenth of {n} steps, {end:.4g} over the last: "
@@ -319,8 +330,7 @@ def judge(ev: Evidence) -> Judgement:
 def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
     """The verdict on a finite run, its cause and what would settle it (in that order of tests)."""
     n = len(ev.losses)
-    start, end = loss_ends(ev.losses)
-    factor = start / end if end > 0 else math.inf
+    start, end, factor = _fall(ev.losses)
     guess = math.log(ev.classes)
     held, falls, below = _held_out_p(ev) < ALPHA, factor >= LOSS_FACTOR, end < guess
     also = f", with {ev.structural}" if ev.structural else ""
