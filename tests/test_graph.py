@@ -3,14 +3,11 @@ in PyTorch (counted by fvcore) and against arithmetic written out here."""
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
-import warnings
 
 import pytest
 import torch
-from fvcore.nn import FlopCountAnalysis
 from torch import nn
 from typer.testing import CliRunner
 
@@ -24,19 +21,9 @@ from alexnet_audit.spec import spec_from_text
 
 from conftest import ROOT
 from helpers import spec_text
+from peer_counts import fvcore_by_module
 
 runner = CliRunner()
-
-
-def _fvcore(model: nn.Module, shape: tuple[int, ...]) -> dict[str, int]:
-    """fvcore's MACs per module path of a network written directly in PyTorch."""
-    counter = FlopCountAnalysis(model.eval(), torch.zeros(1, *shape))
-    counter.unsupported_ops_warnings(False)
-    counter.uncalled_modules_warnings(False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        logging.getLogger("fvcore").setLevel(logging.ERROR)
-        return {k: int(v) for k, v in counter.by_module().items()}
 
 
 def _params(model: nn.Module) -> dict[str, int]:
@@ -46,7 +33,7 @@ def _params(model: nn.Module) -> dict[str, int]:
 def _check_against_reference(a: Analysis, ref: nn.Module) -> None:
     """Every conv, linear and batchnorm node: MACs and parameters equal fvcore's and PyTorch's
     count of the reference at the same qualified name (the spec's names are torchvision's paths)."""
-    macs, params = _fvcore(ref, tuple(a.spec.doc.input)), _params(ref)
+    macs, params = fvcore_by_module(ref, tuple(a.spec.doc.input)), _params(ref)
     weighted = [lr for lr in a.layers if lr.kind in ("conv", "linear", "batchnorm")]
     assert weighted
     for lr in weighted:
@@ -243,7 +230,7 @@ def test_dense_block_concatenates_every_earlier_output() -> None:
     # BatchNorm: 2 * 4 and 2 * 7 parameters
     assert (by["dense1.batchnorm_1"].params, by["dense1.batchnorm_2"].params) == (8, 14)
     assert a.spec.layers[3].inputs == ("", "dense1.conv_1")  # the block's input is the network input here
-    macs, params = _fvcore(DenseRef(), (4, 6, 6)), _params(DenseRef())
+    macs, params = fvcore_by_module(DenseRef(), (4, 6, 6)), _params(DenseRef())
     assert (a.totals.macs, a.totals.trainable_params) == (macs[""], params[""])
     assert a.totals.trainable_params == 8 + 111 + 14 + 192 + 360 * 10 + 10
 

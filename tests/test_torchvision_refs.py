@@ -3,16 +3,15 @@ networks written directly in PyTorch (no torchvision: it is not needed at run ti
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
-from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
 from alexnet_audit.audit import AuditRun, SpecAudit
 
 from conftest import ROOT
+from peer_counts import fvcore_by_module
 
 # LeCun et al. (1998), Table I: the S2 maps each C3 map sees.
 C3_TABLE = (
@@ -21,17 +20,6 @@ C3_TABLE = (
     (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
-
-
-def fvcore_by_module(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, int]:
-    """fvcore's MACs for each module path of `model` in eval mode; "" is the whole model."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        analysis = FlopCountAnalysis(model.eval(), torch.zeros(1, *input_shape))
-        analysis.unsupported_ops_warnings(False)
-        analysis.uncalled_modules_warnings(False)
-        with torch.no_grad():
-            return {k: int(v) for k, v in analysis.by_module().items()}
 
 
 def fvcore_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
