@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import pytest
-import torch
-from hypothesis import HealthCheck, settings
 
-from alexnet_audit import facts
-from alexnet_audit.analysis import Analysis
-from alexnet_audit.audit import AuditRun, audit_paths
-from alexnet_audit.spec import Spec
+if TYPE_CHECKING:
+    from alexnet_audit.analysis import Analysis
+    from alexnet_audit.audit import AuditRun
+    from alexnet_audit.spec import Spec
+
+# torch, hypothesis and the package are imported by the hooks and fixtures that need them, not
+# here: pytest-xdist's controller process loads this file too, before it starts the workers, and
+# runs no test, so an import here would delay every run by its seconds.
 
 # Hypothesis profiles for the fuzz, oracle and hostile suites. "ci" (the default) is short and
 # derandomised: the same examples on every run and every machine, so a red run is reproducible and
@@ -22,19 +24,45 @@ from alexnet_audit.spec import Spec
 # pytest, or pytest --hypothesis-profile=long.
 CI_EXAMPLES = 15
 LONG_EXAMPLES = 2000
-_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
-settings.register_profile("ci", max_examples=CI_EXAMPLES, derandomize=True, database=None, deadline=None,
-                          suppress_health_check=_SLOW_OK, print_blob=True)
-settings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# Each pytest-xdist worker has a core of its own: PyTorch's threads would only contend for it.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    torch.set_num_threads(1)
+
+def _runs_tests(config: pytest.Config) -> bool:
+    """False only in pytest-xdist's controller, which hands the tests to its workers."""
+    if hasattr(config, "workerinput"):
+        return True
+    numprocesses = config.getoption("numprocesses", default=None)
+    return not numprocesses or config.getoption("dist", default="no") == "no"
+
+
+def _hypothesis_option_given(config: pytest.Config) -> bool:
+    options = ("--hypothesis-profile", "--hypothesis-verbosity", "--hypothesis-show-statistics", "--hypothesis-seed",
+               "--hypothesis-explain")  # hypothesis's plugin reads profiles in this process when one is given
+    return any(config.getoption(name, default=None) for name in options)
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's own plugin loads a --hypothesis-profile
+def pytest_configure(config: pytest.Config) -> None:
+    if not (_runs_tests(config) or _hypothesis_option_given(config)):
+        return
+    from hypothesis import HealthCheck, settings
+
+    slow_ok = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile("ci", max_examples=CI_EXAMPLES, derandomize=True, database=None, deadline=None,
+                              suppress_health_check=slow_ok, print_blob=True)
+    settings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=slow_ok,
+                              print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    if hasattr(config, "workerinput"):
+        import torch
+
+        # Each pytest-xdist worker has a core of its own: PyTorch's threads would only contend for it.
+        torch.set_num_threads(1)
 
 
 def examples(n: int) -> int:
     """n examples under the "ci" profile, proportionally more under a longer one."""
+    from hypothesis import settings
+
     return max(1, n * settings.default.max_examples // CI_EXAMPLES)
 
 
@@ -47,6 +75,8 @@ def facts_read_once() -> Iterator[None]:
     """The shipped reference base is package data no test changes: read once per session rather
     than once per audit (the suite runs hundreds, 0.07 s of YAML each). A base given as text, as
     the tests of a malformed base give it, is read as usual."""
+    from alexnet_audit import facts
+
     real = facts.load_facts
     shipped_base = real()
 
@@ -60,6 +90,8 @@ def facts_read_once() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def shipped_run() -> AuditRun:
+    from alexnet_audit.audit import audit_paths
+
     return audit_paths(SPECS)
 
 
@@ -128,6 +160,8 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="module")
 def one_thread() -> Iterator[None]:
     """Tiny networks train faster on one thread than on two that wait for each other."""
+    import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
