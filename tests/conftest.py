@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import pytest
 
@@ -86,6 +89,62 @@ def facts_read_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(facts, "load_facts", load)
         yield
+
+
+# The tests that need the session's audit of every shipped spec (4 s) run on one xdist worker, so
+# it is done once a run rather than once per worker. xdist's own `xdist_group` mark cannot say so
+# here (pytest 9 ignores the node id suffix it relies on), and its controller sees only test ids:
+# the workers, which collect, write those tests' ids to a file the controller names, and the
+# controller's scheduler sends them to one worker as one unit; every other test is dealt out one
+# at a time, as `--dist load` does.
+SHIPPED_GROUP = "shipped_run"
+_GROUP_FILE = "alexnet_audit_group_file"
+_group_dir = pytest.StashKey[Path]()
+
+
+def _group_file(config: pytest.Config) -> Path:
+    if _group_dir not in config.stash:
+        config.stash[_group_dir] = Path(tempfile.mkdtemp(prefix="alexnet-audit-groups-"))
+    return config.stash[_group_dir] / "shipped.json"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _group_dir in config.stash:
+        shutil.rmtree(config.stash[_group_dir], ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput[_GROUP_FILE] = str(_group_file(node.config))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    where = getattr(config, "workerinput", {}).get(_GROUP_FILE)
+    if where is None:
+        return
+    grouped = [item.nodeid for item in items if "shipped_run" in getattr(item, "fixturenames", ())]
+    part = Path(f"{where}.{os.getpid()}")  # each worker writes the same list; whole files only
+    part.write_text(json.dumps(grouped), encoding="utf-8")
+    os.replace(part, where)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedAuditScheduling(LoadGroupScheduling):
+        """loadgroup, with the tests the workers listed as needing the shipped audit in one unit."""
+
+        def schedule(self) -> None:
+            self.grouped = set(json.loads(_group_file(config).read_text(encoding="utf-8")))
+            super().schedule()
+
+        def _split_scope(self, nodeid: str) -> str:
+            return SHIPPED_GROUP if nodeid in self.grouped else super()._split_scope(nodeid)
+
+    return SharedAuditScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

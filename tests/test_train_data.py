@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from sklearn.datasets import load_digits
 
 from alexnet_audit.errors import AuditError
 from alexnet_audit.train.builtin_sets import digits, mnist5k, shapes
@@ -28,6 +27,8 @@ from alexnet_audit.train.stored_sets import load_path
 
 
 def test_digits_split_holds_out_a_fifth_of_every_class() -> None:
+    from sklearn.datasets import load_digits  # scikit-learn and scipy: a second, for this test alone
+
     counts = np.bincount(load_digits().target)  # scikit-learn's own class counts
     held = sum(math.ceil(0.2 * c) for c in counts)
     images = digits()
