@@ -168,6 +168,7 @@ def _stripes(root: Path) -> Path:
     return root
 
 
+@pytest.mark.starts_processes
 def test_two_gloo_processes_train_one_record(write_spec: Callable[..., Path], tmp_path: Path) -> None:
     bad, spec = write_spec(ONE_CLASS, "one.yaml"), write_spec(TINY, "tiny.yaml")
     out, data = tmp_path / "training", _stripes(tmp_path / "stripes")

@@ -149,6 +149,7 @@ def test_nodes_shared_by_specs_are_counted_once_and_only_where_they_are_the_same
     assert one_again.layers == one.layers and not one.disagreements and not two.disagreements
 
 
+@pytest.mark.starts_processes
 def test_counting_imports_neither_sympy_nor_dynamo() -> None:
     # Meta kernels import sympy (through torch._check) and torch._dynamo wraps FlopCounterMode:
     # each costs about a second of every run. LeNet-5 (RBF centres, trainable subsampling) and the
