@@ -18,8 +18,9 @@ from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
 from ..graph import NETWORK_INPUT, off_the_line
 from ..layers import shape_hwc
-from .formatting import figure_text, human, pair_text
+from .formatting import figure_text, human
 from .layout import chunks, first_fitting, fit
+from .rows import NUMERIC_COLUMNS, has_stages, layer_rows, total_row
 from .safe import plain, terminal_text
 
 if TYPE_CHECKING:
@@ -128,37 +129,18 @@ _SHAPE_COLUMNS = ("layer", "kind", "stage", "output (HxWxC)", "params", "MACs")
 _WINDOW_COLUMNS = ("layer", "kernel", "stride", "padding", "receptive field", "effective stride")
 
 
-def layer_rows(audit: SpecAudit) -> list[dict[str, str]]:
-    """Each layer's figures as text, keyed by column name (the terminal and the CSV share them)."""
-    written = {layer.name: layer.spec for layer in audit.spec.layers}
-    rows = []
-    for lr in audit.analysis.layers:
-        spec = written.get(lr.name)
-        rows.append({
-            "layer": plain(lr.name), "kind": lr.kind, "stage": plain(lr.stage or ""), "output (HxWxC)": shape_hwc(lr.output_shape),
-            "kernel": pair_text(getattr(spec, "kernel", None)), "stride": pair_text(getattr(spec, "stride", None)),
-            "padding": pair_text(getattr(spec, "padding", None)),
-            "params": f"{lr.params:,}", "MACs": f"{lr.macs:,}" + ("*" if lr.uncounted_ops else ""),
-            "receptive field": str(lr.receptive_field), "effective stride": str(lr.effective_stride),
-        })
-    return rows
-
-
-_RIGHT = {"params", "MACs", "receptive field", "effective stride", "output (HxWxC)"}
-
-
 def _layer_table(audit: SpecAudit, columns: Sequence[str], title: Text | str, total: bool = True) -> Table:
     table = Table(title=title)
-    if not any(lr.stage for lr in audit.analysis.layers):
+    if not has_stages(audit):
         columns = [c for c in columns if c != "stage"]
     for col in columns:  # long qualified names (inception3a.branch2.1) fold; figures never do
-        table.add_column(col, justify="right" if col in _RIGHT else "left", overflow="fold" if col in ("layer", "stage") else "ellipsis")
+        table.add_column(col, justify="right" if col in NUMERIC_COLUMNS else "left",
+                         overflow="fold" if col in ("layer", "stage") else "ellipsis")
     for row in layer_rows(audit):
-        table.add_row(*[Text(row[c]) for c in columns])
+        table.add_row(*[terminal_text(row[c]) for c in columns])
     if total:
-        t = audit.analysis.totals
-        figures = {"layer": "total", "params": f"{t.trainable_params:,}", "MACs": f"{t.macs:,}"}
-        table.add_row(*[Text(figures.get(c, "")) for c in columns], style="bold")
+        row = total_row(audit)
+        table.add_row(*[Text(row[c]) for c in columns], style="bold")
     return table
 
 
