@@ -1,5 +1,5 @@
-"""Names in markdown tables: layer, stage, claim and spec names the schema would refuse still
-reach the reader as written, one cell each, and never become markup.
+"""Names in tables: layer, stage, claim and spec names the schema would refuse still reach the
+reader as written, one cell each, and never become markup, in markdown, CSV and the terminal.
 
 The schema allows names of `[A-Za-z0-9_.]` only, so the audit is built from a valid spec and
 its names are then replaced in the frozen results (dataclasses.replace, pydantic model_copy):
@@ -8,21 +8,26 @@ the renderers get exactly the data a laxer schema would give them, and nothing i
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
 from pathlib import Path
 from typing import Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from rich.console import Console
 
 from alexnet_audit.audit import SpecAudit, audit_paths
 from alexnet_audit.compare import diff
 from alexnet_audit.render.markdown import Versions, diff_markdown, index_page, spec_page
 from alexnet_audit.render.safe import plain
+from alexnet_audit.render.tables import layers_frame, to_csv
+from alexnet_audit.render.terminal import layer_tables
 from helpers import LENET, spec_text
 
-HOSTILE = "a|b *em* **strong** [x](y) ![i](p.png) <script>alert(1)</script> `c` _u_\nnext"
+HOSTILE = "a|b [red]r[/red] *em* **strong** [x](y) ![i](p.png) <script>alert(1)</script> `c` _u_\nnext"
 HOSTILE_ID = "evil|[x](y)<b>"
 CLAIMS = """  - {id: fc1-params, kind: params, target: fc1, claimed: 48120, quote: "fc1 has 48,120", where: table}
   - {id: conv1-shape, kind: output_shape, target: conv1, claimed: [28, 28, 6], where: table}
@@ -165,3 +170,16 @@ def test_diff_and_index_tables_show_hostile_names_as_written(write_spec: Callabl
     assert source == plain(HOSTILE.replace("\n", "")) and source_kinds <= {"text", "br"}
     # the link's target percent-encoded: | [ ] ( ) < > are %7C %5B %5D %28 %29 %3C %3E
     assert "(evil%7C%5Bx%5D%28y%29%3Cb%3E.md)" in index
+
+
+def test_csv_and_terminal_rows_show_hostile_names_as_written(write_spec: Callable[..., Path]) -> None:
+    audit = _audit(write_spec)
+    names = [plain(lr.name) for lr in audit.analysis.layers]
+    rows = list(csv.DictReader(io.StringIO(to_csv(layers_frame(audit)))))
+    assert [r["layer"] for r in rows] == names and {r["stage"] for r in rows} == {plain("stage" + HOSTILE)}
+    assert [r["params"] for r in rows][:4] == ["456", "0", "0", "2416"]  # conv1 5*5*3*6 + 6; relu; pool1; conv2 5*5*6*16 + 16
+    console = Console(width=400, record=True, file=io.StringIO(), color_system=None)
+    console.print(layer_tables(audit, 400))
+    shown = console.export_text()
+    assert all(name in shown for name in names)  # literal: the brackets and escapes as written, one line each
+    assert "\x1b" not in repr(shown) and "<script>" in shown
