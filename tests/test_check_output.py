@@ -1,14 +1,17 @@
 """What `check` prints: one line per failing claim (or change) with its claimed and measured
-figures and why, each fact once, whatever the claim's kind."""
+figures and why, each fact once, whatever the claim's kind; and `inspect`'s claims table, once too."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
 
+from rich.console import Console
 from typer.testing import CliRunner
 
+from alexnet_audit.audit import audit_paths
 from alexnet_audit.cli import app
+from alexnet_audit.render.terminal import inspect_view
 
 from helpers import LENET, spec_text
 
@@ -87,3 +90,16 @@ def test_a_change_against_the_baseline_states_its_figures_once(write_spec: Write
     assert status == 1
     assert lines[:2] == ["1 change(s) against the baseline",
                          "  new failure: t/convs: was holds, now fails: conv layers: claimed 3, the built model has 2 (conv1, conv2)"]
+
+
+def test_inspect_gives_each_readings_verdict_once(write_spec: WriteSpec) -> None:
+    # As written, 2 conv layers (holds); read with the linear layers, 2 + 3 = 5 (fails): ambiguous.
+    claim = ("  - {id: convs, kind: layer_count, of: conv, claimed: 2, where: x, "
+             "readings: [{label: with the linear layers, of: [conv, linear]}]}\n")
+    (audit,) = audit_paths([write_spec(spec_text(LENET, claims=claim))]).audits
+    console = Console(width=1000, record=True, color_system=None)
+    console.print(inspect_view(audit, width=1000))
+    text = console.export_text()
+    assert "read as written, it holds (conv layers: claimed 2, the built model has 2 (conv1, conv2))" in text
+    assert "read with the linear layers, it fails (conv + linear layers: claimed 2, the built model has 5" in text
+    assert "as written: holds" not in text and text.count("it holds") == 1

@@ -206,8 +206,9 @@ def notes(audit: SpecAudit) -> Text:
 
 
 def _claim_cells(c: ClaimResult) -> dict[str, Text]:
-    why = Text("\n").join([terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings else []
-                          + [terminal_text(c.diagnosis or c.detail)])
+    # A detail of a claim judged on several readings gives each reading's verdict; a diagnosis does not.
+    verdicts = [terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings and c.diagnosis else []
+    why = Text("\n").join(verdicts + [terminal_text(c.diagnosis or c.detail)])
     return {"claim": terminal_text(c.id), "quote": terminal_text(f"“{c.quote}”", "italic") if c.quote else Text(""),
             "kind": Text(c.kind), "target": terminal_text(c.target or ""),
             "claimed": terminal_text(figure_text(c.claimed)), "measured": terminal_text(figure_text(c.measured)),
