@@ -11,7 +11,7 @@ from typing import Annotated, Any, Union, get_args
 from pydantic import Field, TypeAdapter
 
 from .base import Against, ClaimBase, LayerName, Name, NamesLayer, Number, NumericClaim, Text, shape_dims
-from .names import Path, layer_names
+from .names import FieldPath, layer_names
 from .network import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, CountedKind, FollowedBy, InputClaim,
     IterationClaim, LayerCountClaim, LayerHas, Measured, NoActivation, Overlapping, PaddingClaim, ParamsClaim,
@@ -45,7 +45,7 @@ def alternative_claim(claim: "ClaimBase", reading: dict[str, Any]) -> Any:
     return CLAIM_ADAPTER.validate_python(fields)
 
 
-def claim_layer_names(claim: "ClaimBase") -> list[tuple[Path, str]]:
+def claim_layer_names(claim: "ClaimBase") -> list[tuple[FieldPath, str]]:
     """Every layer, stage or block a claim names, with its field path: its own fields, the names
     of `against` entries mapped from, and what each of its readings names in the fields it sets."""
     found = layer_names(claim)
@@ -71,9 +71,9 @@ def renamed_claim(claim: "ClaimBase", names: dict[str, str]) -> Any:
 
 __all__ = [
     "Against", "AllHave", "ArithmeticClaim", "CLAIM_ADAPTER", "Claim", "ClaimBase", "ComputeClaim", "Contains",
-    "CountClaim", "CountedKind", "FactClaim", "FollowedBy", "InputClaim", "IterationClaim", "LayerCountClaim",
+    "CountClaim", "CountedKind", "FactClaim", "FieldPath", "FollowedBy", "InputClaim", "IterationClaim", "LayerCountClaim",
     "LayerHas", "LayerName", "ListingClaim", "Measured", "MemoryClaim", "MemoryDtype", "Name", "NamesLayer", "NoActivation", "Number",
-    "NumericClaim", "Overlapping", "PaddingClaim", "ParamsClaim", "Path", "PoolsOver", "Quantity", "SameAsClaim",
+    "NumericClaim", "Overlapping", "PaddingClaim", "ParamsClaim", "PoolsOver", "Quantity", "SameAsClaim",
     "ShapeClaim", "SizeRuleClaim", "SpeedupClaim", "StructureCheck", "StructureClaim", "Terms", "Text",
     "TrainingClaim", "UnverifiableClaim", "WeightShapeClaim", "alternative_claim", "byte_figure", "claim_layer_names",
     "layer_names", "renamed_claim", "shape_dims",

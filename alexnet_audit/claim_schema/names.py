@@ -17,17 +17,17 @@ from pydantic import BaseModel
 
 from .base import NamesLayer
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 _UNIONS = (typing.Union, types.UnionType)
 
 
-def layer_names(model: BaseModel) -> list[tuple[Path, str]]:
+def layer_names(model: BaseModel) -> list[tuple[FieldPath, str]]:
     """Each layer name `model` holds with its field path (`("check", "layers", 1)`), in field order,
     nested models included."""
     return list(_in_model(model, ()))
 
 
-def _in_model(model: BaseModel, path: Path) -> Iterator[tuple[Path, str]]:
+def _in_model(model: BaseModel, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     for field, annotation in _searched_fields(type(model)):
         yield from _in_value(annotation, getattr(model, field), path + (field,))
 
@@ -63,7 +63,7 @@ def _alternatives(annotation: Any) -> tuple[tuple[Any, bool], ...]:
     return ((annotation, marked),)
 
 
-def _in_value(annotation: Any, value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+def _in_value(annotation: Any, value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     if isinstance(value, BaseModel):
         yield from _in_model(value, path)
         return
