@@ -18,6 +18,7 @@ from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
 from ..graph import NETWORK_INPUT, off_the_line
 from ..layers import shape_hwc
+from .finding import finding
 from .formatting import figure_text, human
 from .layout import chunks, first_fitting, fit
 from .rows import NUMERIC_COLUMNS, has_stages, layer_rows, total_row
@@ -187,8 +188,9 @@ def notes(audit: SpecAudit) -> Text:
 
 
 def _claim_cells(c: ClaimResult) -> dict[str, Text]:
-    why = Text("\n").join([terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings else []
-                          + [terminal_text(c.diagnosis or c.detail)])
+    # A detail of a claim judged on several readings gives each reading's verdict; a diagnosis does not.
+    verdicts = [terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings and c.diagnosis else []
+    why = Text("\n").join(verdicts + [terminal_text(c.diagnosis or c.detail)])
     return {"claim": terminal_text(c.id), "quote": terminal_text(f"“{c.quote}”", "italic") if c.quote else Text(""),
             "kind": Text(c.kind), "target": terminal_text(c.target or ""),
             "claimed": terminal_text(figure_text(c.claimed)), "measured": terminal_text(figure_text(c.measured)),
@@ -231,16 +233,13 @@ def inspect_view(audit: SpecAudit, width: int = 120) -> Group:
 # ---------------------------------------------------------------- check: the gate's findings
 
 
-def _figures(c: ClaimResult) -> str:
-    return f"claimed {figure_text(c.claimed)}, measured {figure_text(c.measured)}"
-
-
 def check_lines(outcome: CheckOutcome) -> list[str]:
-    """What the check found, one plain line each, every failure with its claimed and measured figures."""
+    """What the check found, one plain line each, every failure with its claimed and measured
+    figures and why, each fact once (render/finding.py)."""
     if outcome.baseline is not None:
         head = f"{len(outcome.changes)} change(s) against the baseline" if outcome.changes else "no change against the baseline"
-        return [head] + [plain(f"  {c.kind.value}: {c.message}" + (f" ({_figures(c.result)})" if c.result else ""))
+        return [head] + [plain(f"  {c.kind.value}: {c.head}" + (f": {finding(c.result, why=c.explained)}" if c.result else ""))
                          for c in outcome.changes]
     failing = outcome.failing
     head = f"{len(failing)} failing claim(s)" if failing else "every claim holds (or is ambiguous/unverifiable)"
-    return [head] + [plain(f"  {spec}/{c.id}: {_figures(c)}: {c.diagnosis or c.detail}") for spec, c in failing]
+    return [head] + [plain(f"  {spec}/{c.id}: {finding(c)}") for spec, c in failing]
