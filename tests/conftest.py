@@ -141,7 +141,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         """loadgroup, with the tests the workers listed as needing the shipped audit in one unit."""
 
         def schedule(self) -> None:
-            self.grouped = set(json.loads(_group_file(config).read_text(encoding="utf-8")))
+            listed = _group_file(config)  # absent only if no worker got as far as collecting
+            self.grouped = set(json.loads(listed.read_text(encoding="utf-8"))) if listed.exists() else set()
             super().schedule()
 
         def _split_scope(self, nodeid: str) -> str:
