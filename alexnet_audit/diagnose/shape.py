@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..build import plan
+from ..plan import plan
 from ..errors import AuditError
 from ..figures import rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from .. import __version__
-from ..analysis import CONVENTION, Analysis
+from ..results import CONVENTION, Analysis
 from ..audit import AuditRun, SpecAudit
 from ..bounded_read import read_bounded
 from ..claims import ClaimResult, Verdict
