@@ -58,6 +58,16 @@ def facts_read_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_home_cache() -> Iterator[None]:
+    """No command run by the suite reads or writes the user's analysis cache: they measure every
+    spec, as with --no-cache (their subprocesses inherit it); tests/test_cache.py names its own
+    directories."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ALEXNET_AUDIT_NO_CACHE", "1")
+        yield
+
+
 @pytest.fixture(scope="session")
 def shipped_run() -> AuditRun:
     return audit_paths(SPECS)

@@ -1,0 +1,456 @@
+"""The analysis cache: what its key covers, that an entry gives back exactly what was measured, that
+a damaged entry or directory means measuring afresh (never a crash, never a half-read entry), and
+the command line's --cache-dir / --no-cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from typer.testing import CliRunner
+
+import alexnet_audit.analysis as analysis_module
+from alexnet_audit.audit import AuditRun, audit_paths, with_input
+from alexnet_audit.cache import MAX_ENTRY_BYTES, AnalysisCache, Stamp, cache_key, default_dir, encode, package_digest
+from alexnet_audit.cli import app
+from alexnet_audit.render.json_out import run_json
+from alexnet_audit.spec import Spec, SpecDoc, load_spec
+from tests.conftest import ROOT, SPECS
+from tests.helpers import LENET, spec_text
+
+STAMP = Stamp(tool="0" * 64, torch="2.13.0", fvcore="0.1.5")
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def cache_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest turns the cache off for the suite; these tests name a directory of their own."""
+    monkeypatch.delenv("ALEXNET_AUDIT_NO_CACHE", raising=False)
+    monkeypatch.delenv("ALEXNET_AUDIT_CACHE_DIR", raising=False)
+
+
+def _key(spec: Spec, override: tuple[int, int, int] | None = None) -> str:
+    return cache_key(spec, override, STAMP)
+
+
+def _with(spec: Spec, data: dict[str, Any]) -> Spec:
+    return dataclasses.replace(spec, doc=SpecDoc.model_validate(data))
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [(path, value)]
+
+
+def _changed(value: Any) -> Any:
+    """Another valid-looking value of the same type (the schema refuses the ones that are not)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 2 + 0.5
+    if isinstance(value, str):
+        return value + "x"
+    return None
+
+
+def _set(data: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(data))
+    cur = copy
+    for part in path[:-1]:
+        cur = cur[part]
+    cur[path[-1]] = value
+    return copy
+
+
+def _mutants(spec: Spec, section: str) -> list[tuple[tuple[Any, ...], Spec]]:
+    """`spec` with one leaf of `section` changed, for every field of every kind of item in it (one
+    item of each kind: validating the whole document for each of a ResNet's leaves is slow), where
+    the schema accepts the change."""
+    data = spec.doc.model_dump(mode="json")
+    out, tried = [], set()
+    for path, value in _leaves(data[section], (section,)):
+        new = _changed(value)
+        kind, item = None, data  # the innermost item holding the leaf names its kind
+        for part in path[:-1]:
+            item = item[part]
+            kind = item.get("kind", kind) if isinstance(item, dict) else kind
+        shape = (kind, *(part for part in path if isinstance(part, str)))
+        if new is None or shape in tried:
+            continue
+        try:
+            out.append((path, _with(spec, _set(data, path, new))))
+        except ValueError:  # pydantic's ValidationError: not a spec any more
+            continue
+        tried.add(shape)
+    return out
+
+
+# ---------------------------------------------------------------- the key
+
+
+@pytest.mark.parametrize("name", ["paper-alexnet-2012", "seed001-keras-code", "torchvision-resnet18"])
+def test_every_layer_field_is_in_the_key(name: str) -> None:
+    spec = load_spec(ROOT / "specs" / f"{name}.yaml")
+    mutants = _mutants(spec, "layers")
+    assert len(mutants) >= 12, "too few layer fields tried to prove anything"
+    for path, mutant in mutants:
+        assert _key(mutant) != _key(spec), f"changing {path} kept the key"
+
+
+@pytest.mark.parametrize("name", ["paper-alexnet-2012", "seed002-lenet5-table", "seed004-tf1-code"])
+def test_claims_quotes_source_title_and_notes_are_not_in_the_key(name: str) -> None:
+    spec = load_spec(ROOT / "specs" / f"{name}.yaml")
+    mutants = _mutants(spec, "claims")
+    assert len(mutants) >= 12
+    data = spec.doc.model_dump(mode="json")
+    for field in ("quote", "note"):
+        claims = [{**c, field: f"another {field}"} for c in data["claims"]]
+        mutants.append(((f"every claim's {field}",), _with(spec, {**data, "claims": claims})))
+    source = {**data["source"], "seed": "elsewhere", "section": "another section", "url": "https://example.org/x"}
+    mutants += [(("source",), _with(spec, {**data, "source": source})),
+                (("title",), _with(spec, {**data, "title": "another title"})),
+                (("notes",), _with(spec, {**data, "notes": "a new note"})),
+                (("claims",), _with(spec, {**data, "claims": []}))]
+    for path, mutant in mutants:
+        assert _key(mutant) == _key(spec), f"changing {path} changed the key"
+
+
+def test_input_classes_blocks_init_and_override_are_in_the_key(write_spec: Callable[[str, str], Path]) -> None:
+    base = load_spec(write_spec(spec_text(LENET), "a.yaml"))
+    blocked = LENET.replace("  - {kind: conv, name: conv2", "  - block: b\n    layers:\n    - {kind: conv, name: conv2")
+    blocked = blocked.replace("  - {kind: relu}\n  - {kind: maxpool, name: pool2", "    - {kind: relu}\n  - {kind: maxpool, name: pool2")
+    variants = {
+        "input": spec_text(LENET, input="[3, 36, 36]"),
+        "num_classes": spec_text(LENET.replace("out_features: 10", "out_features: 11"), classes=11),
+        "a block": spec_text(blocked),
+        "init": spec_text(LENET) + "init: {weight: {dist: normal, std: 0.01}}\n",
+        "framework default init": spec_text(LENET).replace("framework: pytorch", "framework: keras"),
+    }
+    keys = {_key(base)}
+    for what, text in variants.items():
+        other = load_spec(write_spec(text, f"{what}.yaml"))
+        keys.add(_key(other))
+        assert len(keys) == 2 + list(variants).index(what), f"{what} kept the key"
+    assert len({_key(base), _key(with_input(base, (3, 36, 36)), (3, 36, 36)), _key(base, (3, 32, 32))}) == 3
+
+
+def test_the_tool_torch_and_fvcore_versions_are_in_the_key(write_spec: Callable[[str, str], Path]) -> None:
+    spec = load_spec(write_spec(spec_text(LENET), "a.yaml"))
+    keys = {cache_key(spec, None, s) for s in (STAMP, dataclasses.replace(STAMP, tool="1" * 64),
+                                               dataclasses.replace(STAMP, torch="2.14.0"),
+                                               dataclasses.replace(STAMP, fvcore="0.1.6"))}
+    assert len(keys) == 4
+
+
+def test_the_package_digest_covers_every_file_but_bytecode(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub" / "facts.yaml").write_text("k: v\n")
+    before = package_digest(tmp_path)
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert package_digest(tmp_path) == before
+    (tmp_path / "sub" / "facts.yaml").write_text("k: w\n")  # package data, as a formula's source
+    assert package_digest(tmp_path) != before
+
+
+def test_the_stamp_reads_versions_without_importing_torch() -> None:
+    code = ("import sys; from alexnet_audit.cache import Stamp; s = Stamp.installed(); "
+            "assert 'torch' not in sys.modules and 'fvcore' not in sys.modules; print(s.torch, s.fvcore, len(s.tool))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    from importlib.metadata import version
+
+    assert done.stdout.split() == [version("torch"), version("fvcore"), "64"]
+
+
+# ---------------------------------------------------------------- entries are the measurement
+
+
+def _fill(cache: AnalysisCache, run: AuditRun) -> None:
+    """Entries for every analysis of an audit run without a cache (as a cold run writes them)."""
+    for audit in run.audits:
+        assert cache.write(cache_key(audit.spec, None, Stamp.installed()), audit.analysis) is None
+
+
+def _no_measuring(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("measured although the cache holds the entry")
+
+    monkeypatch.setattr(analysis_module, "analyse", refuse)
+
+
+def test_every_shipped_spec_reads_back_exactly_as_measured(shipped_run: AuditRun, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = AnalysisCache(tmp_path / "cache")
+    _fill(cache, shipped_run)
+    _no_measuring(monkeypatch)
+    warm = audit_paths(SPECS, cache=cache)
+    assert warm.cache is not None and (warm.cache.reused, warm.cache.analysed, warm.cache.notes) == (17, 17, ())
+    assert len(warm.audits) == len(shipped_run.audits) == 17
+    for cold_audit, warm_audit in zip(shipped_run.audits, warm.audits):
+        # every field: layers, stages, totals, incomplete, disagreements, modules, and the spec re-attached
+        for field in dataclasses.fields(cold_audit.analysis):
+            assert getattr(warm_audit.analysis, field.name) == getattr(cold_audit.analysis, field.name), field.name
+    assert run_json(warm) == run_json(shipped_run)  # and so every verdict and diagnosis
+
+
+def test_a_run_writes_what_the_next_reuses(write_spec: Callable[[str, str], Path], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    a = write_spec(spec_text(LENET, id="a"), "a.yaml")
+    b = write_spec(spec_text(LENET.replace("out_channels: 16", "out_channels: 12"), id="b"), "b.yaml")
+    cache = AnalysisCache(tmp_path / "cache")
+    cold = audit_paths([a, b])
+    first = audit_paths([a, b], cache=cache)
+    assert first.cache is not None and (first.cache.reused, first.cache.analysed) == (0, 2)
+    assert len(list(cache.directory.iterdir())) == 2
+    # b's conv2: 12 maps of 5x5x6 weights plus 12 biases = 1,812 (LeNet's 16 give 2,416)
+    assert [x.analysis.layer("conv2").params for x in first.audits] == [2416, 1812]
+    assert [x.analysis for x in first.audits] == [x.analysis for x in cold.audits]
+    # one spec edited (a layer): it alone is measured again
+    b.write_text(spec_text(LENET.replace("out_channels: 16", "out_channels: 8"), id="b"))
+    second = audit_paths([a, b], cache=cache)
+    assert second.cache is not None and (second.cache.reused, second.cache.analysed) == (1, 2)
+    assert second.audits[1].analysis.layer("conv2").params == 8 * 5 * 5 * 6 + 8
+    # a claim edited: the entry is reused and the claim is judged afresh
+    a.write_text(spec_text(LENET, id="a", claims="  - {id: p, kind: params, target: conv2, claimed: 2416, where: x}\n"))
+    _no_measuring(monkeypatch)
+    third = audit_paths([a, b], cache=cache)
+    assert third.cache is not None and third.cache.reused == 2
+    assert [str(c.verdict) for c in third.audits[0].claims] == ["holds"]
+
+
+def test_without_a_cache_nothing_is_read_or_written(write_spec: Callable[[str, str], Path]) -> None:
+    run = audit_paths([write_spec(spec_text(LENET), "a.yaml")])
+    assert run.cache is None and len(run.audits) == 1
+
+
+# ---------------------------------------------------------------- damaged entries and directories
+
+
+@pytest.fixture
+def lenet(write_spec: Callable[[str, str], Path]) -> tuple[Path, AuditRun]:
+    path = write_spec(spec_text(LENET), "lenet.yaml")
+    return path, audit_paths([path])
+
+
+def _entry(cache: AnalysisCache, path: Path) -> Path:
+    return cache.entry(cache_key(load_spec(path), None, Stamp.installed()))
+
+
+def _resign(raw: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """Edit the payload and give it a matching checksum: only the strict parse can refuse it."""
+    import hashlib
+
+    head, _, payload = raw.partition(b"\n")
+    body = json.loads(payload)
+    edit(body)
+    new = json.dumps(body).encode()
+    header = {**json.loads(head), "sha256": hashlib.sha256(new).hexdigest()}
+    return json.dumps(header).encode() + b"\n" + new
+
+
+def _set_params(body: dict[str, Any], value: Any) -> None:
+    body["layers"][0]["params"] = value
+
+
+DAMAGE: dict[str, Callable[[bytes], bytes]] = {
+    "truncated": lambda raw: raw[: len(raw) // 2],
+    "empty": lambda raw: b"",
+    "garbage": lambda raw: bytes(range(256)) * 4,
+    "a figure edited": lambda raw: raw.replace(b'"params":456', b'"params":457', 1),
+    "a string for a figure": lambda raw: _resign(raw, lambda b: _set_params(b, "456")),
+    "a float for a figure": lambda raw: _resign(raw, lambda b: _set_params(b, 456.0)),
+    "a boolean for a figure": lambda raw: _resign(raw, lambda b: _set_params(b, True)),
+    "an unknown field": lambda raw: _resign(raw, lambda b: b["totals"].update(extra=1)),
+    "a missing field": lambda raw: _resign(raw, lambda b: b["totals"].pop("macs")),
+    "another network's layers": lambda raw: _resign(raw, lambda b: b["layers"].pop()),
+    "another key inside": lambda raw: raw.replace(raw[raw.index(b'"key":"') + 7:][:64], b"f" * 64, 1),
+    "another format": lambda raw: raw.replace(b'"format":1', b'"format":2', 1),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_entry_is_measured_afresh_and_replaced(damage: str, lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    path, cold = lenet
+    cache = AnalysisCache(tmp_path / "cache")
+    audit_paths([path], cache=cache)
+    entry = _entry(cache, path)
+    raw = entry.read_bytes()
+    assert b'"params":456' in raw  # conv1: 6 maps of 5x5x3 weights plus 6 biases = 456
+    entry.write_bytes(DAMAGE[damage](raw))
+    run = audit_paths([path], cache=cache)
+    assert run.cache is not None and run.cache.reused == 0
+    assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
+    assert len(run.cache.notes) == 1 and run.cache.notes[0].startswith(f"analysis cache: ignored {entry}: ")
+    assert run.cache.notes[0].endswith("; measured afresh") and "\n" not in run.cache.notes[0]
+    assert entry.read_bytes() == raw  # replaced by the fresh measurement
+    again = audit_paths([path], cache=cache)
+    assert again.cache is not None and (again.cache.reused, again.cache.notes) == (1, ())
+
+
+def test_an_entry_over_the_size_bound_is_not_read_whole(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    path, cold = lenet
+    cache = AnalysisCache(tmp_path / "cache")
+    entry = _entry(cache, path)
+    entry.parent.mkdir()
+    with entry.open("wb") as f:
+        f.truncate(MAX_ENTRY_BYTES + 4096)  # sparse: costs no disk
+    run = audit_paths([path], cache=cache)
+    assert run.cache is not None and "larger than" in run.cache.notes[0]
+    assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
+
+
+def test_an_entry_that_is_not_a_regular_file(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    path, cold = lenet
+    cache = AnalysisCache(tmp_path / "cache")
+    entry = _entry(cache, path)
+    entry.parent.mkdir()
+    os.mkfifo(entry)  # a reader that opened it blocking would wait forever
+    run = audit_paths([path], cache=cache)
+    assert run.cache is not None and run.cache.reused == 0
+    assert "not a regular file" in run.cache.notes[0]
+    assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
+
+
+def test_a_file_where_the_directory_should_be(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    path, cold = lenet
+    blocker = tmp_path / "cache"
+    blocker.write_text("not a directory")
+    run = audit_paths([path], cache=AnalysisCache(blocker))
+    assert run.cache is not None and run.cache.reused == 0
+    assert run.cache.notes == (f"analysis cache: cannot read {blocker}: not a directory; measured afresh",
+                               f"analysis cache: cannot write to {blocker}: Not a directory; measured afresh")
+    assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
+    assert blocker.read_text() == "not a directory"
+
+
+def test_a_directory_that_refuses_access(lenet: tuple[Path, AuditRun], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mode bits do not stop root (the suite may run as root): the refusal is the system's answer itself."""
+    path, cold = lenet
+    cache = AnalysisCache(tmp_path / "cache")
+    audit_paths([path], cache=cache)
+    real_open = os.open
+
+    def refuse(file: Any, *args: Any, **kwargs: Any) -> int:
+        if str(file).startswith(str(cache.directory)):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    run = audit_paths([path], cache=cache)
+    assert run.cache is not None and run.cache.reused == 0
+    assert run.cache.notes[0] == (f"analysis cache: ignored {_entry(cache, path)}: cannot read the cache entry: "
+                                  "Permission denied; measured afresh")
+    assert run.cache.notes[1].startswith(f"analysis cache: cannot write to {cache.directory}: ")
+    assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
+
+
+def test_one_note_for_a_directory_that_refuses_writes(write_spec: Callable[[str, str], Path], tmp_path: Path) -> None:
+    paths = [write_spec(spec_text(LENET, id=f"s{i}"), f"s{i}.yaml") for i in range(2)]
+    paths[1].write_text(spec_text(LENET.replace("out_channels: 16", "out_channels: 8"), id="s1"))
+    blocker = tmp_path / "cache"
+    blocker.write_text("")
+    run = audit_paths(paths, cache=AnalysisCache(blocker))
+    assert run.cache is not None and sum("cannot write" in n for n in run.cache.notes) == 1
+    assert len(run.audits) == 2 and run.exit_code == 0
+
+
+def test_an_entry_too_large_to_read_back_is_not_written(lenet: tuple[Path, AuditRun], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import alexnet_audit.cache as cache_module
+
+    path, cold = lenet
+    size = len(encode("0" * 64, cold.audits[0].analysis))
+    monkeypatch.setattr(cache_module, "MAX_ENTRY_BYTES", size - 1)
+    cache = AnalysisCache(tmp_path / "cache")
+    run = audit_paths([path], cache=cache)
+    assert run.cache is not None and run.cache.notes == () and not cache.directory.exists()
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _compare(*args: str, env: dict[str, str] | None = None) -> Any:
+    return runner.invoke(app, ["compare", *args], env=env)
+
+
+def test_the_run_says_which_directory_and_how_many_specs_it_reused(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    path, _ = lenet
+    where = tmp_path / "c"
+    first = _compare(str(path), "--cache-dir", str(where))
+    assert first.exit_code == 0, first.output
+    assert f"analysis cache: {where} (0 of 1 specs reused)" in first.stderr.splitlines()
+    second = _compare(str(path), "--cache-dir", str(where))
+    assert f"analysis cache: {where} (1 of 1 specs reused)" in second.stderr.splitlines()
+    assert second.stdout == first.stdout
+
+
+@pytest.mark.parametrize("command", ["inspect", "check", "report"])
+def test_every_auditing_command_takes_the_cache(command: str, lenet: tuple[Path, AuditRun], tmp_path: Path,
+                                                quick_charts: None) -> None:
+    path, _ = lenet
+    where = tmp_path / "c"
+    extra = ["-o", str(tmp_path / "reports")] if command == "report" else []
+    for reused in (0, 1):
+        result = runner.invoke(app, [command, str(path), *extra, "--cache-dir", str(where)])
+        assert f"analysis cache: {where} ({reused} of 1 specs reused)" in result.stderr.splitlines(), result.output
+
+
+def test_no_cache_measures_and_writes_nothing(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    path, _ = lenet
+    where = tmp_path / "c"
+    result = _compare(str(path), "--no-cache", env={"ALEXNET_AUDIT_CACHE_DIR": str(where)})
+    assert "analysis cache: off (--no-cache); every spec measured" in result.stderr.splitlines()
+    assert not where.exists()
+    by_env = _compare(str(path), env={"ALEXNET_AUDIT_NO_CACHE": "1", "ALEXNET_AUDIT_CACHE_DIR": str(where)})
+    assert "analysis cache: off (--no-cache); every spec measured" in by_env.stderr.splitlines()
+    assert not where.exists()
+
+
+def test_the_default_directory_follows_xdg(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
+    home = Path.home()
+    assert default_dir({"XDG_CACHE_HOME": "/var/cache/me"}) == Path("/var/cache/me/alexnet-audit")
+    assert default_dir({"XDG_CACHE_HOME": "relative/dir"}) == home / ".cache" / "alexnet-audit"  # XDG: ignored
+    assert default_dir({}) == home / ".cache" / "alexnet-audit"
+    path, _ = lenet
+    result = _compare(str(path), env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert f"analysis cache: {tmp_path / 'xdg' / 'alexnet-audit'} (0 of 1 specs reused)" in result.stderr.splitlines()
+    assert len(list((tmp_path / "xdg" / "alexnet-audit").glob("*.json"))) == 1
+
+
+def test_help_names_the_options_and_their_environment_variables() -> None:
+    for command in ("compare", "inspect", "check", "report"):
+        shown = " ".join(runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout.split())
+        assert "--cache-dir DIR" in shown and "ALEXNET_AUDIT_CACHE_DIR" in shown
+        assert "--no-cache" in shown and "ALEXNET_AUDIT_NO_CACHE" in shown
+
+
+def test_an_all_hit_run_imports_neither_torch_nor_fvcore(shipped_run: AuditRun, tmp_path: Path) -> None:
+    cache = AnalysisCache(tmp_path / "cache")
+    _fill(cache, shipped_run)
+    code = ("import sys\nfrom alexnet_audit.cli import app\n"
+            "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    print(e.code, 'torch' in sys.modules, 'fvcore' in sys.modules, file=sys.stderr)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALEXNET_AUDIT_")}
+    # a post's two readings (counterparts), a same_as claim's reference and a graph
+    names = ["seed003-alexnet-code", "seed003-alexnet-prose", "paper-alexnet-2012", "torchvision-resnet18"]
+    specs = [str(ROOT / "specs" / f"{name}.yaml") for name in names]
+    done = subprocess.run([sys.executable, "-c", code, "compare", *specs, "--cache-dir", str(cache.directory)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, env={**env, "PYTHONPATH": str(ROOT)})
+    lines = done.stderr.splitlines()
+    assert f"analysis cache: {cache.directory} (4 of 4 specs reused)" in lines, done.stderr
+    assert lines[-1] == "1 False False"  # exit 1: the posts' failing claims
