@@ -15,7 +15,7 @@ import typer
 
 from . import __version__
 from .cli_base import (
-    EXIT_INTERNAL, TRAINING_DIR, OneLineGroup, PlainCommand, analysis_cache, cache_line, fail, note, out_console, parse_input, say,
+    EXIT_INTERNAL, TRAINING_DIR, OneLineGroup, PlainCommand, analysis_cache, cache_lines, fail, note, out_console, parse_input, say,
 )
 from .errors import AuditError
 from .render.safe import plain
@@ -80,7 +80,7 @@ def _finish(run: AuditRun, training_dir: Path, json_path: Optional[Path] = None)
     if run.audits:
         say(f"training records: {training_dir}" if run.training_dir else
              f"training records: none ({training_dir} does not exist)")
-    for line in cache_line(run):
+    for line in cache_lines(run):
         note(line)
     for broken in run.broken:
         fail(str(broken.error))

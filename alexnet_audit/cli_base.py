@@ -123,9 +123,9 @@ def analysis_cache(directory: Optional[Path], off: bool) -> Optional[AnalysisCac
     return AnalysisCache(directory if directory is not None else default_dir(os.environ))
 
 
-def cache_line(run: AuditRun) -> list[str]:
-    """Where the run's analyses came from, then each problem the cache met."""
+def cache_lines(run: AuditRun) -> list[str]:
+    """Where the run's analyses came from, then each problem the cache met; nothing with --no-cache."""
     use = run.cache
     if use is None:
-        return ["analysis cache: off (--no-cache); every spec measured"] if run.audits else []
+        return []
     return [f"analysis cache: {use.directory} ({use.reused} of {use.analysed} specs reused)", *use.notes]
