@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .atomic import write_atomic
@@ -175,19 +176,9 @@ def _why(exc: OSError) -> str:
 
 def encode(key: str, analysis: Analysis) -> bytes:
     body = {f.name: getattr(analysis, f.name) for f in dataclasses.fields(analysis) if f.name != "spec"}
-    payload = json.dumps(_plain(body), separators=(",", ":")).encode()
+    payload = pydantic_core.to_json(body)  # dataclasses and tuples as JSON objects and arrays, compact
     header = {"format": FORMAT, "key": key, "sha256": hashlib.sha256(payload).hexdigest()}
     return json.dumps(header, separators=(",", ":")).encode() + b"\n" + payload
-
-
-def _plain(value: object) -> object:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def _decode(raw: bytes, key: str, spec: Spec) -> Analysis:
