@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -36,6 +36,7 @@ from .errors import AuditError
 from .init import FRAMEWORK_DEFAULTS
 from .results import Analysis, LayerResult, ModuleInfo, StageResult, Totals
 from .spec import Spec
+from .strict import MAX_INT
 
 FORMAT = 1
 # The largest shipped entry (a ResNet) is about 0.2 MB; a spec may hold 512 items in all.
@@ -107,7 +108,8 @@ def cache_key(spec: Spec, input_override: tuple[int, int, int] | None, stamp: St
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # The config reaches the nested dataclasses too: no unknown field, no lax coercion, no NaN.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class _Header(_Strict):
@@ -163,7 +165,8 @@ class AnalysisCache:
         try:
             write_atomic(self.entry(key), data)
         except AuditError as exc:
-            return self._note(f"cannot write to {self.directory}: {exc.message.removeprefix('cannot write: ')}")
+            why = exc.message.removeprefix("cannot write: ")
+            return f"analysis cache: cannot write to {self.directory}: {why}; this run's measurements are not kept"
         return None
 
     def _note(self, text: str) -> str:
@@ -181,6 +184,19 @@ def encode(key: str, analysis: Analysis) -> bytes:
     return json.dumps(header, separators=(",", ":")).encode() + b"\n" + payload
 
 
+def _integers(value: object) -> Iterator[int]:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _integers(item)
+    elif isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
+        for name in (type(value).model_fields if isinstance(value, BaseModel) else (f.name for f in dataclasses.fields(value))):
+            yield from _integers(getattr(value, name))
+
+
 def _decode(raw: bytes, key: str, spec: Spec) -> Analysis:
     """The entry's Analysis with `spec` attached; AuditError for anything short of a whole, matching entry."""
     if len(raw) > MAX_ENTRY_BYTES:
@@ -195,6 +211,8 @@ def _decode(raw: bytes, key: str, spec: Spec) -> Analysis:
         body = _Payload.model_validate_json(payload)
     except ValidationError as exc:
         raise AuditError(f"not a cache entry ({exc.errors(include_url=False)[0]['msg']})") from None
+    if any(abs(n) > MAX_INT for n in _integers(body)):
+        raise AuditError(f"a figure beyond {MAX_INT:.0e}, which no measurement gives")
     if [lr.name for lr in body.layers] != [layer.name for layer in spec.layers] or \
             [m.name for m in body.modules] != [layer.name for layer in spec.layers] or \
             [s.name for s in body.stages] != list(spec.stages):

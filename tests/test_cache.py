@@ -250,16 +250,23 @@ def _entry(cache: AnalysisCache, path: Path) -> Path:
     return cache.entry(cache_key(load_spec(path), None, Stamp.installed()))
 
 
-def _resign(raw: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+def _resign_bytes(raw: bytes, edit: Callable[[bytes], bytes]) -> bytes:
     """Edit the payload and give it a matching checksum: only the strict parse can refuse it."""
     import hashlib
 
     head, _, payload = raw.partition(b"\n")
-    body = json.loads(payload)
-    edit(body)
-    new = json.dumps(body).encode()
+    new = edit(payload)
     header = {**json.loads(head), "sha256": hashlib.sha256(new).hexdigest()}
     return json.dumps(header).encode() + b"\n" + new
+
+
+def _resign(raw: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    def on_body(payload: bytes) -> bytes:
+        body = json.loads(payload)
+        edit(body)
+        return json.dumps(body).encode()
+
+    return _resign_bytes(raw, on_body)
 
 
 def _set_params(body: dict[str, Any], value: Any) -> None:
@@ -279,6 +286,28 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "another network's layers": lambda raw: _resign(raw, lambda b: b["layers"].pop()),
     "another key inside": lambda raw: raw.replace(raw[raw.index(b'"key":"') + 7:][:64], b"f" * 64, 1),
     "another format": lambda raw: raw.replace(b'"format":1', b'"format":2', 1),
+    "a figure of 31 digits": lambda raw: _resign(raw, lambda b: _set_params(b, 10**30 + 1)),
+    "a NaN": lambda raw: _resign(raw, lambda b: b["modules"][1].update(p=float("nan"))),
+    "deep nesting": lambda raw: _resign_bytes(raw, lambda p: p.replace(b'"incomplete":[]', b'"incomplete":' + b"[" * 5000
+                                                                         + b"]" * 5000)),
+}
+
+REASONS = {
+    "truncated": "checksum does not match",
+    "empty": "Invalid JSON",
+    "garbage": "Invalid JSON",
+    "a figure edited": "checksum does not match",
+    "a string for a figure": "valid integer",
+    "a float for a figure": "valid integer",
+    "a boolean for a figure": "valid integer",
+    "an unknown field": "Unexpected keyword argument",
+    "a missing field": "Field required",
+    "another network's layers": "its layers are not this spec's",
+    "another key inside": "another key or format",
+    "another format": "another key or format",
+    "a figure of 31 digits": "a figure beyond 1e+30",
+    "a NaN": "finite number",
+    "deep nesting": "recursion limit",
 }
 
 
@@ -295,6 +324,7 @@ def test_a_damaged_entry_is_measured_afresh_and_replaced(damage: str, lenet: tup
     assert run.cache is not None and run.cache.reused == 0
     assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
     assert len(run.cache.notes) == 1 and run.cache.notes[0].startswith(f"analysis cache: ignored {entry}: ")
+    assert REASONS[damage] in run.cache.notes[0]
     assert run.cache.notes[0].endswith("; measured afresh") and "\n" not in run.cache.notes[0]
     assert entry.read_bytes() == raw  # replaced by the fresh measurement
     again = audit_paths([path], cache=cache)
@@ -332,7 +362,8 @@ def test_a_file_where_the_directory_should_be(lenet: tuple[Path, AuditRun], tmp_
     run = audit_paths([path], cache=AnalysisCache(blocker))
     assert run.cache is not None and run.cache.reused == 0
     assert run.cache.notes == (f"analysis cache: cannot read {blocker}: not a directory; measured afresh",
-                               f"analysis cache: cannot write to {blocker}: Not a directory; measured afresh")
+                               f"analysis cache: cannot write to {blocker}: Not a directory; this run's measurements "
+                               "are not kept")
     assert [a.analysis for a in run.audits] == [a.analysis for a in cold.audits]
     assert blocker.read_text() == "not a directory"
 
