@@ -111,16 +111,19 @@ class _Measurer:
 
     def analyse(self, spec: Spec, *, given: bool = True) -> Analysis:
         """`given`: one of the run's own specs (counted in CacheUse), not a counterpart or reference."""
-        self.analysed += given
         if self.cache is None:
-            return _analyse(spec, self._counts())
+            analysis = _analyse(spec, self._counts())
+            self.analysed += given
+            return analysis
         key = self._key(spec)
         found = self.cache.read(key, spec)
         self._note(found.note)
         if found.analysis is not None:
             self.reused += given
+            self.analysed += given
             return found.analysis
-        analysis = _analyse(spec, self._counts())
+        analysis = _analyse(spec, self._counts())  # a spec that cannot be measured raises here: nothing is stored
+        self.analysed += given
         if self.writable:
             failed = self.cache.write(key, analysis)
             self.writable = failed is None  # one note for a directory that refuses writes, not one per spec

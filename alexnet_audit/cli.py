@@ -80,8 +80,8 @@ def _finish(run: AuditRun, training_dir: Path, json_path: Optional[Path] = None)
     if run.audits:
         say(f"training records: {training_dir}" if run.training_dir else
              f"training records: none ({training_dir} does not exist)")
-    for line in cache_lines(run):
-        note(line)
+        for line in cache_lines(run):
+            note(line)
     for broken in run.broken:
         fail(str(broken.error))
     if json_path:

@@ -487,3 +487,18 @@ def test_an_all_hit_run_imports_neither_torch_nor_fvcore(shipped_run: AuditRun, 
     assert lines[-1] == "1 False False"  # exit 1: the posts' failing claims
     shipped = next(s for s in json.loads(run_json(shipped_run))["specs"] if s["id"] == "seed003-alexnet-code")
     assert json.loads(out.read_text())["specs"] == [shipped]  # same_as and code-vs-prose judged as with all specs given
+
+
+def test_a_spec_that_cannot_be_measured_is_not_counted_or_stored(lenet: tuple[Path, AuditRun], tmp_path: Path,
+                                                                   write_spec: Callable[[str, str], Path]) -> None:
+    path, _ = lenet
+    # conv1 (kernel 5) gives 32 - 4 = 28, pool1 28 / 2 = 14: a 15x15 kernel for conv2 does not fit
+    impossible = write_spec(spec_text(LENET.replace("out_channels: 16, kernel: 5", "out_channels: 16, kernel: 15"),
+                                      id="bad"), "bad.yaml")
+    cache = AnalysisCache(tmp_path / "c")
+    run = audit_paths([path, impossible], cache=cache)
+    assert [b.path for b in run.broken] == [str(impossible)] and "conv2" in str(run.broken[0].error)
+    assert run.cache is not None and (run.cache.reused, run.cache.analysed) == (0, 1)
+    assert len(list(cache.directory.iterdir())) == 1
+    only_bad = runner.invoke(app, ["compare", str(impossible), "--cache-dir", str(cache.directory)])
+    assert only_bad.exit_code == 2 and len(only_bad.stderr.splitlines()) == 1  # a bad spec is one line, no cache line
