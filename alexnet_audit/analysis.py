@@ -14,12 +14,12 @@ import torch
 from torch import nn
 
 from .build import build_meta
-from .plan import PlannedLayer, plan
 from .graph import NETWORK_INPUT, consumers, input_names
 from .layers import COUNTED, EXCLUDED, Shape
 from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, SumPoolAffine
 from .no_dynamo import without_dynamo_import
 from .node_counts import NodeCount, NodeCounts, one_thread
+from .plan import PlannedLayer, plan
 from .results import (
     ACTIVATIONS, CONVENTION, GRAPH_RF_RULE, WEIGHTED, Analysis, Convention, LayerResult, ModuleInfo, StageResult, Totals,
     followers,
