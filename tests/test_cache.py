@@ -373,3 +373,11 @@ def test_an_input_override_has_entries_of_its_own(lenet: tuple[Path, AuditRun], 
     again = audit_paths([path], input_shape=(3, 36, 36), cache=cache)
     assert again.cache is not None and again.cache.reused == 1
     assert again.audits[0].analysis.layer("conv1").output_shape == (6, 32, 32)
+
+
+def test_the_report_footer_reads_torchs_version_without_importing_it() -> None:
+    import torch
+
+    from alexnet_audit.render.markdown import Versions
+
+    assert Versions.installed().torch == torch.__version__.split("+")[0]  # what the footer said when it imported torch
