@@ -8,7 +8,7 @@ package's own files (editing a formula invalidates every entry, version number o
 installed torch and fvcore versions, and the entry format. An entry is a header line (format,
 key, the SHA-256 of the rest) and the `Analysis` as JSON, without its `Spec`: that is
 re-attached from the current load. Two specs that differ only in what the measurement does not
-read (a post's code and prose readings of one network) share an entry.
+read (two posts' prose describing one network) share an entry.
 
 An entry is data from outside: read with a size bound, checked against its digest and its key,
 parsed strictly; anything wrong with it, or with the directory, means measuring afresh, and
