@@ -98,14 +98,22 @@ def test_without_a_cache_nothing_is_read_or_written(write_spec: Callable[[str, s
 # ---------------------------------------------------------------- damaged entries and directories
 
 
-@pytest.fixture
-def lenet(write_spec: Callable[[str, str], Path]) -> tuple[Path, AuditRun]:
-    path = write_spec(spec_text(LENET), "lenet.yaml")
+@pytest.fixture(scope="module")
+def lenet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AuditRun]:
+    """A LeNet spec and its audit without a cache (measured once for the module's tests)."""
+    path = tmp_path_factory.mktemp("lenet") / "lenet.yaml"
+    path.write_text(spec_text(LENET), encoding="utf-8")
     return path, audit_paths([path])
 
 
 def _entry(cache: AnalysisCache, path: Path) -> Path:
     return cache.entry(cache_key(load_spec(path), None, Stamp.installed()))
+
+
+def _store(cache: AnalysisCache, lenet: tuple[Path, AuditRun]) -> None:
+    """The entry a run with `cache` would have written for the LeNet, from its audit without one."""
+    path, cold = lenet
+    assert cache.write(cache_key(load_spec(path), None, Stamp.installed()), cold.audits[0].analysis) is None
 
 
 def _resign_bytes(raw: bytes, edit: Callable[[bytes], bytes]) -> bytes:
@@ -173,7 +181,7 @@ REASONS = {
 def test_a_damaged_entry_is_measured_afresh_and_replaced(damage: str, lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
     path, cold = lenet
     cache = AnalysisCache(tmp_path / "cache")
-    audit_paths([path], cache=cache)
+    _store(cache, lenet)
     entry = _entry(cache, path)
     raw = entry.read_bytes()
     assert b'"params":456' in raw  # conv1: 6 maps of 5x5x3 weights plus 6 biases = 456
@@ -231,7 +239,7 @@ def test_a_directory_that_refuses_access(lenet: tuple[Path, AuditRun], tmp_path:
     """Mode bits do not stop root (the suite may run as root): the refusal is the system's answer itself."""
     path, cold = lenet
     cache = AnalysisCache(tmp_path / "cache")
-    audit_paths([path], cache=cache)
+    _store(cache, lenet)
     real_open = os.open
 
     def refuse(file: Any, *args: Any, **kwargs: Any) -> int:
