@@ -21,8 +21,8 @@ from alexnet_audit.cache import MAX_ENTRY_BYTES, AnalysisCache, Stamp, cache_key
 from alexnet_audit.cli import app
 from alexnet_audit.render.json_out import run_json
 from alexnet_audit.spec import load_spec
-from tests.conftest import ROOT, SPECS
-from tests.helpers import LENET, spec_text
+from conftest import ROOT, SPECS
+from helpers import LENET, spec_text
 
 runner = CliRunner()
 

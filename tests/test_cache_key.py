@@ -16,8 +16,8 @@ import pytest
 from alexnet_audit.audit import with_input
 from alexnet_audit.cache import Stamp, cache_key, package_digest
 from alexnet_audit.spec import Spec, SpecDoc, load_spec
-from tests.conftest import ROOT
-from tests.helpers import LENET, spec_text
+from conftest import ROOT
+from helpers import LENET, spec_text
 
 STAMP = Stamp(tool="0" * 64, torch="2.13.0", fvcore="0.1.5")
 
