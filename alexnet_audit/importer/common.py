@@ -42,6 +42,11 @@ class Sizes:
             raise self._unknown(value, what, line)
         return float(value)
 
+    def flag(self, value: Any, what: str, line: int) -> bool:
+        if not isinstance(value, bool):
+            raise self._unknown(value, what, line)
+        return value
+
     def _unknown(self, value: Any, what: str, line: int) -> AuditError:
         shown = value.name if isinstance(value, Opaque) else repr(value)
         return AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
