@@ -177,9 +177,9 @@ class TorchHooks(Hooks):
         x: Tensor = args[0]
         line, sig = node.lineno, FUNCTIONS[name]
         bound = bind(sig, args[1:], kwargs, f"line {self.sizes.file_line(line)}: {walk.code(node)}")
+        if name == "dropout" and bound["training"] is False:
+            return x  # F.dropout(x, training=False) never drops
         fields = functional_fields(name, bound, self.sizes, line)
-        if fields is None:
-            return x
         kind = sig.kind or name
         prev = x.nodes[-1] if x.nodes else None
         scope = self.scope

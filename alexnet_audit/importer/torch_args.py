@@ -89,3 +89,14 @@ FUNCTIONS: dict[str, Signature] = {s.call.removeprefix("F."): s for s in (
     _act("F.elu", "elu", _carry("alpha", 1.0), _INPLACE),
     _act("F.gelu", "gelu", _carry("approximate", "none")),
 )}
+
+# The live importer traces the model in eval mode, where `F.dropout(x, p, self.training)` is called
+# with training=False: the spec describes the network as trained, so the dropout is written.
+LIVE_FUNCTIONS: dict[str, Signature] = {
+    **FUNCTIONS,
+    "dropout": Signature("F.dropout", "dropout", (
+        _carry("p", 0.5),
+        Param("training", "harmless", True, why="the live model is traced in eval mode (training=False there); "
+              "the spec describes it as trained, with its dropout"),
+        _INPLACE)),
+}

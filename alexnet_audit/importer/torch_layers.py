@@ -47,11 +47,8 @@ def module_fields(ctor: str, b: dict[str, Any], s: Sizes, line: int) -> tuple[di
     return common_fields(ctor, b, s, line), None
 
 
-def functional_fields(name: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str, Any] | None:
-    """The spec fields of a functional call (`F.max_pool2d` is "max_pool2d"); None where it computes nothing
-    (`F.dropout(x, training=False)` never drops)."""
-    if name == "dropout" and b["training"] is False:
-        return None
+def functional_fields(name: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str, Any]:
+    """The spec fields of a functional call (`F.max_pool2d` is "max_pool2d")."""
     if name == "gelu" and b["approximate"] == "none":
         return {}  # the functional form writes approximate only where the call sets it
     return common_fields(name, b, s, line)
