@@ -33,8 +33,8 @@ class Param:
     name: str
     treat: Treat
     default: Any = REQUIRED
-    why: str = ""  # harmless: why the network is unchanged; refuse: what a spec cannot hold
-    ok: tuple[Any, ...] | None = None  # refuse: the values (or types) the spec describes; absent: the default
+    why: str = ""  # harmless: why the network is unchanged; otherwise what a spec cannot hold
+    ok: tuple[Any, ...] | None = None  # the values (or types) the spec holds; absent: any (carry), the default (refuse)
     keyword_only: bool = False
     aliases: tuple[str, ...] = ()  # other keywords for it (TF1's `filter` and TF2's `filters`)
 
@@ -79,7 +79,7 @@ def bind(sig: Signature, args: Sequence[Any], kwargs: Mapping[str, Any], where: 
     for p in sig.params:
         if p.name not in given and p.default is REQUIRED:
             raise AuditError(f"{where}: {sig.call} needs {p.name}, which the call does not give")
-        if p.treat == "refuse" and p.name in given and not p.accepts(given[p.name]):
+        if (p.treat == "refuse" or p.ok is not None) and p.name in given and not p.accepts(given[p.name]):
             raise AuditError(f"{where}: {sig.call} {p.name}={shown(given[p.name])} is refused: {p.why}")
     return {p.name: given.get(p.name, p.default) for p in sig.params}
 

@@ -8,6 +8,8 @@ reason given; `refuse` ones stop the import unless their value is one the spec d
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .signatures import REQUIRED, Param, Signature
 
 _INPLACE = Param("inplace", "harmless", False, why="writing into the input tensor computes the same values")
@@ -29,6 +31,7 @@ _COUNT_PAD = _refuse("count_include_pad", True, "a spec's average pool counts ex
 _DIVISOR = _refuse("divisor_override", None, "a spec's average pool divides by the window")
 _SOFTMAX_DIM = _refuse("dim", None, "a spec's softmax is over the classes (dim 1 of the output vector)", ok=(None, 1, -1))
 _START = _refuse("start_dim", 1, "a spec's flatten keeps the batch and flattens each sample (start_dim=1)", ok=(1, -3))
+_APPROXIMATE = Param("approximate", "carry", "none", why="a spec's gelu is exact ('none') or tanh's", ok=("none", "tanh"))
 _END = _refuse("end_dim", -1, "a spec's flatten flattens each sample whole (end_dim=-1)", ok=(-1, 3))
 
 
@@ -52,11 +55,13 @@ MODULES: dict[str, Signature] = {s.call.removeprefix("nn."): s for s in (
     Signature("nn.LocalResponseNorm", "lrn", (_carry("size"), _carry("alpha", 1e-4), _carry("beta", 0.75), _carry("k", 1.0))),
     *(Signature(f"nn.{name}", "batchnorm", (
         _carry("num_features"), _carry("eps", 1e-5),
-        _refuse("momentum", 0.1, "a spec's batchnorm keeps an exponential running average (a number, not None)",
-                ok=(float, int)),
+        Param("momentum", "carry", 0.1, why="a spec's batchnorm keeps an exponential running average (a number, not None)",
+              ok=(float, int)),
         _refuse("affine", True, "a spec's batchnorm has a trainable scale and shift"),
         _refuse("track_running_stats", True, "a spec's batchnorm normalises with running statistics in eval mode"),
-        _DEVICE, _DTYPE)) for name in ("BatchNorm2d", "BatchNorm1d")),
+        _DEVICE, _DTYPE,
+        replace(_refuse("bias", True, "a spec's batchnorm has a trainable shift"), keyword_only=True),
+    )) for name in ("BatchNorm2d", "BatchNorm1d")),
     *(_act(f"nn.{name}", kind, _INPLACE) for name, kind in (("ReLU", "relu"), ("ReLU6", "relu6"), ("Hardswish", "hardswish"))),
     _act("nn.Tanh", "tanh"), _act("nn.Sigmoid", "sigmoid"), _act("nn.Softmax", "softmax", _SOFTMAX_DIM),
     *(_act(f"nn.{name}", "dropout", _carry("p", 0.5), _INPLACE) for name in ("Dropout", "Dropout2d")),
@@ -64,7 +69,7 @@ MODULES: dict[str, Signature] = {s.call.removeprefix("nn."): s for s in (
     Signature("nn.Identity", None, (), rest="nn.Identity ignores every argument it is given"),
     _act("nn.LeakyReLU", "leaky_relu", _carry("negative_slope", 0.01), _INPLACE),
     _act("nn.ELU", "elu", _carry("alpha", 1.0), _INPLACE),
-    _act("nn.GELU", "gelu", _carry("approximate", "none")),
+    _act("nn.GELU", "gelu", _APPROXIMATE),
     _act("nn.ZeroPad2d", "zeropad", _carry("padding")),
 )}
 
@@ -87,13 +92,14 @@ FUNCTIONS: dict[str, Signature] = {s.call.removeprefix("F."): s for s in (
     Signature("F.local_response_norm", "lrn", (_carry("size"), _carry("alpha", 1e-4), _carry("beta", 0.75), _carry("k", 1.0))),
     _act("F.leaky_relu", "leaky_relu", _carry("negative_slope", 0.01), _INPLACE),
     _act("F.elu", "elu", _carry("alpha", 1.0), _INPLACE),
-    _act("F.gelu", "gelu", _carry("approximate", "none")),
+    _act("F.gelu", "gelu", replace(_APPROXIMATE, keyword_only=True)),
 )}
 
 # The live importer traces the model in eval mode, where `F.dropout(x, p, self.training)` is called
 # with training=False: the spec describes the network as trained, so the dropout is written.
 LIVE_FUNCTIONS: dict[str, Signature] = {
     **FUNCTIONS,
+    "max_pool2d_with_indices": FUNCTIONS["max_pool2d"],  # what fx records for F.max_pool2d(..., return_indices=True)
     "dropout": Signature("F.dropout", "dropout", (
         _carry("p", 0.5),
         Param("training", "harmless", True, why="the live model is traced in eval mode (training=False there); "
