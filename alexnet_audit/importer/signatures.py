@@ -84,6 +84,11 @@ def bind(sig: Signature, args: Sequence[Any], kwargs: Mapping[str, Any], where: 
     return {p.name: given.get(p.name, p.default) for p in sig.params}
 
 
+def refused(where: str, name: str, value: Any, why: str) -> AuditError:
+    """A carried argument whose value the spec cannot hold, said as `bind` says a refused one."""
+    return AuditError(f"{where}: {name}={shown(value)} is refused: {why}")
+
+
 def shown(value: Any) -> str:
     """A value as the message names it: an unknown one by the expression it stands for."""
     if isinstance(value, Opaque):
