@@ -8,6 +8,8 @@ its value and the line.
 
 from __future__ import annotations
 
+import functools
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.importer import import_code
+from alexnet_audit.importer import import_code, read_code
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
@@ -89,55 +91,64 @@ class Net(nn.Module):
 '''
 
 
-def _static(tmp_path: Path, sig: Signature, args: str) -> dict[str, Any]:
+def _static(sig: Signature, args: str) -> tuple[Any, ...]:
     """The imported spec's layers and claims (what the code states), without the code it quotes."""
     if sig.call.startswith("nn."):
         module, function = f"{sig.call}({args})", "self.layer(self.conv(x))"
     else:
         name = sig.call.removeprefix("F.")
         module, function = "nn.Identity()", f"{SPELLING.get(name, sig.call)}(self.conv(x){', ' if args else ''}{args})"
-    path = tmp_path / "net.py"
-    path.write_text(LISTING.format(module=module, function=function))
-    doc = yaml.safe_load(import_code(path).text)
-    claims = [{k: c.get(k) for k in ("id", "target", "kind", "claimed")} for c in doc.get("claims", [])]
-    return {"layers": doc["layers"], "claims": claims}
+    return _imported(LISTING.format(module=module, function=function))
+
+
+@functools.cache
+def _imported(text: str) -> tuple[Any, ...]:
+    """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
+    declared input size and inputs, and what the code states (claims). Once per listing: each row's
+    unchanged listing is every row's of its call."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.py"
+        path.write_text(text)
+        reading, _ = read_code(path)
+    return (reading.input, [(n.kind, n.fields, n.qualified, n.declared_in, n.inputs) for n in reading.nodes],
+            [(c.kind, c.target, c.value) for c in reading.checks])
 
 
 @pytest.mark.parametrize("sig, param", _rows(MODULES) + _rows(FUNCTIONS), ids=_ids(_rows(MODULES) + _rows(FUNCTIONS)))
-def test_static_pytorch_argument(tmp_path: Path, sig: Signature, param: Param) -> None:
+def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
     value = EXAMPLE[param.name]
-    base = _static(tmp_path, sig, _args(sig, None, None, False))
+    base = _static(sig, _args(sig, None, None, False))
     forms = [False] if param.keyword_only else [False, True]
     if param.treat == "refuse":
         for positional in forms:
             with pytest.raises(AuditError) as err:
-                _static(tmp_path, sig, _args(sig, param.name, value, positional))
+                _static(sig, _args(sig, param.name, value, positional))
             message = str(err.value)
             assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
         return
-    keyword = _static(tmp_path, sig, _args(sig, param.name, value, False))
+    keyword = _static(sig, _args(sig, param.name, value, False))
     for positional in forms[1:]:
-        assert _static(tmp_path, sig, _args(sig, param.name, value, positional)) == keyword
+        assert _static(sig, _args(sig, param.name, value, positional)) == keyword
     if param.treat == "harmless":
         assert keyword == base, param.why
     else:
         assert keyword != base
     if param.name in BAD:
         with pytest.raises(AuditError, match=rf"line \d+: .*{param.name}={BAD[param.name]}"):
-            _static(tmp_path, sig, _args(sig, param.name, BAD[param.name], False))
+            _static(sig, _args(sig, param.name, BAD[param.name], False))
 
 
-def test_an_argument_the_table_does_not_know_is_refused(tmp_path: Path) -> None:
+def test_an_argument_the_table_does_not_know_is_refused() -> None:
     conv = MODULES["Conv2d"]
     with pytest.raises(AuditError, match=r"net.py: line 10: .*padding_value=1 is not an argument of nn.Conv2d"):
-        _static(tmp_path, conv, _args(conv, None, None, False) + ", padding_value=1")
+        _static(conv, _args(conv, None, None, False) + ", padding_value=1")
     with pytest.raises(AuditError, match=r"line 10: .*nn.Conv2d takes at most 11 positional arguments.*argument 12 is 1"):
-        _static(tmp_path, conv, "8, 4, 3, 1, 0, 1, 1, True, 'zeros', None, None, 1")
+        _static(conv, "8, 4, 3, 1, 0, 1, 1, True, 'zeros', None, None, 1")
 
 
-def test_a_refused_value_not_known_statically_is_named(tmp_path: Path) -> None:
+def test_a_refused_value_not_known_statically_is_named() -> None:
     with pytest.raises(AuditError, match=r"line 10: ceil_mode is self.training, which is not known statically"):
-        _static(tmp_path, MODULES["MaxPool2d"], "2, ceil_mode=self.training")
+        _static(MODULES["MaxPool2d"], "2, ceil_mode=self.training")
 
 
 # ---------------------------------------------------------------- live: the same table on modules and traces

@@ -12,7 +12,8 @@ from typing import Any
 from .classes import read_class
 from .common import Namer, Sizes
 from .consts import Container, Method, Ref, Template, Tensor, Unknown
-from .interp import Hooks, NotMine, Walk
+from .hooks import Hooks, NotMine
+from .interp import Walk
 from .keras_args import INPUT, LAYERS, MERGES
 from .reading import Check, Node, Reading
 from .signatures import bind, refused
@@ -62,17 +63,15 @@ class KerasHooks(Hooks):
                 out = kwargs.get("outputs", args[1] if len(args) > 1 else None)
                 if isinstance(out, Tensor):
                     return out
-            elif name in ("add", "concatenate") and args and isinstance(args[0], list) and len(args[0]) > 1 \
-                    and all(isinstance(t, Tensor) for t in args[0]):
+            elif name in MERGES and _tensors(args[0] if args else kwargs.get("inputs")):
                 b = bind(MERGES[name], args, kwargs, f"line {self.sizes.file_line(node.lineno)}: {walk.code(node)}")
-                return self.merge("add" if name == "add" else "concat", args[0], node, walk, b["name"])
+                return self.merge("add" if name == "add" else "concat", b["inputs"], node, walk)
             elif name in LAYERS or name in ALIASES or ("layers" in callee.path.split(".") and name[:1].isupper()):
                 # a Keras layer with no spec kind becomes a template too: applying it names its line
                 return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
-        if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and isinstance(args[0], list) \
-                and len(args[0]) > 1 and all(isinstance(t, Tensor) for t in args[0]):
-            b = bind(LAYERS[callee.ctor], callee.args, dict(callee.kwargs), f"line {self.sizes.file_line(callee.line)}: {callee.code}")
-            return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk, b["name"])
+        if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and _tensors(args[0]):
+            bind(LAYERS[callee.ctor], callee.args, dict(callee.kwargs), f"line {self.sizes.file_line(callee.line)}: {callee.code}")
+            return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
         if isinstance(callee, (Template, Container)) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
         if isinstance(callee, Method) and isinstance(callee.obj, Container) and callee.name == "add" and args:
@@ -100,9 +99,8 @@ class KerasHooks(Hooks):
                 self._ignored(module, shape, x.nodes[-1].name)
         return x.then(*self.nodes(module))
 
-    def merge(self, kind: str, branches: list[Tensor], node: ast.Call, walk: Walk, given: str | None) -> Tensor:
-        named = (("name", given),) if given is not None else ()
-        name = self._name(Template("Add" if kind == "add" else "Concatenate", (), named, node.lineno, walk.code(node)))
+    def merge(self, kind: str, branches: list[Tensor], node: ast.Call, walk: Walk) -> Tensor:
+        name = self._name(Template("Add" if kind == "add" else "Concatenate", (), (), node.lineno, walk.code(node)))
         merge = Node(kind, (), name, node.lineno, walk.code(node))
         return branches[0].join(branches[1:], merge)
 
@@ -249,6 +247,11 @@ class KerasHooks(Hooks):
             init[part] = INITIALISERS[value]
         if init != {"weight": INITIALISERS["glorot_uniform"], "bias": INITIALISERS["zeros"]}:
             fields["init"] = init
+
+
+def _tensors(value: Any) -> bool:
+    """Two or more of the network's tensors, as a merge takes them."""
+    return isinstance(value, list) and len(value) > 1 and all(isinstance(t, Tensor) for t in value)
 
 
 def make_hooks(reading: Reading, sizes: Sizes) -> KerasHooks:

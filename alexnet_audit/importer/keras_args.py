@@ -45,6 +45,11 @@ _LAYER = (
 )
 
 
+_CONCAT_AXIS = _refuse("axis", -1, "a spec's concat joins the channels (Keras's last axis)", ok=(-1, 3))
+_MERGE_NAME = _harmless("name", None, "a merge point's name is not a spec field (claims name it add_1, concat_1)",
+                        keyword_only=True)
+
+
 def _layer(call: str, kind: str | None, *params: Param) -> Signature:
     return Signature(call, kind, params + _LAYER)
 
@@ -91,19 +96,19 @@ LAYERS: dict[str, Signature] = {s.call: s for s in (
            _refuse("noise_shape", None, "a spec's dropout drops each value on its own"),
            _harmless("seed", None, "which values are dropped, not how many")),
     _layer("Flatten", "flatten", _DATA_FORMAT),
-    _layer("InputLayer", None, _carry("input_shape", None), _harmless("batch_size", None, "the batch, not one sample's shape"),
+    Signature("InputLayer", None, (_carry("input_shape", None), _harmless("batch_size", None, "the batch, not one sample's shape"),
            _harmless("dtype", None, "the number format"), _refuse("input_tensor", None, "give the input with --input"),
            _refuse("sparse", None, "a spec's input is a dense image", ok=(None, False)),
            _harmless("name", None, "the input has no spec layer to name"),
            _refuse("ragged", None, "a spec's input is a dense image", ok=(None, False)),
            _refuse("type_spec", None, "give the input with --input"),
-           _carry("shape", None, keyword_only=True), _refuse("batch_shape", None, "give the input with --input",
-                                                             keyword_only=True)),
+           _carry("shape", None, keyword_only=True),
+           _refuse("batch_shape", None, "give the input with --input", keyword_only=True))),
     _layer("ZeroPadding2D", "zeropad", _carry("padding", (1, 1)), _DATA_FORMAT),
     _layer("LeakyReLU", "leaky_relu", Param("negative_slope", "carry", 0.3, aliases=("alpha",))),
     _layer("ELU", "elu", _carry("alpha", 1.0)),
-    _layer("Add", None), _layer("Concatenate", None,
-                                _refuse("axis", -1, "a spec's concat joins the channels (Keras's last axis)", ok=(-1, 3))),
+    Signature("Add", None, (_MERGE_NAME, _LAYER[2])),
+    Signature("Concatenate", None, (_CONCAT_AXIS, _MERGE_NAME, _LAYER[2])),
 )}
 
 # `keras.Input(...)`, a function, not a layer.
@@ -116,10 +121,8 @@ INPUT = Signature("Input", None, (
     _refuse("type_spec", None, "give the input with --input"),
     _refuse("batch_shape", None, "give the input with --input", keyword_only=True)))
 
-# `keras.layers.add([a, b])` and `concatenate([a, b], axis=-1)`: the tensors, then these.
+# `keras.layers.add([a, b])` and `concatenate([a, b], axis=-1)`.
 MERGES: dict[str, Signature] = {
-    "add": Signature("add", None, (_carry("inputs"), _carry("name", None, keyword_only=True))),
-    "concatenate": Signature("concatenate", None, (
-        _carry("inputs"), _refuse("axis", -1, "a spec's concat joins the channels (Keras's last axis)", ok=(-1, 3)),
-        _carry("name", None, keyword_only=True))),
+    "add": Signature("add", None, (_carry("inputs"), _MERGE_NAME)),
+    "concatenate": Signature("concatenate", None, (_carry("inputs"), _CONCAT_AXIS, _MERGE_NAME)),
 }

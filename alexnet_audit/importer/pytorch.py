@@ -27,7 +27,8 @@ from .consts import (
     Tensor,
     Unknown,
 )
-from .interp import Hooks, NotMine, Walk
+from .hooks import Hooks, NotMine
+from .interp import Walk
 from .reading import Check, Node, Reading
 from .signatures import bind
 from .torch_args import FUNCTIONS, MODULES

@@ -14,7 +14,8 @@ from typing import Any
 
 from .common import Namer, Sizes
 from .consts import Function, Obj, Opaque, Ref, Tensor, Unknown
-from .interp import Hooks, NotMine, Walk
+from .hooks import Hooks, NotMine
+from .interp import Walk
 from .reading import Check, Node, Reading
 from .signatures import bind
 from .tf1_args import OPS, VARIABLES

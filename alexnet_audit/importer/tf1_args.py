@@ -54,7 +54,9 @@ OPS: dict[str, Signature] = {s.call.rsplit(".", 1)[-1]: s for s in (
     Signature("tf.nn.dropout", "dropout", (
         _carry("x"), _carry("keep_prob", None), _refuse("noise_shape", None, "a spec's dropout drops each value on its own"),
         _SEED, _NAME, _carry("rate", None))),
-    Signature("tf.nn.bias_add", None, (_carry("value"), _carry("bias"), _FORMAT, _NAME)),
+    Signature("tf.nn.bias_add", None, (
+        _carry("value"), _carry("bias"), _FORMAT,
+        _harmless("name", None, "the bias joins the layer before it, which keeps its own name"))),
     *(Signature(f"tf.nn.{op}", op, (_carry("features", aliases=("x",)), _NAME)) for op in ("relu", "tanh", "sigmoid")),
     Signature("tf.nn.softmax", "softmax", (
         _carry("logits"), _refuse("axis", None, "a spec's softmax is over the classes (the last axis)", ok=(None, -1, 1)),
