@@ -21,7 +21,7 @@ from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.importer import import_code, read_code
+from alexnet_audit.importer import import_code, import_spec, read_code
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
@@ -252,3 +252,24 @@ def test_the_post_bug_ceil_mode_and_approximate_in_forward(tmp_path: Path) -> No
     layers = yaml.safe_load(import_code(listing).text)["layers"]
     assert layers[1] == {"kind": "gelu", "name": "conv_gelu", "approximate": "tanh"}
     assert layers[2] == {"kind": "maxpool", "name": "conv_maxpool", "kernel": 3, "stride": 2, "ceil_mode": True}
+
+
+def test_a_live_refusal_names_the_file_and_line_of_the_call(tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent('''
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+
+            def forward(self, x):
+                return F.avg_pool2d(self.conv(x), 2, count_include_pad=False)
+        '''))
+    with pytest.raises(AuditError) as err:
+        import_spec(None, module=f"{path}:Net", input="3x16x16")
+    assert str(err.value) == (f"{path}:11: return F.avg_pool2d(self.conv(x), 2, count_include_pad=False): "
+                              "F.avg_pool2d count_include_pad=False is refused: a spec's average pool counts explicit "
+                              "pads as zeros in the mean (PyTorch's default)")

@@ -90,19 +90,28 @@ def _guess_input(model: Any, reading: Reading) -> tuple[int, int, int]:
 
 
 def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
-    from torch import fx
-
-    tracer = fx.Tracer()
-    tracer.record_stack_traces = True  # each call's file and line, for the message that refuses one
     try:
-        graph = tracer.trace(model)
-        gm = fx.GraphModule(tracer.root, graph, type(model).__name__)
+        gm = _traced(model, stack_traces=False)
     except Exception as exc:  # noqa: BLE001 - fx refuses data-dependent control flow and more: fall back, say so
         reading.assumed.append(f"torch.fx cannot trace the model ({type(exc).__name__}): its leaf modules are taken "
                                "in the order a forward pass calls them; functional calls in forward() are not seen")
         return _by_calls(model, shape, reading)
     reading.read.append((0, "traced with torch.fx"))
-    return _from_fx(gm, reading)
+    try:
+        return _from_fx(gm, reading)
+    except AuditError:
+        # Stack traces cost seconds the first time, so only a refused call pays for them: the
+        # same trace again, now with each call's file and line, refuses it again where it is.
+        return _from_fx(_traced(model, stack_traces=True), reading)
+
+
+def _traced(model: Any, *, stack_traces: bool) -> Any:
+    from torch import fx
+
+    tracer = fx.Tracer()
+    tracer.record_stack_traces = stack_traces
+    graph = tracer.trace(model)
+    return fx.GraphModule(tracer.root, graph, type(model).__name__)
 
 
 _PASS = {"contiguous", "clone", "detach", "float", "to", "dropout_eval"}
