@@ -241,7 +241,7 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
         for (name, module), p in zip(model.named_layers(), planned):
             params[name] = _param_counts(module)
             infos.append(module_info(name, module, p.layer.inputs, feeds.get(name, ())))
-            measured[name] = counts.count(module, tuple(given[n] for n in input_names(p.layer)))
+            measured[name] = counts.count(module, tuple(given[n] for n in input_names(p.layer)), p.kind in WEIGHTED)
             given[name] = measured[name].output_shape
 
     layers: list[LayerResult] = []
@@ -255,7 +255,7 @@ def analyse(spec: Spec, counts: NodeCounts | None = None) -> Analysis:
         uncounted = () if p.layer.spec.mac_rule == EXCLUDED else node.unsupported
         if uncounted:
             incomplete.append(f"{p.name}: {', '.join(uncounted)}")
-        flop_counter = node.flop_counter_flops // 2 if p.kind in ("conv", "linear") else None
+        flop_counter = node.flop_counter_flops // 2 if node.flop_counter_flops is not None else None
         _check(disagreements, p, macs, flop_counter, trainable, stats, node.output_shape)
         layers.append(
             LayerResult(

@@ -99,15 +99,25 @@ class Change:
     @property
     def message(self) -> str:
         now = self.result
-        why = f": {now.diagnosis or now.detail}" if now else ""
+        return self.head + (f": {now.diagnosis or now.detail}" if now and self.explained else "")
+
+    @property
+    def explained(self) -> bool:
+        """Whether the change comes with why the claim is judged as it is now (it fails, or its verdict moved)."""
+        return self.kind in (ChangeKind.NEW_FAILURE, ChangeKind.VERDICT_CHANGED)
+
+    @property
+    def head(self) -> str:
+        """What changed, without why."""
+        now = self.result
         if self.kind == ChangeKind.NEW_FAILURE:
-            return f"{self.spec}/{self.claim}: was {self.before}, now fails{why}"
+            return f"{self.spec}/{self.claim}: was {self.before}, now fails"
         if self.kind == ChangeKind.NO_LONGER_FAILS:
             assert now
             return f"{self.spec}/{self.claim}: failed in the baseline, now {now.verdict.value}; update the baseline"
         if self.kind == ChangeKind.VERDICT_CHANGED:
             assert now
-            return f"{self.spec}/{self.claim}: was {self.before}, now {now.verdict.value}{why}"
+            return f"{self.spec}/{self.claim}: was {self.before}, now {now.verdict.value}"
         if self.kind == ChangeKind.ADDED:
             assert now
             return f"{self.spec}/{self.claim}: not in the baseline (now {now.verdict.value}); update the baseline"

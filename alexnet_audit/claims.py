@@ -17,7 +17,7 @@ from .analysis import Analysis
 from .claim_schema import (
     Against, ArithmeticClaim, ComputeClaim, CountClaim, FactClaim, InputClaim, IterationClaim, LayerCountClaim, MemoryClaim,
     PaddingClaim, ParamsClaim, SameAsClaim, ShapeClaim, SizeRuleClaim, SpeedupClaim, StructureClaim, TrainingClaim,
-    CLAIM_ADAPTER, ListingClaim, UnverifiableClaim, WeightShapeClaim, alternative_claim,
+    ListingClaim, UnverifiableClaim, WeightShapeClaim, alternative_claim, claim_layer_names, renamed_claim,
 )
 from .claims_facts import judge_fact_claim, judge_iterations, judge_speedup, judge_training, judge_unverifiable
 from .claims_numeric import judge_arithmetic, judge_compute, judge_count, judge_memory, judge_params
@@ -102,7 +102,7 @@ def _against(claim: Any, ctx: Context, earlier: list[ClaimResult]) -> ClaimResul
     base: ClaimResult | None = None
     for entry in claim.against:
         which = entry if isinstance(entry, Against) else Against(reading=entry)
-        on = _renamed(claim, {**(which.names or {}), **({claim.target: which.target} if which.target else {})})
+        on = renamed_claim(claim, {**(which.names or {}), **({claim.target: which.target} if which.target else {})})
         if which.reading == own:
             found = _interpretations(on, ctx, earlier)
             label = f"the {own} (spec {ctx.analysis.spec.id})"
@@ -132,7 +132,7 @@ def _on_counterpart(claim: Any, ctx: Context, other: Analysis, reading: Reading)
     """The claim judged on the post's other reading (`other`, read as ctx.counterpart, whose
     re-planned variants every claim shares), whose own counterpart is this spec."""
     known = {layer.name for layer in other.spec.layers} | set(other.spec.stages)
-    missing = [n for n in _names(claim) if n not in known]
+    missing = list(dict.fromkeys(n for _, n in claim_layer_names(claim) if n not in known))
     if missing:
         return result(claim, None, Verdict.UNVERIFIABLE,
                       f"spec {other.spec.id} has no layer or stage {', '.join(missing)}; name its counterpart with "
@@ -140,40 +140,6 @@ def _on_counterpart(claim: Any, ctx: Context, other: Analysis, reading: Reading)
     there = Context(other, reading, ctx.reading, None,  # the counterpart's training record is not this spec's
                     ctx.analysis, ctx.facts, ctx.references, ctx.reference_readings)
     return _interpretations(claim, there, [])
-
-
-_NAME_FIELDS = ("target", "layers", "layer", "activation_after", "pools")
-
-
-def _renamed(claim: Any, names: dict[str, str]) -> Any:
-    """The claim with its layer names as the other reading spells them."""
-    if not names:
-        return claim
-
-    def walk(key: str, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: walk(k, v) for k, v in value.items()}
-        if key in _NAME_FIELDS and isinstance(value, list):
-            return [names.get(v, v) for v in value]
-        return names.get(value, value) if key in _NAME_FIELDS and isinstance(value, str) else value
-
-    data = {k: walk(k, v) for k, v in claim.model_dump(exclude={"against"}, exclude_none=True).items()}
-    return CLAIM_ADAPTER.validate_python(data)
-
-
-def _names(claim: Any) -> list[str]:
-    target = getattr(claim, "target", None)
-    names = [target] if target else []
-    check = getattr(claim, "check", None)
-    for field in ("layers", "activation_after"):
-        names += list(getattr(check, field, None) or [])
-    for field in ("layer", "pools"):
-        if getattr(check, field, None):
-            names.append(getattr(check, field))
-    measured = getattr(claim, "measured", None)
-    if isinstance(claim, ArithmeticClaim) and measured is not None and measured.target:
-        names.append(measured.target)
-    return names
 
 
 _JUDGES: dict[type, Callable[[Any, Context, list[ClaimResult]], ClaimResult]] = {

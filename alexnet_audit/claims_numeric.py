@@ -105,7 +105,7 @@ def judge_params(claim: ParamsClaim, ctx: Context, _: list[ClaimResult]) -> Clai
     part, whole = figure(rows, spec.stages, claim.target, quantity), figure(rows, spec.stages, None, quantity)
     assert isinstance(part, int) and isinstance(whole, int)
     share = Fraction(part, whole)
-    detail = (f"share of all parameters: claimed {c.describe()}, measured {part:,} of {whole:,} = "
+    detail = (f"share of all parameters: claimed {claim.claimed} ({c.describe()}), measured {part:,} of {whole:,} = "
               f"{float(share):.2%}")
     return result(claim, f"{float(share):.2%}", Verdict.HOLDS if c.matches(share) else Verdict.FAILS, detail)
 

@@ -118,7 +118,7 @@ def _structure(claim: StructureClaim, ctx: Context) -> ClaimResult:
         i = _anchor(ctx, check.pools)
         module, layer = modules[i], ctx.analysis.layers[i]
         if module.category not in ("maxpool", "avgpool") or module.kernel is None:
-            return result(claim, module.category, Verdict.FAILS, f"{module.name} is not a pooling layer")
+            return result(claim, module.category, Verdict.FAILS, f"{module.name} is a {module.category} layer, not a pooling layer")
         cells = module.kernel * module.kernel
         kept = layer.input_shape[0] == layer.output_shape[0]
         ok = check.over == "space" and kept and (check.window is None or check.window == cells)

@@ -14,21 +14,18 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from .arith import ArithError, parse_figure
 from .errors import AuditError
+from .strict import Frozen
+from .yaml_lines import format_path, parse_yaml
 
 FACTS_FILE = "facts.yaml"
 _ROUNDING_UNIT = re.compile(r"[a-zA-Z万亿]")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Fact(_Frozen):
+class Fact(Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     statement: str
     source: str
@@ -47,12 +44,12 @@ class Fact(_Frozen):
         return self
 
 
-class Source(_Frozen):
+class Source(Frozen):
     short: str  # "Krizhevsky, Sutskever and Hinton 2012", as a citation names it
     reference: str
 
 
-class _BaseDoc(_Frozen):
+class _BaseDoc(Frozen):
     sources: dict[str, Source]
     facts: list[Fact]
 
@@ -70,16 +67,39 @@ def load_facts(text: str | None = None) -> FactBase:
     """The shipped base (or `text`, for tests); a malformed base is an AuditError naming the fact."""
     if text is None:
         text = resources.files("alexnet_audit.reference").joinpath(FACTS_FILE).read_text(encoding="utf-8")
+    data, lines = parse_yaml(text, FACTS_FILE)
     try:
-        doc = _BaseDoc.model_validate(yaml.safe_load(text))
-    except (ValidationError, ArithError) as exc:
-        raise AuditError(f"the reference base is malformed: {exc}", file=FACTS_FILE) from None
+        doc = _BaseDoc.model_validate(data)
+    except ValidationError as exc:
+        raise _malformed(exc, data, lines) from None
     facts: dict[str, Fact] = {}
-    for fact in doc.facts:
+    for i, fact in enumerate(doc.facts):
         if fact.id in facts or fact.source not in doc.sources:
-            raise AuditError(f"fact {fact.id}: duplicate id or unknown source {fact.source!r}", file=FACTS_FILE)
+            field = ("facts", i, "id" if fact.id in facts else "source")
+            raise AuditError(f"fact {fact.id}: duplicate id or unknown source {fact.source!r}", file=FACTS_FILE,
+                             line=lines.get(field), field=format_path(field))
         facts[fact.id] = fact
     return FactBase(doc.sources, facts)
+
+
+def _malformed(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int]) -> AuditError:
+    """The first mistake, in one line, at the base's field and line (and naming the fact)."""
+    err = exc.errors(include_url=False)[0]
+    path: tuple[Any, ...] = ()
+    node = data
+    for part in err["loc"]:  # the data's own path: pydantic adds the union member it tried
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path, node = path + (part,), node[part]
+        else:
+            if isinstance(node, dict):
+                path += (part,)  # a missing or unknown field
+            break
+    fact = data["facts"][path[1]] if path[:1] == ("facts",) and len(path) > 1 else None
+    named = f"fact {fact['id']}: " if isinstance(fact, dict) and isinstance(fact.get("id"), str) else ""
+    message = str(err["msg"]).removeprefix("Value error, ")
+    line = next((lines[path[:cut]] for cut in range(len(path), -1, -1) if path[:cut] in lines), None)
+    return AuditError(f"the reference base is malformed: {named}{message}", file=FACTS_FILE, line=line,
+                      field=format_path(path) or None)
 
 
 # ---------------------------------------------------------------- comparing figures

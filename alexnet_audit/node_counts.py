@@ -1,9 +1,10 @@
 """What two of the three counters measure, node by node, without weights and without meta kernels.
 
 Each node of a meta-built `SpecNet` is given real, uninitialised storage for its own parameters
-and buffers, fed uninitialised inputs of the shapes its inputs measured, and run twice: once under
-PyTorch's `FlopCounterMode` (which also gives its output shape) and once under fvcore's
-TorchScript trace. Both read shapes only, never values, so no weights are drawn; then the
+and buffers, fed uninitialised inputs of the shapes its inputs measured, and run twice: once for
+its output shape (under PyTorch's `FlopCounterMode` where the analysis compares that count: conv
+and linear nodes) and once under fvcore's TorchScript trace. Both read shapes only, never values,
+so no weights are drawn; then the
 storage is freed before the next node, so the peak is one node, not the network.
 
 Why not the meta device: TorchScript's tracer cannot run meta convolutions or pooling (their
@@ -43,9 +44,16 @@ from .layers import Shape
 @dataclass(frozen=True)
 class NodeCount:
     output_shape: Shape  # without the batch dimension
-    flop_counter_flops: int  # FlopCounterMode's total
+    flop_counter_flops: int | None  # FlopCounterMode's total, where it was asked for
     macs: int  # fvcore's
     unsupported: tuple[str, ...]  # the ops fvcore has no handler for, sorted
+
+
+def _quiet(logger: logging.Logger) -> None:
+    """fvcore's logger at ERROR. Only when it is not: `setLevel` clears the level cache of every
+    logger in the process (PyTorch has hundreds), 0.2 ms a call, once per node."""
+    if logger.level != logging.ERROR:
+        logger.setLevel(logging.ERROR)
 
 
 def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, tuple[str, ...]]:
@@ -55,7 +63,7 @@ def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, t
     analysis.tracer_warnings("none")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        logging.getLogger("fvcore").setLevel(logging.ERROR)
+        _quiet(logging.getLogger("fvcore"))
         total = int(analysis.total())
     return total, tuple(sorted(analysis.unsupported_ops("")))
 
@@ -77,14 +85,20 @@ def _on_cpu(module: nn.Module) -> Iterator[None]:
             setattr(sub, name, tensor)
 
 
-def _measure(module: nn.Module, shapes: tuple[Shape, ...]) -> NodeCount:
-    """Both counts of a meta-built node, on uninitialised CPU storage freed afterwards. Each
-    counter gets fresh inputs: an in-place node (ReLU) writes into the tensor it is given."""
+def _measure(module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool) -> NodeCount:
+    """fvcore's count of a meta-built node, and FlopCounterMode's where it is asked for, on
+    uninitialised CPU storage freed afterwards. Each pass gets fresh inputs: an in-place node
+    (ReLU) writes into the tensor it is given. Without FlopCounterMode a plain forward gives the
+    output shape: the mode's dispatch in Python doubled the cost of a ReLU or a pooling node."""
     with _on_cpu(module):
-        with FlopCounterMode(display=False) as counter:
-            out = module(*(torch.empty(1, *shape) for shape in shapes))
+        inputs = tuple(torch.empty(1, *shape) for shape in shapes)
+        if flop_counter:
+            with FlopCounterMode(display=False) as counter:
+                out = module(*inputs)
+        else:
+            out = module(*inputs)
         macs, unsupported = _fvcore(module, tuple(torch.empty(1, *shape) for shape in shapes))
-    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops(), macs, unsupported)
+    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops() if flop_counter else None, macs, unsupported)
 
 
 @contextlib.contextmanager
@@ -124,9 +138,10 @@ class NodeCounts:
     def __init__(self) -> None:
         self._counts: dict[Hashable, NodeCount] = {}
 
-    def count(self, module: nn.Module, shapes: tuple[Shape, ...]) -> NodeCount:
-        """The counts of a meta-built node fed inputs of `shapes` (each without the batch dimension)."""
-        key = node_key(module, shapes)
+    def count(self, module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool = True) -> NodeCount:
+        """The counts of a meta-built node fed inputs of `shapes` (each without the batch dimension);
+        FlopCounterMode's only when `flop_counter`."""
+        key = (node_key(module, shapes), flop_counter)
         if key not in self._counts:
-            self._counts[key] = _measure(module, shapes)
+            self._counts[key] = _measure(module, shapes, flop_counter)
         return self._counts[key]

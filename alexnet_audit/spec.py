@@ -14,9 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from .bounded_read import read_bounded
-from .claim_schema import (
-    ArithmeticClaim, Claim, FollowedBy, LayerHas, NoActivation, StructureCheck, StructureClaim, Text,
-)
+from .claim_schema import Claim, StructureCheck, Text, claim_layer_names
 from .errors import AuditError
 from .graph import ITEM_TAGS, MAX_ITEMS, Group, Item, Layer, flatten, is_graph
 from .init import LayerInit
@@ -162,10 +160,9 @@ def _check_names(spec: Spec, groups: tuple[Group, ...]) -> None:
             raise spec.error(f"{_what(group)} name {group.name!r} is also a layer name", *group.path, _what(group))
     seen |= layers
     for i, claim in enumerate(spec.doc.claims):
-        for field, names in _claim_names(claim):
-            for name in names:
-                if name not in seen:
-                    raise spec.error(f"{name!r} names no layer, stage or block of this spec", "claims", i, *field)
+        for field, name in claim_layer_names(claim):
+            if name not in seen:
+                raise spec.error(f"{name!r} names no layer, stage or block of this spec", "claims", i, *field)
     ids = [c.id for c in spec.doc.claims]
     for i, cid in enumerate(ids):
         if cid in ids[:i]:
@@ -174,23 +171,6 @@ def _check_names(spec: Spec, groups: tuple[Group, ...]) -> None:
 
 def _what(group: Group) -> str:
     return "block" if group.is_block else "stage"
-
-
-def _claim_names(claim: Any) -> list[tuple[tuple[str, ...], list[str]]]:
-    out: list[tuple[tuple[str, ...], list[str]]] = []
-    if getattr(claim, "target", None):
-        out.append((("target",), [claim.target]))
-    if isinstance(claim, ArithmeticClaim) and claim.measured and claim.measured.target:
-        out.append((("measured", "target"), [claim.measured.target]))
-    if isinstance(claim, StructureClaim):
-        check = claim.check
-        if isinstance(check, FollowedBy):
-            out.append((("check", "layers"), check.layers))
-        elif isinstance(check, NoActivation):
-            out.append((("check", "activation_after"), check.activation_after))
-        elif isinstance(check, LayerHas):
-            out.append((("check", "layer"), [check.layer]))
-    return out
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -270,7 +270,7 @@ def test_readings_and_quotes_reach_junit_and_a_bad_reading_is_a_located_error(wr
     result = CliRunner().invoke(app, ["check", *paths, "--junit", str(xml)])
     assert result.exit_code == 1
     text = xml.read_text(encoding="utf-8")
-    assert "quote: 120个神经元" in text and "reading the code (spec post-code): fails" in text
+    assert "quote: 120个神经元" in text and text.count("against the code (spec post-code), it fails") == 1
     bad = spec_text(LENET, claims="  - {id: a, kind: layer_count, of: conv, claimed: 2, where: x,\n"
                                   "     readings: [{label: wrong, of: [nosuchkind]}]}\n")
     result = CliRunner().invoke(app, ["check", str(write_spec(bad, "bad.yaml"))])

@@ -346,13 +346,13 @@ EVERY_NEW_KIND = """  - {kind: zeropad, name: pad, padding: [0, 1, 0, 1]}
 
 
 def test_every_new_kind_agrees_with_the_peer_tools() -> None:
-    from test_oracles import _ptflops_figure, _torchinfo_figure, _unpadded_pool_inputs, check_against_peers, measure_with_peers
+    from peer_oracles import check_against_peers, measure_with_peers, ptflops_figure, torchinfo_figure, unpadded_pool_inputs
 
     a = audit("[3, 15, 15]", EVERY_NEW_KIND)
     peers = measure_with_peers(a.spec)
     check_against_peers(a, peers)
-    assert _torchinfo_figure(a, None) == peers.torchinfo_macs
-    assert peers.ptflops_macs - _ptflops_figure(a) == peers.pool_inputs - _unpadded_pool_inputs(a)
+    assert torchinfo_figure(a, None) == peers.torchinfo_macs
+    assert peers.ptflops_macs - ptflops_figure(a) == peers.pool_inputs - unpadded_pool_inputs(a)
     # by hand: pad 15 -> 16; dilated 3x3 spans 5: (16 + 1 - 5) + 1 = 13 high, (16 + 3 - 5) + 1 = 15 wide
     assert a.layer("c1").output_shape == (8, 13, 15)
     assert a.layer("p1").output_shape == (8, 13 - 3 + 1, 15 - 3 + 1)  # a 2x2 window dilated by 2 spans 3

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Union, get_args
 
 from pydantic import Field, TypeAdapter
 
-from .base import Against, ClaimBase, Name, Number, NumericClaim, Text, shape_dims
+from .base import Against, ClaimBase, LayerName, Name, NamesLayer, Number, NumericClaim, Text, shape_dims
+from .names import FieldPath, layer_names
 from .network import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, CountedKind, FollowedBy, InputClaim,
     IterationClaim, LayerCountClaim, LayerHas, Measured, NoActivation, Overlapping, PaddingClaim, ParamsClaim,
@@ -44,11 +45,36 @@ def alternative_claim(claim: "ClaimBase", reading: dict[str, Any]) -> Any:
     return CLAIM_ADAPTER.validate_python(fields)
 
 
+def claim_layer_names(claim: "ClaimBase") -> list[tuple[FieldPath, str]]:
+    """Every layer, stage or block a claim names, with its field path: its own fields, the names
+    of `against` entries mapped from, and what each of its readings names in the fields it sets."""
+    found = layer_names(claim)
+    for j, reading in enumerate(claim.readings or ()):
+        found += [(("readings", j, *path), name) for path, name in layer_names(alternative_claim(claim, reading))
+                  if path[0] in reading]
+    return found
+
+
+def renamed_claim(claim: "ClaimBase", names: dict[str, str]) -> Any:
+    """The claim, without `against`, naming the layers as the other reading does (`names`: this
+    spec's name -> that reading's; a name not in it stays)."""
+    data = claim.model_dump(exclude={"against"}, exclude_none=True)
+    for path, name in claim_layer_names(claim):
+        if path[0] == "against":
+            continue
+        parent: Any = data
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = names.get(name, name)
+    return CLAIM_ADAPTER.validate_python(data)
+
+
 __all__ = [
     "Against", "AllHave", "ArithmeticClaim", "CLAIM_ADAPTER", "Claim", "ClaimBase", "ComputeClaim", "Contains",
-    "CountClaim", "CountedKind", "FactClaim", "FollowedBy", "InputClaim", "IterationClaim", "LayerCountClaim",
-    "LayerHas", "ListingClaim", "Measured", "MemoryClaim", "MemoryDtype", "Name", "NoActivation", "Number",
+    "CountClaim", "CountedKind", "FactClaim", "FieldPath", "FollowedBy", "InputClaim", "IterationClaim", "LayerCountClaim",
+    "LayerHas", "LayerName", "ListingClaim", "Measured", "MemoryClaim", "MemoryDtype", "Name", "NamesLayer", "NoActivation", "Number",
     "NumericClaim", "Overlapping", "PaddingClaim", "ParamsClaim", "PoolsOver", "Quantity", "SameAsClaim",
     "ShapeClaim", "SizeRuleClaim", "SpeedupClaim", "StructureCheck", "StructureClaim", "Terms", "Text",
-    "TrainingClaim", "UnverifiableClaim", "WeightShapeClaim", "alternative_claim", "byte_figure", "shape_dims",
+    "TrainingClaim", "UnverifiableClaim", "WeightShapeClaim", "alternative_claim", "byte_figure", "claim_layer_names",
+    "layer_names", "renamed_claim", "shape_dims",
 ]

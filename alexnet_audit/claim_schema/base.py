@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, ValidationError, model_validator
@@ -12,6 +13,17 @@ from ..strict import Frozen
 
 # A layer, stage or block, qualified by its enclosing blocks: `conv1`, `layer1.0.conv1`.
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,15}$")]
+
+
+@dataclass(frozen=True)
+class NamesLayer:
+    """Marks a field type whose values name a layer, stage or block of the claim's own spec (the
+    loader refuses an unknown one; the post's other reading renames it): see claim_schema.names."""
+
+
+# A name of the claim's own spec. A `Name` that is not (a listing's attribute, the other
+# reading's layer) stays a plain `Name`.
+LayerName = Annotated[Name, NamesLayer()]
 Text = Annotated[str, Field(max_length=2000)]
 Number = Union[int, float, str]
 
@@ -22,7 +34,7 @@ class Against(Frozen):
 
     reading: Literal["prose", "code"]
     target: Name | None = None
-    names: dict[Name, Name] | None = None  # layer names of this spec -> that reading's (conv1 -> c1)
+    names: dict[LayerName, Name] | None = None  # layer names of this spec -> that reading's (conv1 -> c1)
 
 
 class ClaimBase(Frozen):
@@ -58,7 +70,7 @@ class NumericClaim(ClaimBase):
     """A number or a formula `lhs = result`, optionally approximate."""
 
     claimed: Number
-    target: Name | None = None  # a layer or stage; None: the whole network
+    target: LayerName | None = None  # a layer or stage; None: the whole network
     approx: bool = False
     tolerance: float | None = Field(default=None, gt=0, lt=1)  # relative; implies approx
     bound: Literal["exact", "at_most", "at_least"] = "exact"  # "about 1M or less": at_most

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from ..strict import Frozen
-from .base import ClaimBase, Name, Number, NumericClaim, Text, check_figure, check_formula, shape_dims
+from .base import ClaimBase, LayerName, Number, NumericClaim, Text, check_figure, check_formula, shape_dims
 
 
 class InputClaim(ClaimBase):
@@ -25,7 +25,7 @@ class InputClaim(ClaimBase):
 
 class ShapeClaim(ClaimBase):
     kind: Literal["output_shape"]
-    target: Name
+    target: LayerName
     claimed: Union[str, list[int]]  # "55x55x96" or [55, 55, 96]
     layout: Literal["hwc", "chw", "hw", "c"] = "hwc"
 
@@ -80,7 +80,7 @@ class FollowedBy(Frozen):
     with `exactly`, no other conv/linear layer is."""
 
     followed_by: Literal["lrn", "maxpool", "avgpool", "pool", "batchnorm", "dropout", "relu", "tanh", "softmax"]
-    layers: Annotated[list[Name], Field(min_length=1)]
+    layers: Annotated[list[LayerName], Field(min_length=1)]
     exactly: bool = False
 
 
@@ -102,7 +102,7 @@ class Overlapping(Frozen):
 class NoActivation(Frozen):
     """Whether the listed conv/linear layers are followed by a non-linearity."""
 
-    activation_after: Annotated[list[Name], Field(min_length=1)]
+    activation_after: Annotated[list[LayerName], Field(min_length=1)]
     present: bool = True
 
 
@@ -116,7 +116,7 @@ class Contains(Frozen):
 class LayerHas(Frozen):
     """One layer's hyper-parameters, as read off the built module."""
 
-    layer: Name
+    layer: LayerName
     kernel: int | None = None
     stride: int | None = None
     out_channels: int | None = None
@@ -128,7 +128,7 @@ class PoolsOver(Frozen):
     """What a pooling layer's window spans: neighbouring cells of each map (`space`) or
     neighbouring maps (`channels`), and how many inputs one window takes."""
 
-    pools: Name
+    pools: LayerName
     over: Literal["space", "channels"]
     window: int | None = Field(default=None, ge=1)
 
@@ -156,7 +156,7 @@ class Terms(Frozen):
 
 
 class Measured(Frozen):
-    target: Name | None = None
+    target: LayerName | None = None
     quantity: Quantity
     terms: Terms | None = None
 
@@ -180,7 +180,7 @@ class PaddingClaim(ClaimBase):
     """The zero padding a source states for a layer, per side: whole pixels, compared with the built layer."""
 
     kind: Literal["padding"]
-    target: Name
+    target: LayerName
     claimed: Number
 
     @model_validator(mode="after")
@@ -193,7 +193,7 @@ class WeightShapeClaim(ClaimBase):
     """The shape of a layer's weight tensor: conv (out, in / groups, kh, kw), linear (out, in)."""
 
     kind: Literal["weight_shape"]
-    target: Name
+    target: LayerName
     claimed: Union[str, list[int]]
 
     @model_validator(mode="after")
@@ -208,7 +208,7 @@ class SizeRuleClaim(ClaimBase):
 
     kind: Literal["size_rule"]
     claimed: Literal["floor", "ceil"]
-    layers: Annotated[list[Name], Field(min_length=1)] | None = None
+    layers: Annotated[list[LayerName], Field(min_length=1)] | None = None
     sizes: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(le=4096)]] = (1, 256)
 
 

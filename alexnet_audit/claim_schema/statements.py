@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from .base import ClaimBase, Name, Number, Text, check_figure
+from .base import ClaimBase, LayerName, Name, Number, Text, check_figure
 
 
 class TrainingClaim(ClaimBase):
@@ -82,7 +82,7 @@ class MemoryClaim(ClaimBase):
     of: Literal["params", "activations"]
     claimed: Union[int, float, str]
     dtype: MemoryDtype = "float32"
-    target: Name | None = None
+    target: LayerName | None = None
     approx: bool = False
     bound: Literal["exact", "at_most", "at_least"] = "exact"
 

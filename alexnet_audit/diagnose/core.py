@@ -110,6 +110,26 @@ def input_flattened(spec: Spec, size: int, target: str | None, measured: str) ->
                      f"not the size at this point of the network: {where}")
 
 
+def path_steps(spec: Spec, name: str) -> dict[str, int]:
+    """How many layers along the data path each layer stands from `name`: negative upstream (it
+    feeds `name`), positive downstream; a layer on another branch is absent. On a line these are
+    the positions' differences."""
+    inputs = {layer.name: layer.inputs for layer in spec.layers}
+    fed: dict[str, list[str]] = {}
+    for layer in spec.layers:
+        for src in layer.inputs:
+            fed.setdefault(src, []).append(layer.name)
+    steps: dict[str, int] = {}
+    for sign, links in ((-1, inputs), (1, fed)):
+        frontier, k = [name], 0
+        while frontier:
+            k += 1
+            frontier = [n for f in frontier for n in links.get(f, ()) if n not in steps and n != name]
+            for n in frontier:
+                steps.setdefault(n, sign * k)
+    return steps
+
+
 def dedupe(items: list[Diagnosis]) -> list[Diagnosis]:
     """The diagnoses in order, each message once (two readings may tell the same story)."""
     seen: set[str] = set()

@@ -8,7 +8,7 @@ from typing import Sequence
 from ..figures import Quantity, figure
 from ..layers import Shape
 from .conventions import peer_conventions
-from .core import Diagnosis, Matches, Reading, dedupe, digit_slip, figure_or_none, input_flattened
+from .core import Diagnosis, Matches, Reading, dedupe, digit_slip, figure_or_none, input_flattened, path_steps
 from .readings import groups_reading, input_size_readings, padding_readings
 
 
@@ -114,12 +114,15 @@ def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tup
     """The same figure read off every other conv/linear layer and stage (a row read from the wrong line)."""
     spec, rows = reading.spec, reading.rows
     measured = reading.as_measured()
-    own = set(spec.stages.get(target, (target,)))
+    members = spec.stages.get(target, (target,))
+    own = set(members)
     order = measured.position
     here = max((order[n] for n in own if n in order), default=0)
     names = [r.name for r in rows if r.kind in ("conv", "linear") and r.name not in own]
-    # When two layers' figures fit, the nearer row is the likelier misreading.
-    names.sort(key=lambda n: abs(order[n] - here))
+    # When two layers' figures fit, the nearer layer along the data path is the likelier
+    # misreading; a layer on another branch comes after every layer on the path, nearer rows first.
+    steps = path_steps(spec, members[-1])
+    names.sort(key=lambda n: (0, abs(steps[n])) if n in steps else (1, abs(order[n] - here)))
     names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
     found = ((name, figure_or_none(measured, spec, name, quantity)) for name in names)
     return [(name, value) for name, value in found if value is not None]

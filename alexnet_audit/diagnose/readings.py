@@ -46,10 +46,11 @@ def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
 
 def _same_output(swapped: object, reading: Reading, i: int) -> bool:
     """Whether layer i, read with other padding, still gives the shape it gives as written (then
-    parameters and MACs are unchanged as well, and so is every later layer)."""
-    before = reading.rows[i - 1].output_shape if i else tuple(reading.spec.doc.input)
+    parameters and MACs are unchanged as well, and so is every later layer). Its input is its
+    row's: on a graph the row before may end another branch."""
+    row = reading.rows[i]
     try:
-        return swapped.out_shape(before) == reading.rows[i].output_shape  # type: ignore[attr-defined]
+        return swapped.out_shape(row.input_shape) == row.output_shape  # type: ignore[attr-defined]
     except AuditError:
         return False
 

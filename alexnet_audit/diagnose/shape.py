@@ -9,7 +9,7 @@ from ..errors import AuditError
 from ..figures import rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from ..spec import Spec
-from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, shape_slip
+from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, path_steps, shape_slip
 from .readings import input_size_readings, padding_readings
 
 
@@ -45,7 +45,7 @@ def shape_diagnoses(
             out.append(Diagnosis("code_vs_prose", f"{label} gives {shape_hwc(other)}, and {slip}"))
     names = [layer.name for layer in spec.layers]
     last = names.index(spec.stages.get(target, (target,))[-1])
-    steps = _path_steps(spec, names[last])
+    steps = path_steps(spec, names[last])
     others = [(0 if r.name in steps else 1, abs(steps[r.name]) if r.name in steps else abs(last - i), i, r)
               for i, r in enumerate(reading.rows)
               if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,))]
@@ -78,26 +78,6 @@ def shape_diagnoses(
         out.append(Diagnosis("unexplained", f"no reading tried reproduces {shape_hwc(claimed)} (input size, padding, one GPU's "
                              "half, the other reading, another layer, an earlier error carried forward, a digit slip)"))
     return dedupe(out)
-
-
-def _path_steps(spec: Spec, name: str) -> dict[str, int]:
-    """How many layers along the data path each layer stands from `name`: negative upstream (it
-    feeds `name`), positive downstream; a layer on another branch is absent. On a line these are
-    the positions' differences."""
-    inputs = {layer.name: layer.inputs for layer in spec.layers}
-    fed: dict[str, list[str]] = {}
-    for layer in spec.layers:
-        for src in layer.inputs:
-            fed.setdefault(src, []).append(layer.name)
-    steps: dict[str, int] = {}
-    for sign, links in ((-1, inputs), (1, fed)):
-        frontier, k = [name], 0
-        while frontier:
-            k += 1
-            frontier = [n for f in frontier for n in links.get(f, ()) if n not in steps and n != name]
-            for n in frontier:
-                steps.setdefault(n, sign * k)
-    return steps
 
 
 def weight_shapes(reading: Reading) -> dict[str, tuple[int, ...]]:

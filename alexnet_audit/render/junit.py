@@ -19,8 +19,8 @@ from .safe import xml_text
 
 
 def _explain(c: ClaimResult) -> str:
+    # A claim judged on several readings has a detail that gives each reading's verdict already.
     lines = [f"verdict: {c.verdict.value}", f"where: {c.where}"] + ([f"quote: {c.quote}"] if c.quote else []) + [c.detail]
-    lines += [f"reading {r.label}: {r.verdict.value}" for r in c.readings]
     lines += [f"diagnosis: {d.message}" for d in c.diagnoses]
     return xml_text("\n".join(lines))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+from urllib.parse import quote
 
 import pandas as pd
 import torch
@@ -29,6 +30,7 @@ from ..train.record import TrainingRecord
 from ..train.speedup import describe_bounds
 from .charts import comparison_chart, layer_chart
 from .formatting import figure_text
+from .rows import LAYER_COLUMNS, NUMERIC_COLUMNS, has_stages, layer_rows, total_row
 from .safe import markdown_text, plain
 
 # The first line of every generated page: `report` removes such pages when their spec is gone,
@@ -103,7 +105,10 @@ def _signed(value: int) -> str:
 
 
 def _link(spec_id: str, known: set[str]) -> str:
-    return f"[{spec_id}]({spec_id}.md)" if spec_id in known else spec_id
+    """A link to the spec's page when this report has one; the id escaped either way (its target
+    percent-encoded), so that the schema's id pattern is not what keeps the table whole."""
+    text = markdown_text(spec_id)
+    return f"[{text}]({quote(spec_id)}.md)" if spec_id in known else text
 
 
 def _footer(versions: Versions) -> str:
@@ -125,7 +130,7 @@ def index_page(audits: Sequence[SpecAudit], training: dict[str, Training | None]
     for a in audits:
         t = a.analysis.totals
         rows.append({
-            "spec": _link(a.spec.id, known), "source": _text(a.spec.doc.source.seed), "variant": a.spec.doc.source.variant,
+            "spec": _link(a.spec.id, known), "source": _text(a.spec.doc.source.seed), "variant": _text(a.spec.doc.source.variant),
             "input (HxWxC)": shape_hwc(tuple(a.spec.doc.input)), "params": _n(t.trainable_params),
             "MACs": _n(t.macs) + ("\\*" if not t.macs_complete else ""), "FLOPs": _n(t.flops), "neurons": _n(t.neurons),
             **{v.value: str(a.count(v)) for v in Verdict}, "training": _training_cell(training[a.spec.id]),
@@ -152,7 +157,7 @@ def _serious_section(audits: Sequence[SpecAudit], known: set[str]) -> list[str]:
     errors = serious_errors(audits)
     if not errors:
         return ["No claim fails.", ""]
-    rows = [{"#": str(i), "post": _text(a.spec.doc.source.seed), "spec": _link(a.spec.id, known), "claim": _text(c.id),
+    rows = [{"#": str(i), "post": _text(a.spec.doc.source.seed), "spec": _link(a.spec.id, known), "claim": markdown_text(c.id),
              "claimed": _figure(c, c.claimed), "measured": _figure(c, c.measured),
              "off by": _pct(off_by(c)), "diagnosis": _text(c.diagnosis or c.detail)}
             for i, (a, c) in enumerate(errors[:SERIOUS_SHOWN], 1)]
@@ -169,7 +174,7 @@ def _serious_section(audits: Sequence[SpecAudit], known: set[str]) -> list[str]:
 def _source_section(a: SpecAudit, known: set[str]) -> list[str]:
     src = a.spec.doc.source
     rows = [{"field": "seed file", "value": _code(src.seed)}, {"field": "section", "value": _text(src.section)},
-            {"field": "framework", "value": src.framework}, {"field": "variant", "value": src.variant},
+            {"field": "framework", "value": _text(src.framework)}, {"field": "variant", "value": _text(src.variant)},
             {"field": "spec file", "value": _code(Path(a.spec.path).name)}]
     if src.counterpart:
         rows.append({"field": "counterpart", "value": _link(src.counterpart, known)})
@@ -181,16 +186,18 @@ def _source_section(a: SpecAudit, known: set[str]) -> list[str]:
     return out
 
 
+def _layer_cells(row: dict[str, str], columns: Sequence[str]) -> dict[str, str]:
+    return {col: markdown_text(row[col]) for col in columns}
+
+
 def _layers_section(a: SpecAudit) -> list[str]:
-    rows = [{"layer": lr.name, "kind": lr.kind, "stage": lr.stage or "", "output (HxWxC)": shape_hwc(lr.output_shape),
-             "params": _n(lr.params), "MACs": _n(lr.macs) + ("\\*" if lr.uncounted_ops else ""),
-             "receptive field": str(lr.receptive_field), "effective stride": str(lr.effective_stride)}
-            for lr in a.analysis.layers]
+    columns = [c for c in LAYER_COLUMNS if c != "stage" or has_stages(a)]
+    rows = [_layer_cells(row, columns) for row in layer_rows(a)]
+    total = _layer_cells(total_row(a), columns)
+    rows.append({**total, "layer": f"**{total['layer']}**"})
     t = a.analysis.totals
-    rows.append({"layer": "**total**", "kind": "", "stage": "", "output (HxWxC)": "", "params": _n(t.trainable_params),
-                 "MACs": _n(t.macs), "receptive field": "", "effective stride": ""})
-    out = ["## Layers", "", f"![Parameters and MACs per layer]({a.spec.id}.png)", "",
-           _table(rows, ["params", "MACs", "receptive field", "effective stride"]),
+    out = ["## Layers", "", f"![Parameters and MACs per layer]({quote(a.spec.id)}.png)", "",
+           _table(rows, NUMERIC_COLUMNS),
            f"Trainable parameters {_n(t.trainable_params)}"
            + (f" (+{_n(t.non_trainable_params)} BatchNorm running statistics)" if t.non_trainable_params else "")
            + f" · MACs {_n(t.macs)} · FLOPs {_n(t.flops)} · neurons {_n(t.neurons)} · connections {_n(t.connections)}. "
@@ -206,7 +213,8 @@ def _claims_section(a: SpecAudit) -> list[str]:
     out = ["## Claims", "", f"{len(a.claims)} claims: {counts}.", ""]
     if not a.claims:
         return out
-    rows = [{"claim": _text(c.id), "quote": _text(c.quote or ""), "kind": c.kind, "target": c.target or "", "claimed": _figure(c, c.claimed),
+    rows = [{"claim": markdown_text(c.id), "quote": _text(c.quote or ""), "kind": markdown_text(c.kind),
+             "target": markdown_text(c.target or ""), "claimed": _figure(c, c.claimed),
              "measured": _figure(c, c.measured),
              "verdict": f"**{c.verdict.value}**" if c.verdict == Verdict.FAILS else c.verdict.value,
              "diagnosis": _text("; ".join(d.message for d in c.diagnoses)), "detail": _text(c.detail), "where": _text(c.where)}
@@ -220,11 +228,11 @@ def diff_markdown(d: SpecDiff, known: set[str]) -> list[str]:
     if d.identical:
         out += ["The two readings build the same network, layer for layer.", ""]
     if d.inputs:
-        out += [f"Input: {d.inputs.left} → {d.inputs.right}.", ""]
+        out += [_text(f"Input: {d.inputs.left} → {d.inputs.right}."), ""]
     rows = []
     for r in d.rows:
         rows.append({
-            "left": r.left.name if r.left else "—", "right": r.right.name if r.right else "—",
+            "left": markdown_text(r.left.name) if r.left else "—", "right": markdown_text(r.right.name) if r.right else "—",
             "where they part": _text("; ".join(f"{p.what}: {p.left} → {p.right}" for p in r.parts)) or "same",
             "output left": shape_hwc(r.left.output_shape) if r.left else "—",
             "output right": shape_hwc(r.right.output_shape) if r.right else "—",
@@ -234,7 +242,7 @@ def diff_markdown(d: SpecDiff, known: set[str]) -> list[str]:
             "Δ MACs": _signed(r.d_macs),
         })
     out.append(_table(rows, ["params left", "params right", "Δ params", "MACs left", "MACs right", "Δ MACs"]))
-    totals = [{"total": t.what, "left": _n(t.left), "right": _n(t.right), "Δ": _signed(t.delta)} for t in d.totals]
+    totals = [{"total": _text(t.what), "left": _n(t.left), "right": _n(t.right), "Δ": _signed(t.delta)} for t in d.totals]
     return out + [_table(totals, ["left", "right", "Δ"])]
 
 
@@ -265,7 +273,7 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
     out = ["## Training", ""]
     if t is None:
         return out + ["No training result recorded (`alexnet-audit train` writes one to "
-                      f"{TRAINING_DIR}/{spec_id}.json).", ""]
+                      f"{TRAINING_DIR}/{_text(spec_id)}.json).", ""]
     r = t.record
     m, s, d, st = r.metrics, r.schedule, r.data, r.settings
     out += [f"**{r.verdict}**" + _text(r.line[len(r.verdict):]), ""]
@@ -297,12 +305,12 @@ def _training_section(spec_id: str, t: Training | None) -> list[str]:
                          "ratio": describe_bounds(s.bounds)} for s in e.seeds], ["ReLU steps", f"{e.baseline} steps"])]
         out += [f"- claim {_text(b.claim)}: {_text(band_outcome(e, b))}" for b in e.claims] + ([""] if e.claims else [])
     if t.curves:
-        return out + [f"![Training curves]({TRAINING_DIR}/{spec_id}.png)", ""]
-    return out + [f"No curves picture recorded ({TRAINING_DIR}/{spec_id}.png is absent).", ""]
+        return out + [f"![Training curves]({TRAINING_DIR}/{quote(spec_id)}.png)", ""]
+    return out + [f"No curves picture recorded ({TRAINING_DIR}/{_text(spec_id)}.png is absent).", ""]
 
 
 def spec_page(a: SpecAudit, *, paper: Analysis | None, training: Training | None, known: set[str], versions: Versions) -> str:
-    out = [MARKER, f"# {a.spec.id}: {_text(a.spec.doc.title)}", "", "[All specs](index.md)", ""]
+    out = [MARKER, f"# {_text(a.spec.id)}: {_text(a.spec.doc.title)}", "", "[All specs](index.md)", ""]
     out += _source_section(a, known)
     out += _layers_section(a)
     out += _claims_section(a)

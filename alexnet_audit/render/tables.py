@@ -8,7 +8,7 @@ from ..audit import AuditRun, SpecAudit
 from ..claims import Verdict
 from ..layers import shape_hwc
 from .safe import markdown_text, plain
-from .terminal import layer_rows
+from .rows import layer_rows
 
 
 def compare_frame(run: AuditRun) -> pd.DataFrame:

@@ -18,8 +18,10 @@ from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
 from ..graph import NETWORK_INPUT, off_the_line
 from ..layers import shape_hwc
-from .formatting import figure_text, human, pair_text
+from .finding import finding
+from .formatting import figure_text, human
 from .layout import chunks, first_fitting, fit
+from .rows import NUMERIC_COLUMNS, has_stages, layer_rows, total_row
 from .safe import plain, terminal_text
 
 if TYPE_CHECKING:
@@ -128,37 +130,18 @@ _SHAPE_COLUMNS = ("layer", "kind", "stage", "output (HxWxC)", "params", "MACs")
 _WINDOW_COLUMNS = ("layer", "kernel", "stride", "padding", "receptive field", "effective stride")
 
 
-def layer_rows(audit: SpecAudit) -> list[dict[str, str]]:
-    """Each layer's figures as text, keyed by column name (the terminal and the CSV share them)."""
-    written = {layer.name: layer.spec for layer in audit.spec.layers}
-    rows = []
-    for lr in audit.analysis.layers:
-        spec = written.get(lr.name)
-        rows.append({
-            "layer": plain(lr.name), "kind": lr.kind, "stage": plain(lr.stage or ""), "output (HxWxC)": shape_hwc(lr.output_shape),
-            "kernel": pair_text(getattr(spec, "kernel", None)), "stride": pair_text(getattr(spec, "stride", None)),
-            "padding": pair_text(getattr(spec, "padding", None)),
-            "params": f"{lr.params:,}", "MACs": f"{lr.macs:,}" + ("*" if lr.uncounted_ops else ""),
-            "receptive field": str(lr.receptive_field), "effective stride": str(lr.effective_stride),
-        })
-    return rows
-
-
-_RIGHT = {"params", "MACs", "receptive field", "effective stride", "output (HxWxC)"}
-
-
 def _layer_table(audit: SpecAudit, columns: Sequence[str], title: Text | str, total: bool = True) -> Table:
     table = Table(title=title)
-    if not any(lr.stage for lr in audit.analysis.layers):
+    if not has_stages(audit):
         columns = [c for c in columns if c != "stage"]
     for col in columns:  # long qualified names (inception3a.branch2.1) fold; figures never do
-        table.add_column(col, justify="right" if col in _RIGHT else "left", overflow="fold" if col in ("layer", "stage") else "ellipsis")
+        table.add_column(col, justify="right" if col in NUMERIC_COLUMNS else "left",
+                         overflow="fold" if col in ("layer", "stage") else "ellipsis")
     for row in layer_rows(audit):
-        table.add_row(*[Text(row[c]) for c in columns])
+        table.add_row(*[terminal_text(row[c]) for c in columns])
     if total:
-        t = audit.analysis.totals
-        figures = {"layer": "total", "params": f"{t.trainable_params:,}", "MACs": f"{t.macs:,}"}
-        table.add_row(*[Text(figures.get(c, "")) for c in columns], style="bold")
+        row = total_row(audit)
+        table.add_row(*[Text(row[c]) for c in columns], style="bold")
     return table
 
 
@@ -205,8 +188,9 @@ def notes(audit: SpecAudit) -> Text:
 
 
 def _claim_cells(c: ClaimResult) -> dict[str, Text]:
-    why = Text("\n").join([terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings else []
-                          + [terminal_text(c.diagnosis or c.detail)])
+    # A detail of a claim judged on several readings gives each reading's verdict; a diagnosis does not.
+    verdicts = [terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings and c.diagnosis else []
+    why = Text("\n").join(verdicts + [terminal_text(c.diagnosis or c.detail)])
     return {"claim": terminal_text(c.id), "quote": terminal_text(f"“{c.quote}”", "italic") if c.quote else Text(""),
             "kind": Text(c.kind), "target": terminal_text(c.target or ""),
             "claimed": terminal_text(figure_text(c.claimed)), "measured": terminal_text(figure_text(c.measured)),
@@ -249,16 +233,13 @@ def inspect_view(audit: SpecAudit, width: int = 120) -> Group:
 # ---------------------------------------------------------------- check: the gate's findings
 
 
-def _figures(c: ClaimResult) -> str:
-    return f"claimed {figure_text(c.claimed)}, measured {figure_text(c.measured)}"
-
-
 def check_lines(outcome: CheckOutcome) -> list[str]:
-    """What the check found, one plain line each, every failure with its claimed and measured figures."""
+    """What the check found, one plain line each, every failure with its claimed and measured
+    figures and why, each fact once (render/finding.py)."""
     if outcome.baseline is not None:
         head = f"{len(outcome.changes)} change(s) against the baseline" if outcome.changes else "no change against the baseline"
-        return [head] + [plain(f"  {c.kind.value}: {c.message}" + (f" ({_figures(c.result)})" if c.result else ""))
+        return [head] + [plain(f"  {c.kind.value}: {c.head}" + (f": {finding(c.result, why=c.explained)}" if c.result else ""))
                          for c in outcome.changes]
     failing = outcome.failing
     head = f"{len(failing)} failing claim(s)" if failing else "every claim holds (or is ambiguous/unverifiable)"
-    return [head] + [plain(f"  {spec}/{c.id}: {_figures(c)}: {c.diagnosis or c.detail}") for spec, c in failing]
+    return [head] + [plain(f"  {spec}/{c.id}: {finding(c)}") for spec, c in failing]

@@ -15,6 +15,25 @@ DATASETS = {"imagenet": "ImageNet", "cifar10": "CIFAR-10", "cifar100": "CIFAR-10
             "fashion-mnist": "Fashion-MNIST", "flowers17": "Oxford Flowers-17", "flowers5": "a five-flower set"}
 
 
+# Where a spec states no training, the settings customary for its framework. Each `where` says
+# whose settings they are and nothing about the network, since one entry serves every network
+# of its framework (LeNet-5 as well as AlexNet or ResNet).
+DEFAULT_TRAINING = {
+    "paper": Training(dataset="none", optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=0.0005, batch_size=128,
+                      where="none stated: the settings of Krizhevsky et al. (2012), section 5: SGD, batch 128, "
+                            "momentum 0.9, weight decay 0.0005, lr 0.01"),
+    # torchvision's classification reference scripts default to lr 0.1 and lower it to 0.01 for
+    # the networks without batch normalisation (its README: AlexNet and the original VGGs).
+    "pytorch": Training(dataset="none", optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=0.0001, batch_size=32,
+                        where="none stated: torchvision's classification reference settings (SGD, batch 32, "
+                              "momentum 0.9, weight decay 0.0001) at lr 0.01, the rate they use without batch normalisation"),
+    "keras": Training(dataset="none", optimizer="adam", batch_size=32,
+                      where="none stated: Keras's compile(optimizer='adam') and fit() defaults (lr 0.001, batch 32)"),
+    "tf1": Training(dataset="none", optimizer="adam", batch_size=32,
+                    where="none stated: tf.train.AdamOptimizer at its default rate (lr 0.001), batch 32"),
+}
+
+
 @dataclass(frozen=True)
 class Plan:
     """The figures a recipe is made of, as run.py settles them before training."""

@@ -30,7 +30,7 @@ from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_cl
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding
-from .recipe import Plan, budget_cut, recipe
+from .recipe import DEFAULT_TRAINING, Plan, budget_cut, recipe
 from .record import (SEED_LIMIT, Curves, DataInfo, ExperimentRecord, Metrics, Recipe, Schedule, Settings, TrainingRecord,
                      check_records)
 from .verdict import RULES, Evidence, Judgement, Memorisation, judge
@@ -67,17 +67,6 @@ COMPILE_MIN_IMAGES = 2_000_000
 FORWARD_SPEEDUP = 3  # a forward pass costs about a third of a training step
 MIN_EVAL_IMAGES = 64
 DEFAULT_LR = {"adam": 1e-3, "sgd": 1e-2}  # Adam: PyTorch's and Keras's default; SGD: Keras's default
-# Where a spec states no training, the recipe customary for its framework.
-DEFAULT_TRAINING = {
-    "paper": Training(dataset="none", optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=0.0005, batch_size=128,
-                      where="none stated: the 2012 paper's recipe (section 5)"),
-    "pytorch": Training(dataset="none", optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=0.0001, batch_size=32,
-                        where="none stated: torchvision's reference recipe for AlexNet"),
-    "keras": Training(dataset="none", optimizer="adam", batch_size=32,
-                      where="none stated: Keras's compile(optimizer='adam') and fit() defaults"),
-    "tf1": Training(dataset="none", optimizer="adam", batch_size=32, where="none stated: Adam at its default rate"),
-}
-
 
 MAX_STEPS = 10_000_000  # a step's loss is kept per step: beyond this the buffers alone grow large
 MAX_EPOCHS = 10_000
@@ -206,9 +195,7 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     base, training = source_config(spec, options.seed)
     with agreed(world):
         images = load_data(options.data, spec.doc.input, spec.doc.num_classes, options.seed)
-        per_epoch = steps_per_epoch(len(images.y_train), base.batch_size * world.size)  # a step takes a batch per rank
-        epochs = options.epochs or images.default_epochs
-        steps = options.steps or (math.ceil(epochs * per_epoch) if epochs else defaults.steps)
+        steps, per_epoch = planned_steps(options, images, base.batch_size, world.size, defaults.steps)
         _check_memory(spec, options, images, base, steps, rt)
     speedups = speedup_claims(spec)
     shares = PHASE_SHARES if speedups else PHASE_SHARES_ALONE
@@ -271,11 +258,22 @@ def _plan(spec: Spec, options: TrainOptions, images: ImageSet, training: Trainin
         memorise_steps=memorise_steps)
 
 
+def planned_steps(options: TrainOptions, images: ImageSet, batch: int, world_size: int, default_steps: int) -> tuple[int, int]:
+    """The run's steps and its steps per epoch, where a step takes a batch on each of `world_size`
+    processes; refused when the epochs asked for make more than MAX_STEPS."""
+    per_epoch = steps_per_epoch(len(images.y_train), batch * world_size)
+    epochs = options.epochs or images.default_epochs
+    steps = options.steps or (math.ceil(epochs * per_epoch) if epochs else default_steps)
+    if steps > MAX_STEPS:
+        whose = "" if options.epochs else f" ({images.name}'s default)"
+        raise AuditError(f"{epochs:,} epochs{whose} of {per_epoch:,} steps (batch {batch} on each of {world_size} "
+                         f"process{'es' if world_size > 1 else ''}) make {steps:,} steps, more than {MAX_STEPS:,}",
+                         field="--epochs" if options.epochs else "--data")
+    return steps, per_epoch
+
+
 def _check_memory(spec: Spec, options: TrainOptions, images: ImageSet, base: LoopConfig, steps: int, rt: Runtime) -> None:
     """Refuse, before anything goes on the device, a run that would not fit (see train/memory.py)."""
-    if steps > MAX_STEPS:
-        raise AuditError(f"{options.epochs:,} epochs of {steps_per_epoch(len(images.y_train), base.batch_size):,} steps "
-                         f"make {steps:,} steps, more than {MAX_STEPS:,}", field="--epochs")
     on_gpu = rt.device.type == "cuda"
     stored = images.x_train.nbytes + images.x_test.nbytes if on_gpu else 0  # on the CPU the set is already in memory
     need = step_memory(spec, batch=min(base.batch_size, len(images.y_train)), optimiser=base.optimizer,
