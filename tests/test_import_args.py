@@ -9,6 +9,7 @@ its value and the line.
 from __future__ import annotations
 
 import functools
+import inspect
 import tempfile
 import textwrap
 from pathlib import Path
@@ -220,8 +221,6 @@ def test_live_function_argument(sig: Signature, param: Param) -> None:
 @pytest.mark.parametrize("sig", list(MODULES.values()), ids=[s.call for s in MODULES.values()])
 def test_the_table_names_every_constructor_argument(sig: Signature) -> None:
     """A PyTorch version with a new argument shows here: the table must say what it does."""
-    import inspect
-
     cls = getattr(nn, sig.call.removeprefix("nn."))
     params = inspect.signature(cls.__init__).parameters.values()
     positional = [p.name for p in params if p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD]
