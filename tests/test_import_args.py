@@ -26,7 +26,13 @@ from alexnet_audit.importer import import_code, import_spec, read_code
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
-from alexnet_audit.importer.torch_args import FUNCTIONS, LIVE_FUNCTIONS, MODULES
+from alexnet_audit.importer.torch_args import (
+    FUNCTIONS,
+    INIT_FUNCTIONS,
+    INIT_METHODS,
+    LIVE_FUNCTIONS,
+    MODULES,
+)
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {
@@ -60,9 +66,9 @@ def _ids(rows: list[tuple[Signature, Param]]) -> list[str]:
     return [f"{sig.call}-{p.name}-{p.treat}" for sig, p in rows]
 
 
-def _args(sig: Signature, name: str | None, value: str | None, positional: bool) -> str:
-    """The call's arguments: BASE, plus `name` set to `value` by keyword or by position."""
-    base = BASE.get(sig.call, [])
+def _args(sig: Signature, name: str | None, value: str | None, positional: bool, base: list[str] | None = None) -> str:
+    """The call's arguments: `base` (BASE's), plus `name` set to `value` by keyword or by position."""
+    base = BASE.get(sig.call, []) if base is None else base
     params = [p for p in sig.params if not p.keyword_only]
     if positional and name is not None:
         upto = max([p.name for p in params].index(name) + 1, len(base))
@@ -272,3 +278,70 @@ def test_a_live_refusal_names_the_file_and_line_of_the_call(tmp_path: Path) -> N
     assert str(err.value) == (f"{path}:11: return F.avg_pool2d(self.conv(x), 2, count_include_pad=False): "
                               "F.avg_pool2d count_include_pad=False is refused: a spec's average pool counts explicit "
                               "pads as zeros in the mean (PyTorch's default)")
+
+
+# ---------------------------------------------------------------- initialisers in an init method
+
+INIT_LISTING = '''
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(8, 10)
+        self._initialize_weights()
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+    def _initialize_weights(self):
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                {call}
+'''
+INIT_BASE = {"nn.init.constant_": ["0.5"], "Tensor.fill_": ["0.5"]}
+INIT_EXAMPLE = {"mean": "0.5", "std": "0.2", "a": "0.1", "b": "3.0", "from": "-1.0", "to": "2.0", "val": "0.25",
+                "value": "0.25", "gain": "2.0", "mode": "'fan_out'", "nonlinearity": "'tanh'", "generator": "None"}
+INIT_ROWS = [(sig, p) for sig, p in _rows(INIT_FUNCTIONS) + _rows(INIT_METHODS) if sig.call != "nn.init.trunc_normal_"]
+
+
+def _init(sig: Signature, args: str) -> tuple[Any, ...]:
+    name = sig.call.rsplit(".", 1)[-1]
+    call = (f"nn.init.{name}(m.weight{', ' if args else ''}{args})" if sig.call.startswith("nn.init.")
+            else f"m.weight.data.{name}({args})")
+    return _imported(INIT_LISTING.format(call=call))
+
+
+@pytest.mark.parametrize("sig, param", INIT_ROWS, ids=_ids(INIT_ROWS))
+def test_static_initialiser_argument(sig: Signature, param: Param) -> None:
+    value, base = INIT_EXAMPLE[param.name], INIT_BASE.get(sig.call, [])
+    forms = [False] if param.keyword_only else [False, True]
+    if param.treat == "refuse":
+        for positional in forms:
+            with pytest.raises(AuditError, match=rf"line 18: .*{sig.call.rsplit('.', 1)[-1]}.* {param.name}={value} is refused"):
+                _init(sig, _args(sig, param.name, value, positional, base))
+        return
+    keyword = _init(sig, _args(sig, param.name, value, param.name in ("from", "to"), base))  # Python keywords
+    for positional in forms[1:]:
+        assert _init(sig, _args(sig, param.name, value, positional, base)) == keyword
+    assert (keyword == _init(sig, _args(sig, None, None, False, base))) == (param.treat == "harmless")
+
+
+def test_static_truncated_normal_is_read_only_cut_at_two_deviations() -> None:
+    """trunc_normal_'s bounds a and b are absolute: a spec's truncated normal is the one cut at mean ± 2 std."""
+    sig = INIT_FUNCTIONS["trunc_normal_"]
+    conv_init = next(n for n in _init(sig, "0.5, 0.25, 0.0, 1.0")[1] if n[2] == "conv")[1]
+    assert dict(conv_init)["init"]["weight"] == {"dist": "truncated_normal", "mean": 0.5, "std": 0.25}
+    assert _init(sig, "mean=0.5, std=0.25, a=0.0, b=1.0, generator=None") == _init(sig, "0.5, 0.25, 0.0, 1.0")
+    assert _init(sig, "") != _init(sig, "0.5, 0.25, 0.0, 1.0")
+    with pytest.raises(AuditError, match=r"line 18: nn.init.trunc_normal_\(m.weight, std=0.02\): a, b=\(-2.0, 2.0\) is refused"):
+        _init(sig, "std=0.02")
+
+
+def test_an_initialiser_no_spec_holds_is_refused() -> None:
+    with pytest.raises(AuditError, match=r"line 18: nn.init.orthogonal_\(m.weight\): orthogonal_ is not an initialiser"):
+        _imported(INIT_LISTING.format(call="nn.init.orthogonal_(m.weight)"))
+    with pytest.raises(AuditError, match=r"line 18: .*normal_ is not a literal"):
+        _imported(INIT_LISTING.format(call="nn.init.normal_(m.weight, 0, 1 / m.in_channels)"))

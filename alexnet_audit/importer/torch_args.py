@@ -106,3 +106,28 @@ LIVE_FUNCTIONS: dict[str, Signature] = {
               "the spec describes it as trained, with its dropout"),
         _INPLACE)),
 }
+
+# Initialisers in an init method, after the tensor they fill (`nn.init.normal_(m.weight, 0, 0.01)`);
+# the kind names the spec INIT they become.
+_GENERATOR = Param("generator", "harmless", None, why="which numbers are drawn, not from what distribution")
+INIT_FUNCTIONS: dict[str, Signature] = {s.call.removeprefix("nn.init."): s for s in (
+    Signature("nn.init.normal_", "normal", (_carry("mean", 0.0), _carry("std", 1.0), _GENERATOR)),
+    Signature("nn.init.uniform_", "uniform", (_carry("a", 0.0), _carry("b", 1.0), _GENERATOR)),
+    Signature("nn.init.constant_", "constant", (_carry("val"),)),
+    Signature("nn.init.zeros_", "constant", ()),
+    Signature("nn.init.ones_", "ones", ()),
+    Signature("nn.init.trunc_normal_", "truncated_normal", (
+        _carry("mean", 0.0), _carry("std", 1.0), _carry("a", -2.0), _carry("b", 2.0), _GENERATOR)),
+    Signature("nn.init.xavier_uniform_", "glorot_uniform", (
+        _refuse("gain", 1.0, "a spec's glorot_uniform has gain 1"), _GENERATOR)),
+    Signature("nn.init.kaiming_normal_", "kaiming_normal", (
+        _refuse("a", 0, "a spec's kaiming_normal has no leaky_relu slope"), _carry("mode", "fan_in"),
+        _carry("nonlinearity", "leaky_relu"), _GENERATOR)),
+)}
+# The same as tensor methods (`m.weight.data.normal_(0, 0.01)`), with the methods' own names.
+INIT_METHODS: dict[str, Signature] = {s.call.removeprefix("Tensor."): s for s in (
+    Signature("Tensor.normal_", "normal", (_carry("mean", 0.0), _carry("std", 1.0), replace(_GENERATOR, keyword_only=True))),
+    Signature("Tensor.uniform_", "uniform", (_carry("from", 0.0), _carry("to", 1.0), replace(_GENERATOR, keyword_only=True))),
+    Signature("Tensor.fill_", "constant", (_carry("value"),)),
+    Signature("Tensor.zero_", "constant", ()),
+)}

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from ..errors import AuditError
 from .interp import Walk
 from .reading import Reading
+from .signatures import Signature, bind, refused
+from .torch_args import INIT_FUNCTIONS, INIT_METHODS
 
 INIT_KIND = {"Conv2d": "conv", "Linear": "linear"}
 
@@ -21,12 +25,10 @@ def read_init(walk: Walk, fn: ast.FunctionDef, init: dict[str, dict[str, dict[st
             classes = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
             kinds = {INIT_KIND.get(ast.unparse(c).rsplit(".", 1)[-1]) for c in classes} - {None}
             current = kinds.pop() if len(kinds) == 1 else None
-        elif isinstance(node, ast.Call) and current is not None:
-            rule = _init_rule(node, walk)
-            if rule is not None:
-                part, spec = rule
-                init.setdefault(current, {})[part] = spec
-                reading.read.append((node.lineno, f"{current} {part} init: {walk.code(node)}"))
+        elif isinstance(node, ast.Call) and current is not None and (found := init_call(node)) is not None:
+            part, spec = _init_spec(found, f"line {walk.file_line(node.lineno)}: {walk.code(node)}")
+            init.setdefault(current, {})[part] = spec
+            reading.read.append((node.lineno, f"{current} {part} init: {walk.code(node)}"))
 
 
 def _in_order(node: ast.AST) -> Iterator[ast.AST]:
@@ -36,53 +38,66 @@ def _in_order(node: ast.AST) -> Iterator[ast.AST]:
 
 
 def sets_init(fn: ast.FunctionDef) -> bool:
-    return any(isinstance(n, ast.Call) and _init_rule(n, None) is not None for n in ast.walk(fn))
+    return any(isinstance(n, ast.Call) and init_call(n) is not None for n in ast.walk(fn))
 
 
-def _init_rule(call: ast.Call, walk: Walk | None) -> tuple[str, dict[str, Any]] | None:
-    """`nn.init.normal_(m.weight, 0, 0.01)` or `m.weight.data.normal_(0, 0.01)` -> ("weight", INIT)."""
+@dataclass(frozen=True)
+class InitCall:
+    """`nn.init.normal_(m.weight, 0, 0.01)` or `m.weight.data.normal_(0, 0.01)`: what it draws and how."""
+
+    part: str  # weight or bias
+    name: str  # normal_, ...
+    sig: Signature | None  # None: an initialiser no spec holds
+    args: list[ast.expr]
+    keywords: list[ast.keyword]
+
+
+def init_call(call: ast.Call) -> InitCall | None:
+    """The call as the initialisation of a layer's weight or bias, or None if it is not one."""
     func = call.func
-    if not isinstance(func, ast.Attribute):
+    if not isinstance(func, ast.Attribute) or not func.attr.endswith("_"):
         return None
-    name = func.attr
-    if isinstance(func.value, ast.Attribute) and func.value.attr == "data":
-        tensor, args = func.value.value, call.args
-    elif call.args:
-        tensor, args = call.args[0], call.args[1:]
+    if isinstance(func.value, ast.Attribute) and func.value.attr == "data":  # m.weight.data.normal_(...)
+        tensor, args, sig = func.value.value, call.args, INIT_METHODS.get(func.attr)
+    elif call.args and ast.unparse(func.value).rsplit(".", 1)[-1] == "init":  # nn.init.normal_(m.weight, ...)
+        tensor, args, sig = call.args[0], call.args[1:], INIT_FUNCTIONS.get(func.attr)
     else:
         return None
     if not (isinstance(tensor, ast.Attribute) and tensor.attr in ("weight", "bias")):
         return None
+    return InitCall(tensor.attr, func.attr, sig, list(args), list(call.keywords))
+
+
+def _init_spec(call: InitCall, where: str) -> tuple[str, dict[str, Any]]:
+    """The spec INIT of the call: every argument bound by the table; what a spec cannot hold refused."""
+    if call.sig is None:
+        raise AuditError(f"{where}: {call.name} is not an initialiser a spec holds (refused rather than left out)")
     try:
-        values = [ast.literal_eval(a) for a in args]
-        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        args = [ast.literal_eval(a) for a in call.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
     except ValueError:
-        return None
-    get = _getter(values, kw, ["a", "b", "c"])
-    spec: dict[str, Any] | None = None
-    if name in ("normal_",):
-        spec = {"dist": "normal", "mean": float(kw.get("mean", get("a", 0.0))), "std": float(kw.get("std", get("b", 1.0)))}
-    elif name in ("constant_", "fill_"):
-        spec = {"dist": "constant", "value": float(kw.get("val", get("a", 0.0)))}
-    elif name in ("zeros_", "zero_"):
-        spec = {"dist": "constant", "value": 0.0}
-    elif name == "ones_":
-        spec = {"dist": "constant", "value": 1.0}
-    elif name == "uniform_":
-        spec = {"dist": "uniform", "low": float(kw.get("a", kw.get("from", get("a", 0.0)))), "high": float(kw.get("b", kw.get("to", get("b", 1.0))))}
-    elif name == "xavier_uniform_" and kw.get("gain", get("a", 1.0)) == 1.0:
-        spec = {"dist": "glorot_uniform"}
-    elif name == "kaiming_normal_":
-        spec = {"dist": "kaiming_normal", "mode": kw.get("mode", "fan_in"), "nonlinearity": kw.get("nonlinearity", "leaky_relu")}
-        if spec["nonlinearity"] == "leaky_relu" and kw.get("a", get("a", 0)) == 0:
-            spec["nonlinearity"] = "relu"  # leaky_relu with slope 0 is relu's gain
-    return (tensor.attr, spec) if spec is not None else None
-
-
-def _getter(args: list[Any], kwargs: dict[str, Any], names: list[str]) -> Any:
-    def get(key: str, default: Any = None) -> Any:
-        if key in kwargs:
-            return kwargs[key]
-        i = names.index(key)
-        return args[i] if i < len(args) else default
-    return get
+        raise AuditError(f"{where}: an argument of {call.name} is not a literal, so not known statically "
+                         "(refused rather than guessed)") from None
+    b = bind(call.sig, args, kwargs, where)
+    for key, value in b.items():
+        if key in ("mean", "std", "a", "b", "from", "to", "val", "value") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise refused(where, key, value, "not a number")
+    kind = call.sig.kind
+    if kind == "normal":
+        return call.part, {"dist": "normal", "mean": float(b["mean"]), "std": float(b["std"])}
+    if kind == "uniform":  # nn.init's a and b, the method's from and to
+        low, high = (b["a"], b["b"]) if "a" in b else (b["from"], b["to"])
+        return call.part, {"dist": "uniform", "low": float(low), "high": float(high)}
+    if kind == "constant":  # nn.init's val, the method's value, zeros_ and zero_ neither
+        return call.part, {"dist": "constant", "value": float(b.get("val", b.get("value", 0.0)))}
+    if kind == "ones":
+        return call.part, {"dist": "constant", "value": 1.0}
+    if kind == "truncated_normal":
+        mean, std = float(b["mean"]), float(b["std"])
+        if (b["a"], b["b"]) != (mean - 2 * std, mean + 2 * std):
+            raise refused(where, "a, b", (b["a"], b["b"]), "a spec's truncated normal is cut at two standard deviations")
+        return call.part, {"dist": "truncated_normal", "mean": mean, "std": std}
+    if kind == "glorot_uniform":
+        return call.part, {"dist": "glorot_uniform"}
+    nonlinearity = "relu" if b["nonlinearity"] == "leaky_relu" else b["nonlinearity"]  # slope 0 (the table's a): relu's gain
+    return call.part, {"dist": "kaiming_normal", "mode": b["mode"], "nonlinearity": nonlinearity}
