@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from alexnet_audit.importer import import_code, import_spec, read_code
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
+from alexnet_audit.importer.source import listing_from_text
 from alexnet_audit.importer.torch_args import (
     FUNCTIONS,
     INIT_FUNCTIONS,
@@ -113,10 +113,7 @@ def _imported(text: str) -> tuple[Any, ...]:
     """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
     declared input size and inputs, and what the code states (claims). Once per listing: each row's
     unchanged listing is every row's of its call."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "net.py"
-        path.write_text(text)
-        reading, _ = read_code(path)
+    reading = read_code(listing_from_text(text, "net.py"))
     return (reading.input, [(n.kind, n.fields, n.qualified, n.declared_in, n.inputs) for n in reading.nodes],
             [(c.kind, c.target, c.value) for c in reading.checks])
 

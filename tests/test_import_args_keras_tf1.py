@@ -8,9 +8,7 @@ the spec cannot hold) stops the import naming the call, the argument, its value 
 from __future__ import annotations
 
 import functools
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from alexnet_audit.errors import AuditError
 from alexnet_audit.importer import read_code
 from alexnet_audit.importer.keras_args import INPUT, LAYERS, MERGES
 from alexnet_audit.importer.signatures import Param, Signature
+from alexnet_audit.importer.source import listing_from_text
 from alexnet_audit.importer.tf1_args import OPS, VARIABLES
 
 Listing = Callable[[Signature, str], str]
@@ -42,10 +41,7 @@ def _spec(text: str) -> tuple[Any, ...]:
     """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
     declared input size and inputs, and what the code states (claims). Once per listing: each row's
     unchanged listing is every row's of its call."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "net.py"
-        path.write_text(text)
-        reading, _ = read_code(path)
+    reading = read_code(listing_from_text(text, "net.py"))
     return (reading.input, [(n.kind, n.fields, n.qualified, n.declared_in, n.inputs) for n in reading.nodes],
             [(c.kind, c.target, c.value) for c in reading.checks])
 

@@ -41,15 +41,15 @@ class Imported:
 
 def import_code(path: str | Path, *, model: str | None = None, input: tuple[int, int, int] | None = None,
                 sets: dict[str, Any] | None = None, spec_id: str | None = None) -> Imported:
-    reading, listing = read_code(path, model=model, input=input, sets=sets)
+    listing = read_listing(path)
+    reading = read_code(listing, model=model, input=input, sets=sets)
     ident = spec_id or f"{slug(reading.model)}-code"
     return Imported(spec_yaml(reading, listing, spec_id=ident, source_name=Path(path).name), reading, listing)
 
 
-def read_code(path: str | Path, *, model: str | None = None, input: tuple[int, int, int] | None = None,
-              sets: dict[str, Any] | None = None) -> tuple[Reading, Listing]:
+def read_code(listing: Listing, *, model: str | None = None, input: tuple[int, int, int] | None = None,
+              sets: dict[str, Any] | None = None) -> Reading:
     """What the listing's model is made of, before it is written as a spec."""
-    listing = read_listing(path)
     try:
         tree = ast.parse(listing.text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -66,7 +66,7 @@ def read_code(path: str | Path, *, model: str | None = None, input: tuple[int, i
     except RecursionError:
         raise AuditError("the listing nests expressions too deeply to read", file=listing.path) from None
     find_input(tree, listing, reading, input)
-    return reading, listing
+    return reading
 
 
 def import_spec(code: Path | None, *, module: str | None = None, model: str | None = None, input: str | None = None,
