@@ -342,3 +342,27 @@ def test_an_initialiser_no_spec_holds_is_refused() -> None:
         _imported(INIT_LISTING.format(call="nn.init.orthogonal_(m.weight)"))
     with pytest.raises(AuditError, match=r"line 18: .*normal_ is not a literal"):
         _imported(INIT_LISTING.format(call="nn.init.normal_(m.weight, 0, 1 / m.in_channels)"))
+
+
+def _inspectable(table: dict[str, Signature], owner: Any) -> list[tuple[str, Signature, Any]]:
+    """The table's functions whose signature Python can read (builtins and dispatchers it cannot)."""
+    out = []
+    for name, sig in table.items():
+        try:
+            signature = inspect.signature(getattr(owner, name, None) or getattr(torch, name))
+        except (ValueError, TypeError):
+            continue
+        if all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+            continue  # a dispatcher's (*args, **kwargs)
+        out.append((name, sig, signature))
+    return out
+
+
+@pytest.mark.parametrize("name, sig, signature", _inspectable(FUNCTIONS, F) + _inspectable(INIT_FUNCTIONS, nn.init),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_the_table_names_every_function_argument(name: str, sig: Signature, signature: inspect.Signature) -> None:
+    params = list(signature.parameters.values())[1:]  # after the input or the tensor
+    assert [(p.name, p.kind == p.KEYWORD_ONLY) for p in params] == [(p.name, p.keyword_only) for p in sig.params]
+    for ours, theirs in zip(sig.params, params):
+        assert (ours.default is REQUIRED) == (theirs.default is inspect.Parameter.empty), ours.name
+        assert ours.default is REQUIRED or ours.default == theirs.default, ours.name
