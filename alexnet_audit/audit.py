@@ -1,7 +1,8 @@
 """The library API: audit spec files (load → analyse → judge) and collect what broke.
 
-The CLI and the tests call these functions; nothing here prints. torch, fvcore and the judges
-are imported only once a spec has loaded, so a run whose specs are all bad stays quick.
+The CLI and the tests call these functions; nothing here prints. The judges are imported only
+once a spec has loaded, and torch and fvcore only once one is measured, so a run whose specs are
+all bad, or all read from the analysis cache (cache.py), never imports them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from .errors import AuditError
 from .spec import Spec, SpecDoc, load_spec
 
 if TYPE_CHECKING:
-    from .analysis import Analysis
+    from .cache import AnalysisCache, Stamp
     from .claims import ClaimResult, Verdict
     from .facts import FactBase
     from .node_counts import NodeCounts
+    from .results import Analysis
     from .train.record import TrainingRecord
 
 Shape = tuple[int, int, int]
@@ -52,6 +54,7 @@ class AuditRun:
     audits: tuple[SpecAudit, ...]
     broken: tuple[BrokenSpec, ...]
     training_dir: Path | None = None  # where training records were looked for, if anywhere
+    cache: CacheUse | None = None  # what the analysis cache gave, when one was used
 
     @property
     def exit_code(self) -> int:
@@ -82,11 +85,73 @@ def with_input(spec: Spec, shape: Shape) -> Spec:
     return replace(spec, doc=doc)
 
 
-def load_and_analyse(path: str | Path, input_shape: Shape | None = None,
-                     counts: NodeCounts | None = None) -> tuple[Spec, Analysis]:
-    """One spec, loaded and measured; `counts` carries fvcore's node counts from spec to spec."""
-    spec = _load(path, input_shape)
-    return spec, _analyse(spec, counts if counts is not None else _node_counts())
+@dataclass(frozen=True)
+class CacheUse:
+    """What the analysis cache gave a run: its directory, how many of the run's specs it gave (of how
+    many analysed), and one line for each problem met (measured afresh each time)."""
+
+    directory: Path
+    reused: int
+    analysed: int
+    notes: tuple[str, ...]
+
+
+class _Measurer:
+    """One run's measuring: entries from the cache where they are whole, else fvcore's counts, one
+    per distinct node of the run. torch and fvcore load only when a spec is measured."""
+
+    def __init__(self, cache: AnalysisCache | None, input_shape: Shape | None) -> None:
+        self.cache = cache
+        self.input_shape = input_shape
+        self.counts: NodeCounts | None = None
+        self.stamp: Stamp | None = None
+        self.reused = self.analysed = 0
+        self.notes: list[str] = []
+        self.writable = True
+
+    def analyse(self, spec: Spec, *, given: bool = True) -> Analysis:
+        """`given`: one of the run's own specs (counted in CacheUse), not a counterpart or reference."""
+        if self.cache is None:
+            analysis = _analyse(spec, self._counts())
+            self.analysed += given
+            return analysis
+        key = self._key(spec)
+        found = self.cache.read(key, spec)
+        self._note(found.note)
+        if found.analysis is not None:
+            self.reused += given
+            self.analysed += given
+            return found.analysis
+        analysis = _analyse(spec, self._counts())  # a spec that cannot be measured raises here: nothing is stored
+        self.analysed += given
+        if self.writable:
+            failed = self.cache.write(key, analysis)
+            self.writable = failed is None  # one note for a directory that refuses writes, not one per spec
+            self._note(failed)
+        return analysis
+
+    def load_and_analyse(self, path: str | Path) -> Analysis:
+        return self.analyse(_load(path, self.input_shape), given=False)
+
+    def use(self) -> CacheUse | None:
+        return CacheUse(self.cache.directory, self.reused, self.analysed, tuple(self.notes)) if self.cache else None
+
+    def _key(self, spec: Spec) -> str:
+        from .cache import Stamp, cache_key
+
+        self.stamp = self.stamp or Stamp.installed()
+        return cache_key(spec, self.input_shape, self.stamp)
+
+    def _counts(self) -> NodeCounts:
+        if self.counts is None:
+            from .node_counts import NodeCounts  # torch and fvcore, once a spec is measured
+
+            self.counts = NodeCounts()
+        return self.counts
+
+    def _note(self, note: str | None) -> None:
+        if note and note not in self.notes:
+            self.notes.append(note)
 
 
 def _load(path: str | Path, input_shape: Shape | None) -> Spec:
@@ -100,29 +165,24 @@ def _analyse(spec: Spec, counts: NodeCounts) -> Analysis:
     return analyse(spec, counts)
 
 
-def _node_counts() -> NodeCounts:
-    from .node_counts import NodeCounts  # torch and fvcore, once a spec has loaded
-
-    return NodeCounts()
-
-
 def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
-                input_shape: Shape | None = None) -> AuditRun:
+                input_shape: Shape | None = None, cache: AnalysisCache | None = None) -> AuditRun:
     """Audit every spec; a broken one is listed and the others are still audited.
 
     With `training_dir`, a spec's training claims are judged against its recorded run
     `<training_dir>/<spec-id>.json` where one exists; an unreadable record is listed as broken.
     With `input_shape` (C, H, W), every spec is built for that input instead of its own.
+    With `cache`, analyses are read from it where an entry matches and written to it otherwise
+    (`AuditRun.cache` says how many were reused); without, every spec is measured.
     An unexpected exception (a bug here, not in the spec) breaks only the spec it came from.
     """
     loaded: dict[str, tuple[Spec, Analysis]] = {}
     broken: list[BrokenSpec] = []
-    counts: NodeCounts | None = None  # one fvcore trace per distinct node of the run
+    measurer = _Measurer(cache, input_shape)
     for path in paths:
         try:
             spec = _load(path, input_shape)
-            counts = counts if counts is not None else _node_counts()
-            analysis = _analyse(spec, counts)
+            analysis = measurer.analyse(spec)
         except AuditError as exc:
             broken.append(BrokenSpec(str(path), exc.located(file=str(path))))
             continue
@@ -138,12 +198,12 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
     audits = []
     for spec, analysis in loaded.values():
         try:
-            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), input_shape, facts, counts))
+            audits.append(_judge(spec, analysis, loaded, records.get(spec.id), facts, measurer))
         except AuditError as exc:
             broken.append(BrokenSpec(spec.path, exc.located(file=spec.path)))
         except Exception as exc:  # noqa: BLE001 - isolate our own bug to this spec
             broken.append(BrokenSpec(spec.path, internal_error(exc, spec.path), traceback.format_exc()))
-    return AuditRun(tuple(audits), tuple(broken), training_dir)
+    return AuditRun(tuple(audits), tuple(broken), training_dir, measurer.use())
 
 
 def _facts() -> FactBase:
@@ -153,11 +213,11 @@ def _facts() -> FactBase:
 
 
 def _judge(spec: Spec, analysis: Analysis, loaded: dict[str, tuple[Spec, Analysis]], record: TrainingRecord | None,
-           input_shape: Shape | None, facts: FactBase | None, counts: NodeCounts | None) -> SpecAudit:
+           facts: FactBase | None, measurer: _Measurer) -> SpecAudit:
     from .claims import judge_all
 
-    counterpart = _counterpart(spec, loaded, input_shape, counts)
-    claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded, input_shape, counts))
+    counterpart = _counterpart(spec, loaded, measurer)
+    claims = judge_all(analysis, counterpart, record, facts=facts, references=_references(spec, loaded, measurer))
     return SpecAudit(spec, analysis, claims, counterpart, record)
 
 
@@ -176,8 +236,7 @@ def _training_records(spec_ids: list[str], training_dir: Path, broken: list[Brok
     return records
 
 
-def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None,
-                counts: NodeCounts | None) -> dict[str, Analysis]:
+def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], measurer: _Measurer) -> dict[str, Analysis]:
     """The reference networks a spec's claims compare with: those among the specs given, and any a
     `same_as` claim names, found beside this spec's file."""
     refs = {sid: a for sid, (s, a) in loaded.items() if s.doc.source.variant == "reference"}
@@ -185,14 +244,13 @@ def _references(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shap
         wanted = getattr(claim, "reference", None)
         if wanted and wanted not in refs:
             try:
-                refs[wanted] = load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml", input_shape, counts)[1]
+                refs[wanted] = measurer.load_and_analyse(Path(spec.path).parent / f"{wanted}.yaml")
             except AuditError:
                 continue
     return refs
 
 
-def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_shape: Shape | None,
-                 counts: NodeCounts | None) -> Analysis | None:
+def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], measurer: _Measurer) -> Analysis | None:
     """The same post's other reading: among the specs given, else beside this spec's file."""
     other = spec.doc.source.counterpart
     if not other:
@@ -201,6 +259,6 @@ def _counterpart(spec: Spec, loaded: dict[str, tuple[Spec, Analysis]], input_sha
         return loaded[other][1]
     path = Path(spec.path).parent / f"{other}.yaml"
     try:
-        return load_and_analyse(path, input_shape, counts)[1]
+        return measurer.load_and_analyse(path)
     except AuditError:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable, Mapping
 
-from .analysis import Analysis
+from .results import Analysis
 from .claim_schema import (
     Against, ArithmeticClaim, ComputeClaim, CountClaim, FactClaim, InputClaim, IterationClaim, LayerCountClaim, MemoryClaim,
     PaddingClaim, ParamsClaim, SameAsClaim, ShapeClaim, SizeRuleClaim, SpeedupClaim, StructureClaim, TrainingClaim,

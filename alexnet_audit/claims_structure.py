@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
+from .results import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo, followers
 from .claim_schema import (
     AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, ListingClaim, NoActivation, Overlapping, PoolsOver,
     SameAsClaim, StructureClaim,
@@ -145,7 +145,6 @@ def _attr(value: Any) -> Any:
 
 # ---------------------------------------------------------------- the network it is presented as
 
-_LRN_FIELDS = ("size", "alpha", "beta", "k")
 _COMPARED = {"relu", "tanh", "sigmoid", "lrn", "batchnorm", "maxpool", "avgpool"}  # what follows a layer
 
 
@@ -161,15 +160,6 @@ def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[M
         has = {"width": width} if m.category == "linear" else {"kernels": width, "window": m.kernel, "stride": m.stride}
         out.append((f"{'conv' if m.category == 'conv' else 'fc'}{count[m.category]}", m.name, has, followers(analysis.modules, i)))
     return out
-
-
-def _lrn_constants(analysis: Analysis, name: str) -> tuple[Any, ...] | None:
-    """(size, alpha, beta, k) in PyTorch's form, read off the module the layer builds (tf.nn.lrn converted)."""
-    layer = next((lr for lr in analysis.spec.layers if lr.name == name), None)
-    if layer is None or layer.spec.kind not in ("lrn", "lrn_tf"):
-        return None
-    module = layer.spec.module(analysis.layer(name).input_shape)
-    return tuple(round(float(getattr(module, f)), 12) for f in _LRN_FIELDS)
 
 
 def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
@@ -196,7 +186,7 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         mine_lrn = [m for m in after if m.category == "lrn"]
         ref_lrn = [m for m in ref_after if m.category == "lrn"]
         if mine_lrn and ref_lrn:
-            a, b = _lrn_constants(ctx.analysis, mine_lrn[0].name), _lrn_constants(ref, ref_lrn[0].name)
+            a, b = mine_lrn[0].lrn, ref_lrn[0].lrn
             if a and b and a != b:
                 differences.append(f"the LRN after {label} has size, alpha, beta, k = {a}; the reference {b}")
     widths = [h.get("kernels", h.get("width")) for _, _, h, _ in mine[:-1]]

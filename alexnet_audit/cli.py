@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional
 import typer
 
 from . import __version__
-from .cli_base import EXIT_INTERNAL, TRAINING_DIR, OneLineGroup, PlainCommand, fail, note, out_console, parse_input, say
+from .cli_base import (
+    EXIT_INTERNAL, TRAINING_DIR, OneLineGroup, PlainCommand, analysis_cache, cache_lines, fail, note, out_console, parse_input, say,
+)
 from .errors import AuditError
 from .render.safe import plain
 
@@ -57,20 +59,29 @@ INPUT_OPT = typer.Option(None, "--input", metavar="CxHxW", help="Build every spe
                          "(a what-if), e.g. 3x227x227.")
 TRAINING_OPT = typer.Option(TRAINING_DIR, "--training-dir", metavar="DIR", help="Recorded training runs "
                             "(<spec-id>.json from `train`) that judge the training claims.")
+CACHE_DIR_OPT = typer.Option(None, "--cache-dir", metavar="DIR", envvar="ALEXNET_AUDIT_CACHE_DIR", help="Keep "
+                             "measured analyses here and reuse them while spec, tool, torch and fvcore are unchanged "
+                             "(default: $XDG_CACHE_HOME/alexnet-audit, else ~/.cache/alexnet-audit).")
+NO_CACHE_OPT = typer.Option(False, "--no-cache", envvar="ALEXNET_AUDIT_NO_CACHE", help="Measure every spec; "
+                            "read and write no analysis cache.")
 
 
-def _audit(specs: List[Path], training_dir: Path, input_shape: Optional[str] = None) -> AuditRun:
+def _audit(specs: List[Path], training_dir: Path, cache_dir: Optional[Path], no_cache: bool,
+           input_shape: Optional[str] = None) -> AuditRun:
     from .audit import audit_paths
 
     return audit_paths(specs, training_dir=training_dir if training_dir.is_dir() else None,
-                       input_shape=parse_input(input_shape))
+                       input_shape=parse_input(input_shape), cache=analysis_cache(cache_dir, no_cache))
 
 
 def _finish(run: AuditRun, training_dir: Path, json_path: Optional[Path] = None) -> None:
-    """What every auditing command ends with: which training records were read, what broke, the JSON."""
+    """What every auditing command ends with: which training records were read, where the analyses
+    came from, what broke, the JSON."""
     if run.audits:
         say(f"training records: {training_dir}" if run.training_dir else
              f"training records: none ({training_dir} does not exist)")
+        for line in cache_lines(run):
+            note(line)
     for broken in run.broken:
         fail(str(broken.error))
     if json_path:
@@ -98,9 +109,10 @@ def _tables(frame: Any, csv_path: Optional[Path], md_path: Optional[Path]) -> No
 def compare(
     specs: List[Path] = SPECS_ARG, json_path: Optional[Path] = JSON_OPT, csv_path: Optional[Path] = CSV_OPT,
     md_path: Optional[Path] = MD_OPT, input_shape: Optional[str] = INPUT_OPT, training_dir: Path = TRAINING_OPT,
+    cache_dir: Optional[Path] = CACHE_DIR_OPT, no_cache: bool = NO_CACHE_OPT,
 ) -> None:
     """Audit specs and show them side by side. Exit 0: all claims hold; 1: some fail; 2: bad input."""
-    run = _audit(specs, training_dir, input_shape)
+    run = _audit(specs, training_dir, cache_dir, no_cache, input_shape)
     if run.audits:
         from .render.terminal import compare_view
 
@@ -118,10 +130,10 @@ def compare(
 def inspect(
     spec: Path = typer.Argument(..., help="One spec file (YAML).", metavar="SPEC"), json_path: Optional[Path] = JSON_OPT,
     csv_path: Optional[Path] = CSV_OPT, md_path: Optional[Path] = MD_OPT, input_shape: Optional[str] = INPUT_OPT,
-    training_dir: Path = TRAINING_OPT,
+    training_dir: Path = TRAINING_OPT, cache_dir: Optional[Path] = CACHE_DIR_OPT, no_cache: bool = NO_CACHE_OPT,
 ) -> None:
     """Show one spec in full: every layer, every claim with its verdict and diagnosis."""
-    run = _audit([spec], training_dir, input_shape)
+    run = _audit([spec], training_dir, cache_dir, no_cache, input_shape)
     for audit in run.audits:
         from .render.terminal import inspect_view
 
@@ -312,11 +324,12 @@ def report(
     training_dir: Optional[Path] = typer.Option(None, "--training-dir", metavar="DIR", help="Recorded training runs "
                                                 "to report (default: DIR/training, where `train --out DIR/training` "
                                                 "writes them)."),
+    cache_dir: Optional[Path] = CACHE_DIR_OPT, no_cache: bool = NO_CACHE_OPT,
 ) -> None:
     """Write markdown reports with charts: index.md (all specs side by side) and one page per spec.
     Exit 0: written (or, with --check, up to date); 1: --check found stale reports; 2: bad input."""
     records = training_dir or out_dir / "training"
-    run = _audit(specs, records)
+    run = _audit(specs, records, cache_dir, no_cache)
     if run.broken:
         _finish(run, records)
         raise typer.Exit(run.exit_code)  # a report set silently missing a spec would read as complete
@@ -348,6 +361,7 @@ def check(
     junit: Optional[Path] = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML here (one test "
                                          "case per claim)."),
     json_path: Optional[Path] = JSON_OPT, training_dir: Path = TRAINING_OPT,
+    cache_dir: Optional[Path] = CACHE_DIR_OPT, no_cache: bool = NO_CACHE_OPT,
 ) -> None:
     """The CI gate. Exit 0: no failing claim (with --baseline: nothing changed); 1: a failing claim
     (with --baseline: a claim that newly fails, no longer fails, or was added or removed); 2: bad input."""
@@ -356,7 +370,7 @@ def check(
     from .render.terminal import check_lines
 
     accepted = load_baseline(baseline) if baseline else None
-    run = _audit(specs, training_dir)
+    run = _audit(specs, training_dir, cache_dir, no_cache)
     outcome: CheckOutcome = gate(run, accepted)
     for line in check_lines(outcome):
         say(line)

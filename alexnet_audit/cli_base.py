@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -17,6 +17,10 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import AuditError
 from .render.safe import plain
+
+if TYPE_CHECKING:
+    from .audit import AuditRun
+    from .cache import AnalysisCache
 
 # Piped output: $COLUMNS when set, else this width; plain text either way (no colour, no escapes).
 PIPE_WIDTH = 120
@@ -108,3 +112,20 @@ def parse_input(value: Optional[str]) -> Optional[tuple[int, int, int]]:
         raise typer.BadParameter(f"{value!r} is not CxHxW, e.g. 3x227x227")
     c, h, w = (int(p) for p in parts)
     return c, h, w
+
+
+def analysis_cache(directory: Optional[Path], off: bool) -> Optional[AnalysisCache]:
+    """The cache `--cache-dir` and `--no-cache` ask for: none, the directory given, or the default one."""
+    if off:
+        return None
+    from .cache import AnalysisCache, default_dir
+
+    return AnalysisCache(directory if directory is not None else default_dir(os.environ))
+
+
+def cache_lines(run: AuditRun) -> list[str]:
+    """Where the run's analyses came from, then each problem the cache met; nothing with --no-cache."""
+    use = run.cache
+    if use is None:
+        return []
+    return [f"analysis cache: {use.directory} ({use.reused} of {use.analysed} specs reused)", *use.notes]

@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from .analysis import Analysis
-from .build import PlannedLayer
 from .layers import Shape
+from .plan import PlannedLayer
+from .results import Analysis
 
 Quantity = Literal["shape", "params", "params_no_bias", "params_with_stats", "macs", "flops", "neurons", "connections",
                    "connections_with_bias"]

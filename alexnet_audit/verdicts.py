@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping
 
-from .analysis import Analysis
+from .results import Analysis
 from .diagnose import Diagnosis, Reading
 from .facts import FactBase
 from .train.record import TrainingRecord

@@ -91,6 +91,16 @@ def facts_read_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_home_cache() -> Iterator[None]:
+    """No command run by the suite reads or writes the user's analysis cache: they measure every
+    spec, as with --no-cache (their subprocesses inherit it); tests/test_cache.py names its own
+    directories."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ALEXNET_AUDIT_NO_CACHE", "1")
+        yield
+
+
 # The tests that need the session's audit of every shipped spec (4 s) run on one xdist worker, so
 # it is done once a run rather than once per worker. xdist's own `xdist_group` mark cannot say so
 # here (pytest 9 ignores the node id suffix it relies on), and its controller sees only test ids:

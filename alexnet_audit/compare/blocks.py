@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..analysis import WEIGHTED, Analysis, ModuleInfo, followers
+from ..results import WEIGHTED, Analysis, ModuleInfo, followers
 from ..layers import Shape
 
 NORMS = ("lrn", "batchnorm")

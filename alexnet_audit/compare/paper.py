@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from ..analysis import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo
+from ..results import ACTIVATIONS, WEIGHTED, Analysis, ModuleInfo
 from ..audit import AuditRun
 from ..layers import shape_hwc
 from .blocks import NAMES, NORMS, POOLS, WINDOWED, Block, blocks

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from ..build import plan
 from ..errors import AuditError
 from ..figures import Row, rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool
+from ..plan import plan
 from ..spec import Spec
 from .core import Reading, Variant
 

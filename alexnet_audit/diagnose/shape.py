@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..build import plan
 from ..errors import AuditError
 from ..figures import rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
+from ..plan import plan
 from ..spec import Spec
 from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, path_steps, shape_slip
 from .readings import input_size_readings, padding_readings

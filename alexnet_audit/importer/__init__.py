@@ -42,6 +42,14 @@ class Imported:
 def import_code(path: str | Path, *, model: str | None = None, input: tuple[int, int, int] | None = None,
                 sets: dict[str, Any] | None = None, spec_id: str | None = None) -> Imported:
     listing = read_listing(path)
+    reading = read_code(listing, model=model, input=input, sets=sets)
+    ident = spec_id or f"{slug(reading.model)}-code"
+    return Imported(spec_yaml(reading, listing, spec_id=ident, source_name=Path(path).name), reading, listing)
+
+
+def read_code(listing: Listing, *, model: str | None = None, input: tuple[int, int, int] | None = None,
+              sets: dict[str, Any] | None = None) -> Reading:
+    """What the listing's model is made of, before it is written as a spec."""
     try:
         tree = ast.parse(listing.text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -58,9 +66,7 @@ def import_code(path: str | Path, *, model: str | None = None, input: tuple[int,
     except RecursionError:
         raise AuditError("the listing nests expressions too deeply to read", file=listing.path) from None
     find_input(tree, listing, reading, input)
-    name = Path(path).name
-    ident = spec_id or f"{slug(chosen.name)}-code"
-    return Imported(spec_yaml(reading, listing, spec_id=ident, source_name=name), reading, listing)
+    return reading
 
 
 def import_spec(code: Path | None, *, module: str | None = None, model: str | None = None, input: str | None = None,

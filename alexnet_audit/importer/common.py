@@ -42,9 +42,15 @@ class Sizes:
             raise self._unknown(value, what, line)
         return float(value)
 
+    def flag(self, value: Any, what: str, line: int) -> bool:
+        if not isinstance(value, bool):
+            raise self._unknown(value, what, line)
+        return value
+
     def _unknown(self, value: Any, what: str, line: int) -> AuditError:
-        shown = value.name if isinstance(value, Opaque) else repr(value)
-        return AuditError(f"line {self.file_line(line)}: {what} is {shown}, which is not known statically; "
+        if not isinstance(value, Opaque):  # a value the listing states, of the wrong sort
+            return AuditError(f"line {self.file_line(line)}: {what}={value!r} is refused: not a value this field holds")
+        return AuditError(f"line {self.file_line(line)}: {what} is {value.name}, which is not known statically; "
                           f"give it with --set NAME=VALUE")
 
 

@@ -34,29 +34,13 @@ from .consts import (
     truth,
     unary,
 )
+from .hooks import Hooks, NotMine
 from .names import bound_names
 from .reading import Check, Reading
+from .segments import Segments
 
 MAX_STEPS = 200_000  # statements per walk: a listing's training loop must not keep us busy
 MAX_DEPTH = 12
-
-
-class NotMine(Exception):
-    """Raised by a hook for a call it does not read."""
-
-
-class Hooks:
-    known: frozenset[str] = frozenset()  # framework names a post may use without importing them
-
-    def call(self, walk: Walk, callee: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call,
-             hint: str | None) -> Any:
-        raise NotMine
-
-    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
-        raise NotMine
-
-    def function(self, walk: Walk, fn: Function, args: list[Any], node: ast.Call) -> Any:
-        raise NotMine
 
 
 class _Return(Exception):
@@ -69,7 +53,7 @@ class Walk:
                  file_line: Callable[[int], int]) -> None:
         self.tree = tree
         self.file_line = file_line
-        self.text = text
+        self.segments = Segments(text)
         self.reading = reading
         self.hooks = hooks
         self.sets = sets
@@ -80,7 +64,7 @@ class Walk:
         self.strict = False  # walking the model's own code: what cannot be read is named
 
     def code(self, node: ast.AST) -> str:
-        return " ".join((ast.get_source_segment(self.text, node) or "").split())[:200]
+        return self.segments.code(node)
 
     # ------------------------------------------------------------ statements
 

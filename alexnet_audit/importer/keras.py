@@ -12,14 +12,12 @@ from typing import Any
 from .classes import read_class
 from .common import Namer, Sizes
 from .consts import Container, Method, Ref, Template, Tensor, Unknown
-from .interp import Hooks, NotMine, Walk
+from .hooks import Hooks, NotMine
+from .interp import Walk
+from .keras_args import INPUT, LAYERS, MERGES
 from .reading import Check, Node, Reading
+from .signatures import bind, refused
 
-LAYERS = {
-    "Conv2D", "Convolution2D", "Dense", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
-    "GlobalAveragePooling2D", "GlobalAvgPool2D", "BatchNormalization", "Activation", "ReLU", "Softmax",
-    "Dropout", "Flatten", "InputLayer", "ZeroPadding2D", "GlobalMaxPooling2D", "GlobalMaxPool2D", "LeakyReLU", "ELU",
-}
 ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "Convolution2D": "Conv2D",
            "GlobalAvgPool2D": "GlobalAveragePooling2D", "GlobalMaxPool2D": "GlobalMaxPooling2D"}
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax", "elu": "elu",
@@ -41,7 +39,7 @@ def _snake(ctor: str) -> str:
 
 
 class KerasHooks(Hooks):
-    known = frozenset(LAYERS | {"Sequential", "Model", "Input", "layers", "keras"})
+    known = frozenset(set(LAYERS) | set(ALIASES) | {"Sequential", "Model", "Input", "layers", "keras"})
 
     def __init__(self, reading: Reading, sizes: Sizes) -> None:
         self.reading = reading
@@ -58,20 +56,21 @@ class KerasHooks(Hooks):
                 items = args[0] if args and isinstance(args[0], list) else kwargs.get("layers", [])
                 return Container("Sequential", [(None, t) for t in items], node.lineno)
             if name == "Input":
-                self._input(kwargs.get("shape", args[0] if args else None), node.lineno, walk.code(node))
+                b = bind(INPUT, args, kwargs, f"line {self.sizes.file_line(node.lineno)}: {walk.code(node)}")
+                self._input(b["shape"], node.lineno, walk.code(node))
                 return Tensor()
             if name == "Model":
                 out = kwargs.get("outputs", args[1] if len(args) > 1 else None)
                 if isinstance(out, Tensor):
                     return out
-            elif name in ("add", "concatenate") and args and isinstance(args[0], list) and len(args[0]) > 1 \
-                    and all(isinstance(t, Tensor) for t in args[0]):
-                return self.merge("add" if name == "add" else "concat", args[0], node, walk)
-            elif name in LAYERS or ("layers" in callee.path.split(".") and name[:1].isupper()):
+            elif name in MERGES and _tensors(args[0] if args else kwargs.get("inputs")):
+                b = bind(MERGES[name], args, kwargs, f"line {self.sizes.file_line(node.lineno)}: {walk.code(node)}")
+                return self.merge("add" if name == "add" else "concat", b["inputs"], node, walk)
+            elif name in LAYERS or name in ALIASES or ("layers" in callee.path.split(".") and name[:1].isupper()):
                 # a Keras layer with no spec kind becomes a template too: applying it names its line
                 return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
-        if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and isinstance(args[0], list) \
-                and len(args[0]) > 1 and all(isinstance(t, Tensor) for t in args[0]):
+        if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and _tensors(args[0]):
+            bind(LAYERS[callee.ctor], callee.args, dict(callee.kwargs), f"line {self.sizes.file_line(callee.line)}: {callee.code}")
             return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
         if isinstance(callee, (Template, Container)) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
@@ -89,7 +88,8 @@ class KerasHooks(Hooks):
         if not isinstance(module, Template):
             raise Unknown("a layer this importer does not read", 0)
         if module.ctor == "InputLayer":
-            self._input(module.arg(0, "input_shape"), module.line, module.code)
+            b = bind(LAYERS["InputLayer"], module.args, dict(module.kwargs), f"line {self.sizes.file_line(module.line)}: {module.code}")
+            self._input(b["input_shape"] if b["shape"] is None else b["shape"], module.line, module.code)
             return x
         shape = module.arg(99, "input_shape")
         if shape is not None:
@@ -137,113 +137,121 @@ class KerasHooks(Hooks):
 
     def nodes(self, t: Template) -> list[Node]:
         s, line, ctor = self.sizes, t.line, ALIASES.get(t.ctor, t.ctor)
+        sig = LAYERS.get(ctor)
+        if sig is None:
+            self.reading.note_unreadable(line, f"{t.code}: {ctor} is not a layer kind a spec holds (left out)")
+            return []
+        where = f"line {s.file_line(line)}: {t.code}"
+        b = bind(sig, t.args, dict(t.kwargs), where)
         fields: dict[str, Any] = {}
-        kind: str | None = None
-        activation = t.arg(99, "activation")
+        kind = sig.kind
         if ctor == "Conv2D":
-            kind = "conv"
-            fields = {"out_channels": s.integer(t.arg(0, "filters"), "filters", line),
-                      "kernel": s.pair(t.arg(1, "kernel_size"), "kernel_size", line)}
-            stride = s.pair(t.arg(2, "strides", 1), "strides", line)
+            fields = {"out_channels": s.integer(b["filters"], "filters", line),
+                      "kernel": s.pair(b["kernel_size"], "kernel_size", line)}
+            stride = s.pair(b["strides"], "strides", line)
             if stride != 1:
                 fields["stride"] = stride
-            fields["padding"] = self._padding(t.arg(3, "padding"), "Conv2D")
-            dilation = s.pair(t.arg(5, "dilation_rate", 1), "dilation_rate", line)
+            fields["padding"] = self._padding(b["padding"], "Conv2D", where)
+            dilation = s.pair(b["dilation_rate"], "dilation_rate", line)
             if dilation != 1:
                 fields["dilation"] = dilation
-            activation = t.arg(8, "activation")
-            self._bias(t, fields)
-            self._init(t, fields)
+            if s.integer(b["groups"], "groups", line) != 1:
+                fields["groups"] = b["groups"]
+            self._bias(b, fields, where)
+            self._init(b, fields, where)
         elif ctor == "Dense":
-            kind = "linear"
-            fields = {"out_features": s.integer(t.arg(0, "units"), "units", line)}
-            activation = t.arg(1, "activation")
-            self._bias(t, fields)
-            self._init(t, fields)
+            fields = {"out_features": s.integer(b["units"], "units", line)}
+            self._bias(b, fields, where)
+            self._init(b, fields, where)
         elif ctor in ("MaxPooling2D", "AveragePooling2D"):
-            kind = "maxpool" if ctor == "MaxPooling2D" else "avgpool"
-            pool = t.arg(0, "pool_size")
-            if pool is None:
+            if "pool_size" not in dict(t.kwargs) and not t.args:
                 self.reading.note_assumed(f"{ctor} pool_size (2, 2): Keras's default")
-                pool = 2
-            fields = {"kernel": s.pair(pool, "pool_size", line)}
-            strides = t.arg(1, "strides")
-            if strides is not None:
-                fields["stride"] = s.pair(strides, "strides", line)
-            fields["padding"] = self._padding(t.arg(2, "padding"), ctor)
-        elif ctor in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-            kind = "global_avgpool" if ctor == "GlobalAveragePooling2D" else "global_maxpool"
+            fields = {"kernel": s.pair(b["pool_size"], "pool_size", line)}
+            if b["strides"] is not None:
+                fields["stride"] = s.pair(b["strides"], "strides", line)
+            fields["padding"] = self._padding(b["padding"], ctor, where)
         elif ctor == "ZeroPadding2D":
-            pad = t.arg(0, "padding", 1)
+            pad = b["padding"]
             if isinstance(pad, (tuple, list)) and all(isinstance(p, (tuple, list)) for p in pad):  # ((top, bottom), (left, right))
                 pad = [s.integer(v, "padding", line) for side in pad for v in side]
-            kind, fields = "zeropad", {"padding": s.pair(pad, "padding", line) if not isinstance(pad, list) or len(pad) == 2 else pad}
+            fields = {"padding": s.pair(pad, "padding", line) if not isinstance(pad, list) or len(pad) == 2 else pad}
         elif ctor == "LeakyReLU":
-            slope = dict(t.kwargs).get("negative_slope", t.arg(0, "alpha", 0.3))
-            kind, fields = "leaky_relu", {"slope": s.number(slope, "alpha", line)}
+            fields = {"slope": s.number(b["negative_slope"], "alpha", line)}
         elif ctor == "ELU":
-            kind, fields = "elu", {"alpha": s.number(t.arg(0, "alpha", 1.0), "alpha", line)}
+            fields = {"alpha": s.number(b["alpha"], "alpha", line)}
+        elif ctor == "ReLU":
+            kind, fields = self._relu(b, where, line)
         elif ctor == "BatchNormalization":
-            kind = "batchnorm"
-            momentum = t.arg(1, "momentum", 0.99)
-            eps = t.arg(2, "epsilon", 1e-3)
+            momentum = 0.99 if b["momentum"] is None else b["momentum"]
+            eps = 1e-3 if b["epsilon"] is None else b["epsilon"]
             fields = {"eps": s.number(eps, "epsilon", line), "momentum": round(1 - s.number(momentum, "momentum", line), 12)}
-            if "momentum" not in dict(t.kwargs) or "epsilon" not in dict(t.kwargs):
+            if b["momentum"] is None or b["epsilon"] is None:
                 self.reading.note_assumed("BatchNormalization epsilon 0.001 and momentum 0.99 (PyTorch's 0.01): Keras's defaults")
         elif ctor == "Activation":
-            act = t.arg(0, "activation")
-            kind = ACTIVATIONS.get(act) if isinstance(act, str) else None
-            if kind is None and act != "linear":
-                self.reading.note_unreadable(line, f"{t.code}: an activation this importer does not read")
-        elif ctor in ("ReLU", "Softmax"):
-            kind = ctor.lower()
+            kind = self._activation(b["activation"], where)
         elif ctor == "Dropout":
-            kind, fields = "dropout", {"p": s.number(t.arg(0, "rate"), "rate", line)}
+            fields = {"p": s.number(b["rate"], "rate", line)}
         elif ctor == "Flatten":
-            kind = "flatten"
             self.reading.note_assumed("Flatten of channels-last maps: the same count of features as PyTorch's channels-first order")
         if kind is None:
-            if ctor not in ("Activation", "InputLayer"):
-                self.reading.note_unreadable(line, f"{t.code}: {ctor} is not a layer kind a spec holds (left out)")
             return []
         name = self._name(t)
         out = [Node(kind, tuple(fields.items()), name, line, t.code)]
-        if activation is not None and ctor in ("Conv2D", "Dense"):
-            act_kind = ACTIVATIONS.get(activation) if isinstance(activation, str) else None
+        if ctor in ("Conv2D", "Dense"):
+            act_kind = self._activation(b["activation"], where)
             if act_kind is not None:
                 out.append(Node(act_kind, (), f"{name}_{act_kind}", line, t.code))
-            elif activation != "linear":
-                self.reading.note_unreadable(line, f"{t.code}: activation {activation!r} is not read")
         return out
 
-    def _padding(self, value: Any, ctor: str) -> str:
+    def _activation(self, value: Any, where: str) -> str | None:
+        """A layer kind for an activation given by name or as a function (`tf.nn.relu`); None for 'linear'."""
+        name = value.last if isinstance(value, Ref) else value
+        if value is None or name == "linear":
+            return None
+        if not isinstance(name, str) or name not in ACTIVATIONS:
+            raise refused(where, "activation", value, f"a spec holds the activations {', '.join(sorted(ACTIVATIONS))}")
+        return ACTIVATIONS[name]
+
+    def _relu(self, b: dict[str, Any], where: str, line: int) -> tuple[str, dict[str, Any]]:
+        """Keras's ReLU(max_value, negative_slope): relu, relu6 or leaky_relu, as the spec holds them."""
+        top, slope = b["max_value"], self.sizes.number(b["negative_slope"], "negative_slope", line)
+        if top is None:
+            return ("relu", {}) if slope == 0 else ("leaky_relu", {"slope": slope})
+        if top == 6 and slope == 0:
+            return "relu6", {}
+        raise refused(where, "max_value", top, "a spec's relu is capped at 6 (relu6) or not at all, with no slope then")
+
+    def _padding(self, value: Any, ctor: str, where: str) -> str:
         if value is None:
             self.reading.note_assumed(f"{ctor} padding 'valid': Keras's default")
             return "valid"
         if not isinstance(value, str) or value.lower() not in ("same", "valid"):
-            raise Unknown(f"padding {value!r} is not 'same' or 'valid'", 0)
+            raise refused(where, "padding", value, "Keras pads 'same' or 'valid'")
         return value.lower()
 
-    def _bias(self, t: Template, fields: dict[str, Any]) -> None:
-        use_bias = t.arg(99, "use_bias")
+    def _bias(self, b: dict[str, Any], fields: dict[str, Any], where: str) -> None:
+        use_bias = b["use_bias"]
         if use_bias is None:
             self.reading.note_assumed("use_bias=True on Conv2D and Dense: Keras's default")
         elif use_bias is False:
             fields["bias"] = False
+        elif use_bias is not True:
+            raise refused(where, "use_bias", use_bias, "a layer has a bias or not")
 
-    def _init(self, t: Template, fields: dict[str, Any]) -> None:
+    def _init(self, b: dict[str, Any], fields: dict[str, Any], where: str) -> None:
         init: dict[str, Any] = {}
-        for part, key, default in (("weight", "kernel_initializer", "glorot_uniform"), ("bias", "bias_initializer", "zeros")):
-            value = t.arg(99, key)
-            if value is None or value == default:
-                init[part] = INITIALISERS[default]
-            elif isinstance(value, str) and value in INITIALISERS:
-                init[part] = INITIALISERS[value]
-            else:
-                self.reading.note_unreadable(t.line, f"{t.code}: {key} {value!r} is not read (Keras's default kept)")
-                init[part] = INITIALISERS[default]
+        for part, key in (("weight", "kernel_initializer"), ("bias", "bias_initializer")):
+            value = b[key]
+            if not isinstance(value, str) or value not in INITIALISERS:
+                raise refused(where, key, value, f"a spec reads the initialisers {', '.join(INITIALISERS)} by name")
+            init[part] = INITIALISERS[value]
         if init != {"weight": INITIALISERS["glorot_uniform"], "bias": INITIALISERS["zeros"]}:
             fields["init"] = init
+
+
+def _tensors(value: Any) -> bool:
+    """Two or more of the network's tensors, as a merge takes them."""
+    return isinstance(value, list) and len(value) > 1 and all(isinstance(t, Tensor) for t in value)
 
 
 def make_hooks(reading: Reading, sizes: Sizes) -> KerasHooks:

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import importlib.util
 import operator
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
-from .common import slug
+from .common import Sizes, slug
 from .emit import live_yaml
-from .pytorch import FUNCTIONAL
 from .reading import Reading
+from .signatures import bind
+from .torch_args import LIVE_FUNCTIONS, MODULES
+from .torch_layers import functional_fields
 from .tree import GNode, Graph
 
 
@@ -35,7 +39,10 @@ def import_live(target: str, *, input: tuple[int, int, int] | None, spec_id: str
     reading = Reading("pytorch", name)
     shape = input or _guess_input(model, reading)
     reading.input, reading.input_from = shape, "--input" if input else None
-    graph = _trace(model, shape, reading)
+    try:
+        graph = _trace(model, shape, reading)
+    except AuditError as exc:
+        raise exc.located(file=path) from None
     text = live_yaml(graph, reading, path=path, spec_id=spec_id or f"{slug(name)}-live")
     differences = round_trip(model, text, shape)
     return Imported(text, reading, Listing(path, "", (), ()), tuple(differences))
@@ -83,22 +90,30 @@ def _guess_input(model: Any, reading: Reading) -> tuple[int, int, int]:
 
 
 def _trace(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
-    from torch import fx
-
     try:
-        gm = fx.symbolic_trace(model)
+        gm = _traced(model, stack_traces=False)
     except Exception as exc:  # noqa: BLE001 - fx refuses data-dependent control flow and more: fall back, say so
         reading.assumed.append(f"torch.fx cannot trace the model ({type(exc).__name__}): its leaf modules are taken "
                                "in the order a forward pass calls them; functional calls in forward() are not seen")
         return _by_calls(model, shape, reading)
     reading.read.append((0, "traced with torch.fx"))
-    return _from_fx(gm, reading)
+    try:
+        return _from_fx(gm, reading)
+    except AuditError:
+        # Stack traces cost seconds the first time, so only a refused call pays for them: the
+        # same trace again, now with each call's file and line, refuses it again where it is.
+        return _from_fx(_traced(model, stack_traces=True), reading)
 
 
-# The static reader's functional calls, less those whose arguments _function_layer does not read
-# (an lrn's size, a slope, an alpha): such a call is refused as one a spec cannot hold, not
-# written with a guessed figure.
-_FUNCTIONS = {fn: kind for fn, kind in FUNCTIONAL.items() if kind not in ("lrn", "leaky_relu", "elu")}
+def _traced(model: Any, *, stack_traces: bool) -> Any:
+    from torch import fx
+
+    tracer = fx.Tracer()
+    tracer.record_stack_traces = stack_traces
+    graph = tracer.trace(model)
+    return fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
 _PASS = {"contiguous", "clone", "detach", "float", "to", "dropout_eval"}
 
 
@@ -147,11 +162,11 @@ def _from_fx(gm: Any, reading: Reading) -> Graph:
         elif fn == "cat":
             graph.add(GNode(node.name, None, inputs, merge="concat", code="torch.cat"))
             alias[node.name] = node.name
-        elif fn in ("view", "reshape", "flatten"):
+        elif fn in ("view", "reshape"):
             graph.add(GNode(node.name, {"kind": "flatten"}, inputs[:1], code=fn))
             alias[node.name] = node.name
-        elif fn in _FUNCTIONS:
-            graph.add(GNode(node.name, _function_layer(_FUNCTIONS[fn], node), inputs[:1], code=fn))
+        elif fn in LIVE_FUNCTIONS:
+            graph.add(GNode(node.name, function_layer(fn, node, reading), inputs[:1], code=fn))
             alias[node.name] = node.name
         elif fn in _PASS:
             alias[node.name] = inputs[0]
@@ -160,24 +175,18 @@ def _from_fx(gm: Any, reading: Reading) -> Graph:
     return graph
 
 
-def _function_layer(kind: str, node: Any) -> dict[str, Any]:
-    args, kwargs = list(node.args[1:]), dict(node.kwargs)
-
-    def get(i: int, key: str, default: Any = None) -> Any:
-        return kwargs.get(key, args[i] if i < len(args) else default)
-
-    if kind in ("maxpool", "avgpool"):
-        out = {"kind": kind, "kernel": _pair(get(0, "kernel_size"))}
-        if get(1, "stride") not in (None, []):
-            out["stride"] = _pair(get(1, "stride"))
-        if get(2, "padding", 0) not in (0, (0, 0)):
-            out["padding"] = _pair(get(2, "padding"))
-        return out
-    if kind == "adaptive_avgpool":
-        return {"kind": kind, "output_size": _pair(get(0, "output_size"))}
-    if kind == "dropout":
-        return {"kind": kind, "p": float(get(0, "p", 0.5))}
-    return {"kind": kind}
+def function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
+    """A traced functional call's layer: every argument after the input bound by the table."""
+    sig = LIVE_FUNCTIONS[fn]
+    where = re.search(r'File "(.+?)", line (\d+), in \S+\n\s*(.*)', node.stack_trace or "")
+    if where is None:
+        bound = bind(sig, node.args[1:], node.kwargs, node.format_node())
+    else:
+        try:
+            bound = bind(sig, node.args[1:], node.kwargs, where.group(3).strip())
+        except AuditError as exc:
+            raise exc.located(file=where.group(1), line=int(where.group(2))) from None
+    return {"kind": sig.kind, **functional_fields(fn, bound, Sizes(reading, lambda line: line), 0)}
 
 
 def _pair(value: Any) -> Any:
@@ -190,9 +199,8 @@ def module_layer(m: Any, name: str) -> dict[str, Any] | None:
     """A leaf module's spec fields (None for Identity); anything else is not a spec layer."""
     from torch import nn
 
+    _bind_module(m, name)
     if isinstance(m, nn.Conv2d):
-        if m.padding_mode != "zeros":
-            raise AuditError(f"{name}: a convolution padded with {m.padding_mode!r} is not a spec layer")
         out = {"kind": "conv", "out_channels": m.out_channels, "kernel": _pair(m.kernel_size)}
         if _pair(m.dilation) != 1:
             out["dilation"] = _pair(m.dilation)
@@ -210,18 +218,16 @@ def module_layer(m: Any, name: str) -> dict[str, Any] | None:
         out = {"kind": "linear", "out_features": m.out_features, "in_features": m.in_features}
         return out if m.bias is not None else {**out, "bias": False}
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-        if isinstance(m, nn.MaxPool2d) and _pair(m.dilation) != 1:
-            raise AuditError(f"{name}: dilated pooling is not a spec layer")
         out = {"kind": "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool", "kernel": _pair(m.kernel_size),
                "stride": _pair(m.stride)}
         if _pair(m.padding) != 0:
             out["padding"] = _pair(m.padding)
+        if isinstance(m, nn.MaxPool2d) and _pair(m.dilation) != 1:
+            out["dilation"] = _pair(m.dilation)
         return {**out, "ceil_mode": True} if m.ceil_mode else out
     if isinstance(m, nn.AdaptiveAvgPool2d):
         return {"kind": "adaptive_avgpool", "output_size": _pair(m.output_size)}
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        if not m.affine or m.momentum is None:
-            raise AuditError(f"{name}: a BatchNorm without affine parameters or momentum is not a spec layer")
         return {"kind": "batchnorm", "eps": m.eps, "momentum": m.momentum}
     if isinstance(m, nn.LocalResponseNorm):
         return {"kind": "lrn", "size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
@@ -243,6 +249,18 @@ def module_layer(m: Any, name: str) -> dict[str, Any] | None:
     if isinstance(m, nn.Identity):
         return None
     raise AuditError(f"{name}: {type(m).__name__} is not a layer kind a spec can hold")
+
+
+def _bind_module(m: Any, name: str) -> None:
+    """Refuse a module whose settings a spec cannot hold: the table's arguments, read back from
+    the attributes PyTorch keeps them in (a weight's absence is bias=False)."""
+    sig = next((MODULES[c.__name__] for c in type(m).__mro__
+                if c.__module__.startswith("torch.nn") and c.__name__ in MODULES), None)
+    if sig is None:
+        return  # not a layer kind: module_layer says so
+    attrs = {p.name: (m.bias is not None if p.name == "bias" else getattr(m, p.name))
+             for p in sig.params if p.treat != "harmless"}
+    bind(sig, (), attrs, f"{name} ({type(m).__name__})")
 
 
 def _by_calls(model: Any, shape: tuple[int, int, int], reading: Reading) -> Graph:
@@ -302,6 +320,7 @@ def round_trip(model: Any, text: str, shape: tuple[int, int, int]) -> list[str]:
 
     analysis = analyse(spec_from_text(text))
     flops = FlopCountAnalysis(model, torch.zeros(1, *shape))
+    flops.set_op_handle("aten::_convolution_mode", _conv_mode_macs)
     flops.unsupported_ops_warnings(False)
     flops.uncalled_modules_warnings(False)
     by_module = flops.by_module()
@@ -319,3 +338,11 @@ def round_trip(model: Any, text: str, shape: tuple[int, int, int]) -> list[str]:
             out.append(f"{lr.name}: {lr.macs:,} MACs in the spec, {macs:,} by fvcore on the module"
                        + (" (the module is called more than once)" if f"{lr.name}_2" in {x.name for x in analysis.layers} else ""))
     return out
+
+
+def _conv_mode_macs(inputs: list[Any], outputs: list[Any]) -> Counter[str]:
+    """A convolution with padding="same" or "valid", which fvcore (counting aten::_convolution only)
+    leaves at 0: its MACs by fvcore's own formula."""
+    from fvcore.nn.jit_handles import conv_flop_count, get_shape
+
+    return Counter({"conv": conv_flop_count(get_shape(inputs[0]), get_shape(inputs[1]), get_shape(outputs[0]))})

@@ -10,7 +10,6 @@ sets each conv/linear layer's init.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -28,22 +27,15 @@ from .consts import (
     Tensor,
     Unknown,
 )
-from .interp import Hooks, NotMine, Walk
+from .hooks import Hooks, NotMine
+from .interp import Walk
 from .reading import Check, Node, Reading
+from .signatures import bind
+from .torch_args import FUNCTIONS, MODULES
+from .torch_init import read_init, sets_init
+from .torch_layers import functional_fields, module_fields
 
-MODULES = {
-    "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "LocalResponseNorm", "BatchNorm2d",
-    "BatchNorm1d", "ReLU", "Tanh", "Sigmoid", "Softmax", "Dropout", "Dropout2d", "Flatten", "Identity",
-    "LeakyReLU", "ReLU6", "ELU", "GELU", "Hardswish", "ZeroPad2d",
-}
 CONTAINERS = {"Sequential", "ModuleList"}
-FUNCTIONAL = {
-    "relu": "relu", "relu_": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
-    "max_pool2d": "maxpool", "avg_pool2d": "avgpool", "adaptive_avg_pool2d": "adaptive_avgpool",
-    "dropout": "dropout", "flatten": "flatten", "local_response_norm": "lrn",
-    "leaky_relu": "leaky_relu", "relu6": "relu6", "elu": "elu", "gelu": "gelu", "hardswish": "hardswish",
-}
-INIT_KIND = {"Conv2d": "conv", "Linear": "linear"}
 
 
 def is_module_class(cls: ast.ClassDef) -> bool:
@@ -51,7 +43,7 @@ def is_module_class(cls: ast.ClassDef) -> bool:
 
 
 class TorchHooks(Hooks):
-    known = frozenset(MODULES | CONTAINERS | {"nn", "F", "torch"})
+    known = frozenset(set(MODULES) | CONTAINERS | {"nn", "F", "torch"})
 
     def __init__(self, reading: Reading, sizes: Sizes) -> None:
         self.reading = reading
@@ -99,8 +91,8 @@ class TorchHooks(Hooks):
             return self.merge("add", list(args), node, walk)
         if name == "OrderedDict" and len(args) == 1 and isinstance(args[0], list):
             return {k: v for k, v in args[0]}
-        if name in FUNCTIONAL and args and isinstance(args[0], Tensor) and ("functional" in ref.path or ref.path.startswith("torch") or ref.path == name):
-            return self.functional(FUNCTIONAL[name], args, kwargs, node, walk)
+        if name in FUNCTIONS and args and isinstance(args[0], Tensor) and ("functional" in ref.path or ref.path.startswith("torch") or ref.path == name):
+            return self.functional(name, args, kwargs, node, walk)
         raise NotMine
 
     def method(self, walk: Walk, m: Method, args: list[Any], kwargs: dict[str, Any], node: ast.Call) -> Any:
@@ -111,8 +103,8 @@ class TorchHooks(Hooks):
                 return self.reshape(obj, sizes, node, walk)
             if m.name == "flatten":
                 return self.functional("flatten", [obj] + args, kwargs, node, walk)
-            if m.name in FUNCTIONAL:
-                return self.functional(FUNCTIONAL[m.name], [obj] + args, kwargs, node, walk)
+            if m.name in FUNCTIONS:
+                return self.functional(m.name, [obj] + args, kwargs, node, walk)
             if m.name in ("size", "shape", "dim", "numel"):
                 return Opaque("batch size")
             if m.name in ("contiguous", "clone", "float", "to", "cuda", "cpu"):
@@ -134,7 +126,7 @@ class TorchHooks(Hooks):
         raise NotMine
 
     def function(self, walk: Walk, fn: Function, args: list[Any], node: ast.Call) -> Any:
-        if fn.owner is not None and _sets_init(fn.node):
+        if fn.owner is not None and sets_init(fn.node):
             self.read_init(walk, fn.node)
             return None
         raise NotMine
@@ -168,110 +160,28 @@ class TorchHooks(Hooks):
         return self.apply(module, x, name, walk=walk)
 
     def nodes(self, t: Template, name: str, scope: tuple[str, ...] = ()) -> list[Node]:
-        s, line = self.sizes, t.line
-        kind, fields, declared = None, {}, None
-        if t.ctor == "Conv2d":
-            kind, declared = "conv", s.integer(t.arg(0, "in_channels"), "in_channels", line)
-            fields = {"out_channels": s.integer(t.arg(1, "out_channels"), "out_channels", line),
-                      "kernel": s.pair(t.arg(2, "kernel_size"), "kernel_size", line)}
-            self._opt(fields, "stride", t.arg(3, "stride", 1), 1, s.pair, line)
-            padding = t.arg(4, "padding", 0)
-            fields["padding"] = padding if padding in ("same", "valid") else s.pair(padding, "padding", line)
-            if fields["padding"] == 0:
-                del fields["padding"]
-            self._opt(fields, "dilation", t.arg(5, "dilation", 1), 1, s.pair, line)
-            self._opt(fields, "groups", t.arg(6, "groups", 1), 1, s.integer, line)
-            if t.arg(7, "bias", True) is False:
-                fields["bias"] = False
-        elif t.ctor == "Linear":
-            kind, declared = "linear", s.integer(t.arg(0, "in_features"), "in_features", line)
-            fields = {"out_features": s.integer(t.arg(1, "out_features"), "out_features", line)}
-            if t.arg(2, "bias", True) is False:
-                fields["bias"] = False
-        elif t.ctor in ("MaxPool2d", "AvgPool2d"):
-            kind = "maxpool" if t.ctor == "MaxPool2d" else "avgpool"
-            fields = self._pool(t.arg(0, "kernel_size"), t.arg(1, "stride"), t.arg(2, "padding", 0),
-                                t.arg(5 if kind == "maxpool" else 3, "ceil_mode", False), line)
-        elif t.ctor == "AdaptiveAvgPool2d":
-            kind, fields = "adaptive_avgpool", {"output_size": s.pair(t.arg(0, "output_size"), "output_size", line)}
-        elif t.ctor == "LocalResponseNorm":
-            kind = "lrn"
-            fields = self._lrn(t.arg(0, "size"), t.arg(1, "alpha", 1e-4), t.arg(2, "beta", 0.75), t.arg(3, "k", 1.0), line)
-        elif t.ctor in ("BatchNorm2d", "BatchNorm1d"):
-            kind, declared = "batchnorm", s.integer(t.arg(0, "num_features"), "num_features", line)
-            self._opt(fields, "eps", t.arg(1, "eps", 1e-5), 1e-5, s.number, line)
-            self._opt(fields, "momentum", t.arg(2, "momentum", 0.1), 0.1, s.number, line)
-        elif t.ctor in ("ReLU", "Tanh", "Sigmoid", "Softmax", "Flatten", "ReLU6", "Hardswish"):
-            kind = t.ctor.lower()
-        elif t.ctor == "LeakyReLU":
-            kind, fields = "leaky_relu", {"slope": s.number(t.arg(0, "negative_slope", 0.01), "negative_slope", line)}
-        elif t.ctor == "ELU":
-            kind, fields = "elu", {"alpha": s.number(t.arg(0, "alpha", 1.0), "alpha", line)}
-        elif t.ctor == "GELU":
-            kind, fields = "gelu", {"approximate": t.arg(0, "approximate", "none")}
-        elif t.ctor == "ZeroPad2d":
-            pad = t.arg(0, "padding")
-            if isinstance(pad, (tuple, list)) and len(pad) == 4:  # PyTorch's (left, right, top, bottom)
-                pad = [s.integer(pad[2], "padding", line), s.integer(pad[3], "padding", line),
-                       s.integer(pad[0], "padding", line), s.integer(pad[1], "padding", line)]
-            kind, fields = "zeropad", {"padding": pad if isinstance(pad, list) else s.integer(pad, "padding", line)}
-        elif t.ctor in ("Dropout", "Dropout2d"):
-            kind, fields = "dropout", {"p": s.number(t.arg(0, "p", 0.5), "p", line)}
-            if t.ctor == "Dropout2d":
-                self.reading.assumed.append(f"line {self.sizes.file_line(line)}: Dropout2d (whole channels) read as dropout")
-        if kind is None:
-            if t.ctor != "Identity":
-                self.reading.note_unreadable(line, f"{t.code}: nn.{t.ctor} is not a layer kind a spec holds (left out)")
+        sig = MODULES.get(t.ctor)
+        if sig is None:
+            self.reading.note_unreadable(t.line, f"{t.code}: nn.{t.ctor} is not a layer kind a spec holds (left out)")
             return []
-        declared_text = _declared_text(t)
-        return [Node(kind, tuple(fields.items()), self.names.take(name, scope), line, t.code,
-                     declared, declared_text, scope)]
+        bound = bind(sig, t.args, dict(t.kwargs), f"line {self.sizes.file_line(t.line)}: {t.code}")
+        if sig.kind is None:
+            return []
+        fields, declared = module_fields(t.ctor, bound, self.sizes, t.line)
+        if t.ctor == "Dropout2d":
+            self.reading.assumed.append(f"line {self.sizes.file_line(t.line)}: Dropout2d (whole channels) read as dropout")
+        return [Node(sig.kind, tuple(fields.items()), self.names.take(name, scope), t.line, t.code,
+                     declared, _declared_text(t), scope)]
 
-    def _opt(self, fields: dict[str, Any], key: str, value: Any, default: Any, conv: Any, line: int) -> None:
-        if value is not None and value != default and value != (default, default):
-            fields[key] = conv(value, key, line)
-
-    def _pool(self, kernel: Any, stride: Any, padding: Any, ceil: Any, line: int) -> dict[str, Any]:
-        s = self.sizes
-        fields: dict[str, Any] = {"kernel": s.pair(kernel, "kernel_size", line)}
-        if stride is not None and stride != []:
-            fields["stride"] = s.pair(stride, "stride", line)
-        if padding not in (0, (0, 0)):
-            fields["padding"] = s.pair(padding, "padding", line)
-        if ceil is True:
-            fields["ceil_mode"] = True
-        return fields
-
-    def _lrn(self, size: Any, alpha: Any, beta: Any, k: Any, line: int) -> dict[str, Any]:
-        s = self.sizes
-        return {"size": s.integer(size, "size", line), "alpha": s.number(alpha, "alpha", line),
-                "beta": s.number(beta, "beta", line), "k": s.number(k, "k", line)}
-
-    def functional(self, kind: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, walk: Walk) -> Tensor:
+    def functional(self, name: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, walk: Walk) -> Tensor:
+        """`F.<name>(x, ...)`, `torch.<name>(x, ...)` or `x.<name>(...)` applied to the network's tensor x."""
         x: Tensor = args[0]
-        line, s = node.lineno, self.sizes
-        fields: dict[str, Any] = {}
-        if kind in ("maxpool", "avgpool"):
-            get = _getter(args, kwargs, ["input", "kernel_size", "stride", "padding"])
-            fields = self._pool(get("kernel_size"), get("stride"), get("padding", 0), kwargs.get("ceil_mode", False), line)
-        elif kind == "adaptive_avgpool":
-            fields = {"output_size": s.pair(_getter(args, kwargs, ["input", "output_size"])("output_size"), "output_size", line)}
-        elif kind == "dropout":
-            get = _getter(args, kwargs, ["input", "p", "training"])
-            fields = {"p": s.number(get("p", 0.5), "p", line)}
-            if get("training", True) is False:
-                return x  # F.dropout(..., training=False) never drops
-        elif kind == "lrn":
-            get = _getter(args, kwargs, ["input", "size", "alpha", "beta", "k"])
-            fields = self._lrn(get("size"), get("alpha", 1e-4), get("beta", 0.75), get("k", 1.0), line)
-        elif kind == "leaky_relu":
-            fields = {"slope": s.number(_getter(args, kwargs, ["input", "negative_slope"])("negative_slope", 0.01), "negative_slope", line)}
-        elif kind == "elu":
-            fields = {"alpha": s.number(_getter(args, kwargs, ["input", "alpha"])("alpha", 1.0), "alpha", line)}
-        elif kind == "flatten":
-            start = _getter(args, kwargs, ["input", "start_dim"])("start_dim", 0)
-            if start not in (1, -3) and x.nodes:
-                self.reading.assumed.append(f"line {s.file_line(line)}: flatten from dim {start} read as flattening each sample")
+        line, sig = node.lineno, FUNCTIONS[name]
+        bound = bind(sig, args[1:], kwargs, f"line {self.sizes.file_line(line)}: {walk.code(node)}")
+        if name == "dropout" and bound["training"] is False:
+            return x  # F.dropout(x, training=False) never drops
+        fields = functional_fields(name, bound, self.sizes, line)
+        kind = sig.kind or name
         prev = x.nodes[-1] if x.nodes else None
         scope = self.scope
         same = prev is not None and prev.scope == scope and kind != "flatten"
@@ -298,81 +208,8 @@ class TorchHooks(Hooks):
             return self.merge("add", [left, right], node, walk)  # out += identity: a residual block
         raise NotMine
 
-    # ------------------------------------------------------------ initialisation
-
     def read_init(self, walk: Walk, fn: ast.FunctionDef) -> None:
-        """Init rules by module class, in source order: robust to the if/elif nesting a page mangles."""
-        current: str | None = None
-        for node in _in_order(fn):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" and len(node.args) == 2:
-                classes = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
-                kinds = {INIT_KIND.get(ast.unparse(c).rsplit(".", 1)[-1]) for c in classes} - {None}
-                current = kinds.pop() if len(kinds) == 1 else None
-            elif isinstance(node, ast.Call) and current is not None:
-                rule = _init_rule(node, walk)
-                if rule is not None:
-                    part, spec = rule
-                    self.init.setdefault(current, {})[part] = spec
-                    self.reading.read.append((node.lineno, f"{current} {part} init: {walk.code(node)}"))
-
-
-def _in_order(node: ast.AST) -> Iterator[ast.AST]:
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _in_order(child)
-
-
-def _sets_init(fn: ast.FunctionDef) -> bool:
-    return any(isinstance(n, ast.Call) and _init_rule(n, None) is not None for n in ast.walk(fn))
-
-
-def _init_rule(call: ast.Call, walk: Walk | None) -> tuple[str, dict[str, Any]] | None:
-    """`nn.init.normal_(m.weight, 0, 0.01)` or `m.weight.data.normal_(0, 0.01)` -> ("weight", INIT)."""
-    func = call.func
-    if not isinstance(func, ast.Attribute):
-        return None
-    name = func.attr
-    if isinstance(func.value, ast.Attribute) and func.value.attr == "data":
-        tensor, args = func.value.value, call.args
-    elif call.args:
-        tensor, args = call.args[0], call.args[1:]
-    else:
-        return None
-    if not (isinstance(tensor, ast.Attribute) and tensor.attr in ("weight", "bias")):
-        return None
-    try:
-        values = [ast.literal_eval(a) for a in args]
-        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
-    except ValueError:
-        return None
-    get = _getter(values, kw, ["a", "b", "c"])
-    spec: dict[str, Any] | None = None
-    if name in ("normal_",):
-        spec = {"dist": "normal", "mean": float(kw.get("mean", get("a", 0.0))), "std": float(kw.get("std", get("b", 1.0)))}
-    elif name in ("constant_", "fill_"):
-        spec = {"dist": "constant", "value": float(kw.get("val", get("a", 0.0)))}
-    elif name in ("zeros_", "zero_"):
-        spec = {"dist": "constant", "value": 0.0}
-    elif name == "ones_":
-        spec = {"dist": "constant", "value": 1.0}
-    elif name == "uniform_":
-        spec = {"dist": "uniform", "low": float(kw.get("a", kw.get("from", get("a", 0.0)))), "high": float(kw.get("b", kw.get("to", get("b", 1.0))))}
-    elif name == "xavier_uniform_" and kw.get("gain", get("a", 1.0)) == 1.0:
-        spec = {"dist": "glorot_uniform"}
-    elif name == "kaiming_normal_":
-        spec = {"dist": "kaiming_normal", "mode": kw.get("mode", "fan_in"), "nonlinearity": kw.get("nonlinearity", "leaky_relu")}
-        if spec["nonlinearity"] == "leaky_relu" and kw.get("a", get("a", 0)) == 0:
-            spec["nonlinearity"] = "relu"  # leaky_relu with slope 0 is relu's gain
-    return (tensor.attr, spec) if spec is not None else None
-
-
-def _getter(args: list[Any], kwargs: dict[str, Any], names: list[str]) -> Any:
-    def get(key: str, default: Any = None) -> Any:
-        if key in kwargs:
-            return kwargs[key]
-        i = names.index(key)
-        return args[i] if i < len(args) else default
-    return get
+        read_init(walk, fn, self.init, self.reading)
 
 
 def _declared_text(t: Template) -> str | None:

@@ -14,8 +14,11 @@ from typing import Any
 
 from .common import Namer, Sizes
 from .consts import Function, Obj, Opaque, Ref, Tensor, Unknown
-from .interp import Hooks, NotMine, Walk
+from .hooks import Hooks, NotMine
+from .interp import Walk
 from .reading import Check, Node, Reading
+from .signatures import bind
+from .tf1_args import OPS, VARIABLES
 
 
 @dataclass(frozen=True)
@@ -61,26 +64,26 @@ class TF1Hooks(Hooks):
             raise NotMine
         op = callee.last
         line = node.lineno
-        get = _getter(args, kwargs)
+        sig = OPS.get(op) or VARIABLES.get(op)
+        if sig is None:
+            raise NotMine
+        b = bind(sig, args, kwargs, f"line {self.sizes.file_line(line)}: {walk.code(node)}")
         if op in RANDOM or op in INITIALIZERS:
-            return self.initial(op, get, line)
+            return self.initial(op, b, line)
         if op == "Variable":
-            value = get(0, "initial_value")
+            value = b["initial_value"]
             return Weight(value.shape, value.spec, line) if isinstance(value, Init) else Weight((), None, line)
         if op == "get_variable":
-            init = get(2, "initializer")
-            return Weight(tuple(get(1, "shape") or ()), init.spec if isinstance(init, Init) else None, line)
+            init = b["initializer"]
+            return Weight(tuple(b["shape"] or ()), init.spec if isinstance(init, Init) else None, line)
         if op == "placeholder":
-            shape = get(1, "shape")
+            shape = b["shape"]
             if isinstance(shape, (list, tuple)) and len(shape) == 4 and all(isinstance(d, int) for d in shape[1:]):
                 self.reading.input = (shape[3], shape[1], shape[2])
                 self.reading.input_from = f"line {self.sizes.file_line(line)}: {walk.code(node)} (NHWC)"
             return self.tensor(Tensor(), walk, node)
-        if op in ("conv2d", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d", "lrn", "local_response_normalization",
-                  "reshape", "xw_plus_b", "matmul", "dropout", "bias_add", "flatten") or op in ACTIVATIONS:
-            x = self.tensor(get(0, "input", "value", "x", "a", "features", "logits", "tensor", "inputs"), walk, node)
-            return self.op(op, x, get, node, walk, kwargs.get("name") if isinstance(kwargs.get("name"), str) else hint)
-        raise NotMine
+        x = self.tensor(b[sig.params[0].name], walk, node)
+        return self.op(op, x, b, node, walk, b["name"] if isinstance(b["name"], str) else hint)
 
     def tensor(self, value: Any, walk: Walk, node: ast.Call) -> Tensor:
         if isinstance(value, Tensor):
@@ -92,68 +95,62 @@ class TF1Hooks(Hooks):
             return Tensor()
         raise Unknown(f"{walk.code(node)}: its input is not the network's tensor", node.lineno)
 
-    def initial(self, op: str, get: Any, line: int) -> Init:
+    def initial(self, op: str, b: dict[str, Any], line: int) -> Init:
         kind = RANDOM.get(op) or INITIALIZERS[op]
         s = self.sizes
-        shape = tuple(get(0, "shape") or ()) if op in RANDOM and op != "constant" else tuple(get(1, "shape") or ())
-        if kind == "truncated_normal":
-            spec = {"dist": "truncated_normal", "mean": s.number(get(1, "mean", default=0.0), "mean", line),
-                    "std": s.number(get(2, "stddev", default=1.0), "stddev", line)}
-        elif kind == "normal":
-            spec = {"dist": "normal", "mean": s.number(get(1, "mean", default=0.0), "mean", line),
-                    "std": s.number(get(2, "stddev", default=1.0), "stddev", line)}
+        if kind in ("truncated_normal", "normal"):
+            spec = {"dist": kind, "mean": s.number(b["mean"], "mean", line), "std": s.number(b["stddev"], "stddev", line)}
         elif kind == "uniform":
-            spec = {"dist": "uniform", "low": s.number(get(1, "minval", default=0.0), "minval", line),
-                    "high": s.number(get(2, "maxval", default=1.0), "maxval", line)}
+            high = 1.0 if b["maxval"] is None else b["maxval"]  # TF's maxval for floats
+            spec = {"dist": "uniform", "low": s.number(b["minval"], "minval", line), "high": s.number(high, "maxval", line)}
         elif kind in ("zeros", "ones"):
             spec = {"dist": "constant", "value": 0.0 if kind == "zeros" else 1.0}
         elif kind == "constant":
-            spec = {"dist": "constant", "value": s.number(get(0, "value", default=0.0), "value", line)}
+            spec = {"dist": "constant", "value": s.number(b["value"], "value", line)}
         else:
             spec = {"dist": "glorot_uniform"}
-        if op in INITIALIZERS:
-            shape = ()
-        return Init(shape, spec)
+        return Init(tuple(b.get("shape") or ()), spec)
 
-    def op(self, op: str, x: Tensor, get: Any, node: ast.Call, walk: Walk, hint: str | None) -> Tensor:
+    def op(self, op: str, x: Tensor, b: dict[str, Any], node: ast.Call, walk: Walk, hint: str | None) -> Tensor:
         s, line, code = self.sizes, node.lineno, walk.code(node)
         fields: dict[str, Any] = {}
         declared = None
         if op == "conv2d":
-            w = get(1, "filter", "filters")
+            w = b["filter"]
             if not isinstance(w, Weight) or len(w.shape) != 4:
                 raise Unknown(f"{code}: the filter's shape [kh, kw, in, out] is not known statically", line)
             kh, kw = (s.integer(d, "filter height/width", line) for d in w.shape[:2])
             declared = s.integer(w.shape[2], "filter input channels", line)
             fields = {"out_channels": s.integer(w.shape[3], "filter output channels", line),
                       "kernel": kh if kh == kw else [kh, kw]}
-            stride = self._nhwc(get(2, "strides"), "strides", line)
+            stride = self._nhwc(b["strides"], "strides", line)
             if stride != 1:
                 fields["stride"] = stride
-            fields["padding"] = self._padding(get(3, "padding"), code)
+            fields["padding"] = self._padding(b["padding"], code)
+            if b["dilations"] is not None and self._nhwc(b["dilations"], "dilations", line) != 1:
+                fields["dilation"] = self._nhwc(b["dilations"], "dilations", line)
             fields["bias"] = False
             if w.spec:
                 fields["init"] = {"weight": w.spec}
             kind = "conv"
         elif op in ("max_pool", "max_pool2d", "avg_pool", "avg_pool2d"):
             kind = "maxpool" if op.startswith("max") else "avgpool"
-            fields = {"kernel": self._nhwc(get(1, "ksize"), "ksize", line), "stride": self._nhwc(get(2, "strides"), "strides", line),
-                      "padding": self._padding(get(3, "padding"), code)}
+            fields = {"kernel": self._nhwc(b["ksize"], "ksize", line), "stride": self._nhwc(b["strides"], "strides", line),
+                      "padding": self._padding(b["padding"], code)}
         elif op in ("lrn", "local_response_normalization"):
             kind = "lrn_tf"
-            fields = {"depth_radius": s.integer(get(1, "depth_radius", default=5), "depth_radius", line),
-                      "bias": s.number(get(2, "bias", default=1.0), "bias", line),
-                      "alpha": s.number(get(3, "alpha", default=1.0), "alpha", line),
-                      "beta": s.number(get(4, "beta", default=0.5), "beta", line)}
+            fields = {"depth_radius": s.integer(b["depth_radius"], "depth_radius", line),
+                      "bias": s.number(b["bias"], "bias", line), "alpha": s.number(b["alpha"], "alpha", line),
+                      "beta": s.number(b["beta"], "beta", line)}
         elif op in ("reshape", "flatten"):
             kind = "flatten"
-            shape = get(1, "shape")
+            shape = b.get("shape")
             if op == "reshape" and isinstance(shape, (list, tuple)) and len(shape) == 2 and isinstance(shape[1], int) and shape[1] > 0:
                 out = self._add(x, "flatten", {}, hint, line, code, None)
                 self.reading.checks.append(Check("flatten_size", out.nodes[-1].name, shape[1], line, code))
                 return out
         elif op in ("xw_plus_b", "matmul"):
-            w = get(1, "weights", "b")
+            w = b["weights"] if op == "xw_plus_b" else b["b"]
             if not isinstance(w, Weight) or len(w.shape) != 2:
                 raise Unknown(f"{code}: the weight's shape [in, out] is not known statically", line)
             declared = s.integer(w.shape[0], "weight input size", line)
@@ -161,16 +158,16 @@ class TF1Hooks(Hooks):
             init = {"weight": w.spec} if w.spec else {}
             if op == "xw_plus_b":
                 del fields["bias"]
-                b = get(2, "biases")
-                if isinstance(b, Weight) and b.spec:
-                    init["bias"] = b.spec
+                bias = b["biases"]
+                if isinstance(bias, Weight) and bias.spec:
+                    init["bias"] = bias.spec
             if init:
                 fields["init"] = init
         elif op == "bias_add":
-            return self._bias(x, get(1, "bias"), code, line)
+            return self._bias(x, b["bias"], code, line)
         elif op == "dropout":
             kind = "dropout"
-            keep, rate = get(1, "keep_prob"), get(99, "rate")
+            keep, rate = b["keep_prob"], b["rate"]
             if isinstance(rate, (int, float)):
                 fields = {"p": float(rate)}
             elif isinstance(keep, (int, float)):
@@ -218,15 +215,6 @@ class TF1Hooks(Hooks):
         if isinstance(value, str) and value.upper() in ("SAME", "VALID"):
             return value.lower()
         raise Unknown(f"{code}: padding {value!r} is not 'SAME' or 'VALID'", 0)
-
-
-def _getter(args: list[Any], kwargs: dict[str, Any]) -> Any:
-    def get(index: int, *keys: str, default: Any = None) -> Any:
-        for key in keys:
-            if key in kwargs:
-                return kwargs[key]
-        return args[index] if index < len(args) else default
-    return get
 
 
 def make_hooks(reading: Reading, sizes: Sizes) -> TF1Hooks:

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..analysis import Analysis
+from ..results import Analysis
 from .formatting import human
 
 DPI = 100

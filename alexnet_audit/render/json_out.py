@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .. import __version__
-from ..analysis import CONVENTION
+from ..results import CONVENTION
 from ..audit import AuditRun, SpecAudit
 
 # A file name that is not UTF-8 reaches us with lone surrogates, which UTF-8 cannot encode;

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 import pandas as pd
-import torch
 
 from .. import __version__
-from ..analysis import CONVENTION, Analysis
+from ..results import CONVENTION, Analysis
 from ..audit import AuditRun, SpecAudit
 from ..bounded_read import read_bounded
 from ..claims import ClaimResult, Verdict
@@ -50,7 +50,9 @@ class Versions:
 
     @staticmethod
     def installed() -> "Versions":
-        return Versions(__version__, torch.__version__.split("+")[0])  # the build tag (+cpu, +cu121) is local
+        # The installed metadata, not torch.__version__: a report of cached analyses imports no torch.
+        # The build tag (+cpu, +cu121) is local.
+        return Versions(__version__, metadata.version("torch").split("+")[0])
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis import CONVENTION, LayerResult
+from ..results import CONVENTION, LayerResult
 from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
 from ..graph import NETWORK_INPUT, off_the_line

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import plan
+from ..plan import plan
 from ..errors import AuditError
 from ..spec import Spec
 
