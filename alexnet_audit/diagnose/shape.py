@@ -43,12 +43,11 @@ def shape_diagnoses(
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
             out.append(Diagnosis("code_vs_prose", f"{label} gives {shape_hwc(other)}, and {slip}"))
-    names = [layer.name for layer in spec.layers]
-    last = names.index(spec.stages.get(target, (target,))[-1])
-    steps = path_steps(spec, names[last])
+    members = spec.stages.get(target, (target,))
+    last = [layer.name for layer in spec.layers].index(members[-1])
+    steps = path_steps(spec, members[-1])
     others = [(*path_nearness(steps, r.name, abs(last - i)), i, r)
-              for i, r in enumerate(reading.rows)
-              if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,))]
+              for i, r in enumerate(reading.rows) if r.output_shape == claimed and r.name not in members]
     if others:
         _, _, i, r = min(others, key=lambda t: (t[0], t[1], t[2]))
         if r.name in steps:
