@@ -42,8 +42,14 @@ def _searched_fields(model: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
     return tuple((field, annotation) for field, annotation in annotated if _may_name(annotation))
 
 
+def _marked(annotation: Any) -> bool:
+    """Whether `annotation` itself (not one it wraps) carries the NamesLayer mark."""
+    return typing.get_origin(annotation) is typing.Annotated and any(
+        isinstance(m, NamesLayer) for m in typing.get_args(annotation)[1:])
+
+
 def _may_name(annotation: Any) -> bool:
-    if typing.get_origin(annotation) is typing.Annotated and any(isinstance(m, NamesLayer) for m in typing.get_args(annotation)[1:]):
+    if _marked(annotation):
         return True
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return True
@@ -55,9 +61,8 @@ def _alternatives(annotation: Any) -> tuple[tuple[Any, bool], ...]:
     """Each type a union allows, with whether it is marked as naming a layer."""
     marked = False
     while typing.get_origin(annotation) is typing.Annotated:
-        args = typing.get_args(annotation)
-        marked = marked or any(isinstance(m, NamesLayer) for m in args[1:])
-        annotation = args[0]
+        marked = marked or _marked(annotation)
+        annotation = typing.get_args(annotation)[0]
     if typing.get_origin(annotation) in _UNIONS:
         return tuple(alt for arg in typing.get_args(annotation) for alt in _alternatives(arg))
     return ((annotation, marked),)

@@ -130,6 +130,12 @@ def path_steps(spec: Spec, name: str) -> dict[str, int]:
     return steps
 
 
+def path_nearness(steps: dict[str, int], name: str, rows_apart: int) -> tuple[int, int]:
+    """How near a layer stands to another, for sorting (`steps`: path_steps from it): one on the
+    data path by its steps along it, then one on another branch by the rows between them."""
+    return (0, abs(steps[name])) if name in steps else (1, rows_apart)
+
+
 def dedupe(items: list[Diagnosis]) -> list[Diagnosis]:
     """The diagnoses in order, each message once (two readings may tell the same story)."""
     seen: set[str] = set()

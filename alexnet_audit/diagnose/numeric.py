@@ -8,7 +8,7 @@ from typing import Sequence
 from ..figures import Quantity, figure
 from ..layers import Shape
 from .conventions import peer_conventions
-from .core import Diagnosis, Matches, Reading, dedupe, digit_slip, figure_or_none, input_flattened, path_steps
+from .core import Diagnosis, Matches, Reading, dedupe, digit_slip, figure_or_none, input_flattened, path_nearness, path_steps
 from .readings import groups_reading, input_size_readings, padding_readings
 
 
@@ -122,7 +122,7 @@ def _other_layers(reading: Reading, target: str, quantity: Quantity) -> list[tup
     # When two layers' figures fit, the nearer layer along the data path is the likelier
     # misreading; a layer on another branch comes after every layer on the path, nearer rows first.
     steps = path_steps(spec, members[-1])
-    names.sort(key=lambda n: (0, abs(steps[n])) if n in steps else (1, abs(order[n] - here)))
+    names.sort(key=lambda n: path_nearness(steps, n, abs(order[n] - here)))
     names += [s for s in spec.stages if s != target and not own & set(spec.stages[s])]
     found = ((name, figure_or_none(measured, spec, name, quantity)) for name in names)
     return [(name, value) for name, value in found if value is not None]

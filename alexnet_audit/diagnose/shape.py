@@ -9,7 +9,7 @@ from ..figures import rows_from_plan
 from ..layers import AvgPool, Conv, MaxPool, Shape, axis_pads, pair, shape_hwc
 from ..plan import plan
 from ..spec import Spec
-from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, path_steps, shape_slip
+from .core import Diagnosis, Reading, dedupe, figure_or_none, input_flattened, path_nearness, path_steps, shape_slip
 from .readings import input_size_readings, padding_readings
 
 
@@ -43,12 +43,11 @@ def shape_diagnoses(
         reading_gives("code_vs_prose", label, other)
         if isinstance(other, tuple) and other != measured and (slip := shape_slip(claimed, other)):
             out.append(Diagnosis("code_vs_prose", f"{label} gives {shape_hwc(other)}, and {slip}"))
-    names = [layer.name for layer in spec.layers]
-    last = names.index(spec.stages.get(target, (target,))[-1])
-    steps = path_steps(spec, names[last])
-    others = [(0 if r.name in steps else 1, abs(steps[r.name]) if r.name in steps else abs(last - i), i, r)
-              for i, r in enumerate(reading.rows)
-              if r.output_shape == claimed and r.name not in spec.stages.get(target, (target,))]
+    members = spec.stages.get(target, (target,))
+    last = [layer.name for layer in spec.layers].index(members[-1])
+    steps = path_steps(spec, members[-1])
+    others = [(*path_nearness(steps, r.name, abs(last - i)), i, r)
+              for i, r in enumerate(reading.rows) if r.output_shape == claimed and r.name not in members]
     if others:
         _, _, i, r = min(others, key=lambda t: (t[0], t[1], t[2]))
         if r.name in steps:

@@ -19,11 +19,23 @@ def finding(c: ClaimResult, *, why: bool = True) -> str:
     """`claimed C, measured M: WHY`, less what WHY states; `why=False`: the figures alone."""
     if not why:
         return f"claimed {figure_text(c.claimed)}, measured {figure_text(c.measured)}"
+    claimed, measured = figures_shown(c)
+    figures = ([f"claimed {figure_text(c.claimed)}"] if claimed else []) + (
+        [f"measured {figure_text(c.measured)}"] if measured else [])
+    return ": ".join([", ".join(figures), reason(c)] if figures else [reason(c)])
+
+
+def reason(c: ClaimResult) -> str:
+    """Why the claim is judged as it is: the diagnosis, or else the judge's detail."""
+    return c.diagnosis or c.detail
+
+
+def figures_shown(c: ClaimResult) -> tuple[bool, bool]:
+    """Whether the claimed and the measured figure are printed beside the reason: a diagnosis
+    explains them and states neither; a detail stands in for those it states."""
     if c.diagnosis:
-        return f"claimed {figure_text(c.claimed)}, measured {figure_text(c.measured)}: {c.diagnosis}"
-    figures = ([] if _quotes_claim(c) else [f"claimed {figure_text(c.claimed)}"]) + (
-        [] if _states(c.detail, c.measured) else [f"measured {figure_text(c.measured)}"])
-    return ": ".join([", ".join(figures), c.detail] if figures else [c.detail])
+        return True, True
+    return not _quotes_claim(c), not _states(c.detail, c.measured)
 
 
 def _quotes_claim(c: ClaimResult) -> bool:

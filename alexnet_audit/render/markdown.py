@@ -29,6 +29,7 @@ from ..train.findings import band_outcome, describe_result
 from ..train.record import TrainingRecord
 from ..train.speedup import describe_bounds
 from .charts import comparison_chart, layer_chart
+from .finding import figures_shown, reason
 from .formatting import figure_text
 from .rows import LAYER_COLUMNS, NUMERIC_COLUMNS, has_stages, layer_rows, total_row
 from .safe import markdown_text, plain
@@ -155,14 +156,20 @@ def _pct(f: Fraction | None) -> str:
     return f"{float(f):.1%}" if f is not None else "—"
 
 
+def _serious_row(i: int, a: SpecAudit, c: ClaimResult, known: set[str]) -> dict[str, str]:
+    # As `check` prints a finding (render/finding.py): a detail given as the reason stands in for
+    # the figures it states, whose cells are then left empty rather than saying them twice.
+    claimed, measured = figures_shown(c)
+    return {"#": str(i), "post": _text(a.spec.doc.source.seed), "spec": _link(a.spec.id, known), "claim": markdown_text(c.id),
+            "claimed": _figure(c, c.claimed) if claimed else "", "measured": _figure(c, c.measured) if measured else "",
+            "off by": _pct(off_by(c)), "diagnosis": _text(reason(c))}
+
+
 def _serious_section(audits: Sequence[SpecAudit], known: set[str]) -> list[str]:
     errors = serious_errors(audits)
     if not errors:
         return ["No claim fails.", ""]
-    rows = [{"#": str(i), "post": _text(a.spec.doc.source.seed), "spec": _link(a.spec.id, known), "claim": markdown_text(c.id),
-             "claimed": _figure(c, c.claimed), "measured": _figure(c, c.measured),
-             "off by": _pct(off_by(c)), "diagnosis": _text(c.diagnosis or c.detail)}
-            for i, (a, c) in enumerate(errors[:SERIOUS_SHOWN], 1)]
+    rows = [_serious_row(i, a, c, known) for i, (a, c) in enumerate(errors[:SERIOUS_SHOWN], 1)]
     more = len(errors) - SERIOUS_SHOWN
     return ["Failing claims ranked: whole-network figures and input sizes first, then the architecture (layer "
             "counts, structure), then layer output shapes, then single layers' figures and written-out formulas; "
