@@ -96,16 +96,16 @@ def test_index_and_pages_hold_the_figures(write_spec: WriteSpec, tmp_path: Path,
     assert "Not computed: the reference spec paper-alexnet-2012 is not among the specs" in code
 
 
-def test_a_serious_errors_row_states_each_figure_once(write_spec: WriteSpec, tmp_path: Path, quick_charts: None) -> None:
+def test_a_serious_errors_row_keeps_each_figure_in_its_cell(write_spec: WriteSpec, tmp_path: Path, quick_charts: None) -> None:
     out = tmp_path / "r"
     _run("report", *_specs(write_spec), "-o", str(out))
     lines = (out / "index.md").read_text().splitlines()
     # cells: #, post, spec, claim, claimed, measured, off by, diagnosis
     rows = {r[3]: r[4:] for r in ([c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines if ln.startswith("|"))
             if r[2] == "[t](t.md)"}
-    # Without a diagnosis the detail is the reason: it states LeNet's 2 conv layers against the 3
-    # claimed, so neither figure has a cell of its own; off by (3 - 2) / 2 = 50%.
-    assert rows["conv-count"] == ["", "", "50.0%", "conv layers: claimed 3, the built model has 2 (conv1, conv2)"]
+    # Without a diagnosis the detail is the reason: LeNet's 2 conv layers against the 3 claimed,
+    # each figure still in its own cell; off by (3 - 2) / 2 = 50%.
+    assert rows["conv-count"] == ["`3`", "`2`", "50.0%", "conv layers: claimed 3, the built model has 2 (conv1, conv2)"]
     # A diagnosis states neither figure: both keep their cells; off by (48,120 - 4,812) / 48,120 = 90%.
     assert rows["fc1-params"] == ["`4,812`", "`48,120`", "90.0%",
                                   "a digit dropped: 48,120 written as 4,812 (the '0' at position 5 is missing)"]

@@ -29,7 +29,7 @@ from ..train.findings import band_outcome, describe_result
 from ..train.record import TrainingRecord
 from ..train.speedup import describe_bounds
 from .charts import comparison_chart, layer_chart
-from .finding import figures_shown, reason
+from .finding import reason
 from .formatting import figure_text
 from .rows import LAYER_COLUMNS, NUMERIC_COLUMNS, has_stages, layer_rows, total_row
 from .safe import markdown_text, plain
@@ -157,11 +157,10 @@ def _pct(f: Fraction | None) -> str:
 
 
 def _serious_row(i: int, a: SpecAudit, c: ClaimResult, known: set[str]) -> dict[str, str]:
-    # As `check` prints a finding (render/finding.py): a detail given as the reason stands in for
-    # the figures it states, whose cells are then left empty rather than saying them twice.
-    claimed, measured = figures_shown(c)
+    # A table keeps every figure in its column, so rows compare at a glance, even where the reason
+    # (the judge's detail, when no diagnosis explains the figures) says them again in words.
     return {"#": str(i), "post": _text(a.spec.doc.source.seed), "spec": _link(a.spec.id, known), "claim": markdown_text(c.id),
-            "claimed": _figure(c, c.claimed) if claimed else "", "measured": _figure(c, c.measured) if measured else "",
+            "claimed": _figure(c, c.claimed), "measured": _figure(c, c.measured),
             "off by": _pct(off_by(c)), "diagnosis": _text(reason(c))}
 
 
