@@ -140,7 +140,7 @@ class _Measurer:
         from .cache import Stamp, cache_key
 
         self.stamp = self.stamp or Stamp.installed()
-        return cache_key(spec, self.input_shape, self.stamp)
+        return cache_key(spec, self.stamp)
 
     def _counts(self) -> NodeCounts:
         if self.counts is None:
