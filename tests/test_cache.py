@@ -384,8 +384,12 @@ def test_an_input_override_has_entries_of_its_own(lenet: tuple[Path, AuditRun], 
 
 
 def test_the_report_footer_reads_torchs_version_without_importing_it() -> None:
+    # In a fresh interpreter: this one has torch loaded already, so only there can its absence show.
+    code = ("import sys; from alexnet_audit.render.markdown import Versions; "
+            "print(Versions.installed().torch, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
     import torch
 
-    from alexnet_audit.render.markdown import Versions
-
-    assert Versions.installed().torch == torch.__version__.split("+")[0]  # what the footer said when it imported torch
+    assert done.stdout.split() == [torch.__version__.split("+")[0], "False"]  # what the footer said when it imported torch
