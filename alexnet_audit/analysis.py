@@ -20,17 +20,9 @@ from .modules import GlobalAvgPool2d, GlobalMaxPool2d, PartialConv2d, RBFUnits, 
 from .no_dynamo import without_dynamo_import
 from .node_counts import NodeCount, NodeCounts, one_thread
 from .plan import PlannedLayer, plan
-from .results import (
-    ACTIVATIONS, CONVENTION, GRAPH_RF_RULE, WEIGHTED, Analysis, Convention, LayerResult, ModuleInfo, StageResult, Totals,
-    followers,
-)
+from .results import WEIGHTED, Analysis, LayerResult, ModuleInfo, StageResult, Totals
+from .results import GRAPH_RF_RULE  # noqa: F401 - unused here; tests/test_graph.py still imports it from this module
 from .spec import Spec
-
-# The results are defined in results.py (importable without torch); callers still find them here.
-__all__ = [
-    "ACTIVATIONS", "CONVENTION", "GRAPH_RF_RULE", "WEIGHTED", "Analysis", "Convention", "LayerResult", "ModuleInfo",
-    "StageResult", "Totals", "analyse", "followers", "module_info", "receptive_fields",
-]
 
 
 _CATEGORIES: tuple[tuple[type[nn.Module], str], ...] = (

@@ -112,9 +112,7 @@ class _Measurer:
     def analyse(self, spec: Spec, *, given: bool = True) -> Analysis:
         """`given`: one of the run's own specs (counted in CacheUse), not a counterpart or reference."""
         if self.cache is None:
-            analysis = _analyse(spec, self._counts())
-            self.analysed += given
-            return analysis
+            return _analyse(spec, self._counts())  # nothing to count: use() gives no CacheUse
         key = self._key(spec)
         found = self.cache.read(key, spec)
         self._note(found.note)
@@ -140,7 +138,7 @@ class _Measurer:
         from .cache import Stamp, cache_key
 
         self.stamp = self.stamp or Stamp.installed()
-        return cache_key(spec, self.input_shape, self.stamp)
+        return cache_key(spec, self.stamp)
 
     def _counts(self) -> NodeCounts:
         if self.counts is None:

@@ -3,9 +3,10 @@ them, and a run where all are unchanged never imports torch or fvcore.
 
 One file per key in a directory the user names (`--cache-dir`; by default under
 `$XDG_CACHE_HOME`). The key is a SHA-256 over what the measurement depends on: the parts of the
-spec that `plan`, `build_meta` and `analyse` read, the `--input` override, a digest of this
-package's own files (editing a formula invalidates every entry, version number or not), the
-installed torch and fvcore versions, and the entry format. An entry is a header line (format,
+spec that `plan`, `build_meta` and `analyse` read (an `--input` override among them: with_input
+writes it into the spec's input), a digest of this package's own files (editing a formula
+invalidates every entry, version number or not), the installed torch and fvcore versions, and
+the entry format. An entry is a header line (format,
 key, the SHA-256 of the rest) and the `Analysis` as JSON, without its `Spec`: that is
 re-attached from the current load. Two specs that differ only in what the measurement does not
 read (two posts' prose describing one network) share an entry.
@@ -97,13 +98,8 @@ def measured_part(spec: Spec) -> dict[str, object]:
     }
 
 
-def cache_key(spec: Spec, input_override: tuple[int, int, int] | None, stamp: Stamp) -> str:
-    material = {
-        "format": FORMAT,
-        "spec": measured_part(spec),
-        "input_override": list(input_override) if input_override else None,
-        "stamp": dataclasses.asdict(stamp),
-    }
+def cache_key(spec: Spec, stamp: Stamp) -> str:
+    material = {"format": FORMAT, "spec": measured_part(spec), "stamp": dataclasses.asdict(stamp)}
     return hashlib.sha256(json.dumps(material, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 

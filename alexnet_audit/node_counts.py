@@ -90,15 +90,12 @@ def _measure(module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool) -
     uninitialised CPU storage freed afterwards. Each pass gets fresh inputs: an in-place node
     (ReLU) writes into the tensor it is given. Without FlopCounterMode a plain forward gives the
     output shape: the mode's dispatch in Python doubled the cost of a ReLU or a pooling node."""
+    counter = FlopCounterMode(display=False) if flop_counter else None
     with _on_cpu(module):
-        inputs = tuple(torch.empty(1, *shape) for shape in shapes)
-        if flop_counter:
-            with FlopCounterMode(display=False) as counter:
-                out = module(*inputs)
-        else:
-            out = module(*inputs)
+        with counter if counter is not None else contextlib.nullcontext():
+            out = module(*(torch.empty(1, *shape) for shape in shapes))
         macs, unsupported = _fvcore(module, tuple(torch.empty(1, *shape) for shape in shapes))
-    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops() if flop_counter else None, macs, unsupported)
+    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops() if counter is not None else None, macs, unsupported)
 
 
 @contextlib.contextmanager
@@ -138,7 +135,7 @@ class NodeCounts:
     def __init__(self) -> None:
         self._counts: dict[Hashable, NodeCount] = {}
 
-    def count(self, module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool = True) -> NodeCount:
+    def count(self, module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool) -> NodeCount:
         """The counts of a meta-built node fed inputs of `shapes` (each without the batch dimension);
         FlopCounterMode's only when `flop_counter`."""
         key = (node_key(module, shapes), flop_counter)

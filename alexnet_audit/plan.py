@@ -24,7 +24,7 @@ class PlannedLayer:
     in_shape: Shape  # a merge: its first input's shape
     out_shape: Shape
     params: ParamCount
-    macs: int  # closed form, in the MAC convention (see analysis.CONVENTION)
+    macs: int  # closed form, in the MAC convention (see results.CONVENTION)
 
     @property
     def name(self) -> str:

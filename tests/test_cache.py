@@ -40,7 +40,7 @@ def cache_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 def _fill(cache: AnalysisCache, run: AuditRun) -> None:
     """Entries for every analysis of an audit run without a cache (as a cold run writes them)."""
     for audit in run.audits:
-        assert cache.write(cache_key(audit.spec, None, Stamp.installed()), audit.analysis) is None
+        assert cache.write(cache_key(audit.spec, Stamp.installed()), audit.analysis) is None
 
 
 def _no_measuring(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,13 +107,13 @@ def lenet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AuditRun]:
 
 
 def _entry(cache: AnalysisCache, path: Path) -> Path:
-    return cache.entry(cache_key(load_spec(path), None, Stamp.installed()))
+    return cache.entry(cache_key(load_spec(path), Stamp.installed()))
 
 
 def _store(cache: AnalysisCache, lenet: tuple[Path, AuditRun]) -> None:
     """The entry a run with `cache` would have written for the LeNet, from its audit without one."""
     path, cold = lenet
-    assert cache.write(cache_key(load_spec(path), None, Stamp.installed()), cold.audits[0].analysis) is None
+    assert cache.write(cache_key(load_spec(path), Stamp.installed()), cold.audits[0].analysis) is None
 
 
 def _resign_bytes(raw: bytes, edit: Callable[[bytes], bytes]) -> bytes:
@@ -384,8 +384,12 @@ def test_an_input_override_has_entries_of_its_own(lenet: tuple[Path, AuditRun], 
 
 
 def test_the_report_footer_reads_torchs_version_without_importing_it() -> None:
+    # In a fresh interpreter: this one has torch loaded already, so only there can its absence show.
+    code = ("import sys; from alexnet_audit.render.markdown import Versions; "
+            "print(Versions.installed().torch, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
     import torch
 
-    from alexnet_audit.render.markdown import Versions
-
-    assert Versions.installed().torch == torch.__version__.split("+")[0]  # what the footer said when it imported torch
+    assert done.stdout.split() == [torch.__version__.split("+")[0], "False"]  # what the footer said when it imported torch
