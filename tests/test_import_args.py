@@ -59,7 +59,8 @@ SPELLING = {"flatten": "torch.flatten"}
 
 
 def _rows(table: dict[str, Signature]) -> list[tuple[Signature, Param]]:
-    return [(sig, p) for sig in table.values() for p in sig.params]
+    """Each signature's rows once, though the table names it twice (F.max_pool2d is also max_pool2d_with_indices)."""
+    return [(sig, p) for sig in dict.fromkeys(table.values()) for p in sig.params]
 
 
 def _ids(rows: list[tuple[Signature, Param]]) -> list[str]:
