@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,14 +100,19 @@ class Net(nn.Module):
 '''
 
 
-def _static(sig: Signature, args: str) -> tuple[Any, ...]:
-    """The imported spec's layers and claims (what the code states), without the code it quotes."""
+def _listing(sig: Signature, args: str) -> str:
+    """LISTING with the call given `args`: a module as a layer, a function on the convolution's output."""
     if sig.call.startswith("nn."):
         module, function = f"{sig.call}({args})", "self.layer(self.conv(x))"
     else:
         name = sig.call.removeprefix("F.")
         module, function = "nn.Identity()", f"{SPELLING.get(name, sig.call)}(self.conv(x){', ' if args else ''}{args})"
-    return _imported(LISTING.format(module=module, function=function))
+    return LISTING.format(module=module, function=function)
+
+
+def _static(sig: Signature, args: str) -> tuple[Any, ...]:
+    """The imported spec's layers and claims (what the code states), without the code it quotes."""
+    return _imported(_listing(sig, args))
 
 
 @functools.cache
@@ -119,28 +125,33 @@ def _imported(text: str) -> tuple[Any, ...]:
             [(c.kind, c.target, c.value) for c in reading.checks])
 
 
-@pytest.mark.parametrize("sig, param", _rows(MODULES) + _rows(FUNCTIONS), ids=_ids(_rows(MODULES) + _rows(FUNCTIONS)))
-def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
-    value = EXAMPLE[param.name]
-    base = _static(sig, _args(sig, None, None, False))
+def _check(listing: Callable[[Signature, str], str], sig: Signature, param: Param, base: list[str], value: str,
+           bad: str | None) -> None:
+    """One row of a table: `listing` writes the call with the arguments given, `base` its required ones,
+    `value` one for the row's argument other than its default, `bad` one a carried argument cannot hold."""
+    def spec(name: str | None, v: str | None, positional: bool = False) -> tuple[Any, ...]:
+        return _imported(listing(sig, _args(sig, name, v, positional, base)))
+
     forms = [False] if param.keyword_only else [False, True]
     if param.treat == "refuse":
         for positional in forms:
             with pytest.raises(AuditError) as err:
-                _static(sig, _args(sig, param.name, value, positional))
+                spec(param.name, value, positional)
             message = str(err.value)
             assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
         return
-    keyword = _static(sig, _args(sig, param.name, value, False))
-    for positional in forms[1:]:
-        assert _static(sig, _args(sig, param.name, value, positional)) == keyword
-    if param.treat == "harmless":
-        assert keyword == base, param.why
-    else:
-        assert keyword != base
-    if param.name in BAD:
-        with pytest.raises(AuditError, match=rf"line \d+: .*{param.name}={BAD[param.name]}"):
-            _static(sig, _args(sig, param.name, BAD[param.name], False))
+    unchanged, keyword = spec(None, None), spec(param.name, value)
+    if not param.keyword_only:
+        assert spec(param.name, value, True) == keyword
+    assert (keyword == unchanged) == (param.treat == "harmless"), param.why
+    if bad is not None:
+        with pytest.raises(AuditError, match=rf"net.py: line \d+: .*{param.name}={bad}"):
+            spec(param.name, bad)
+
+
+@pytest.mark.parametrize("sig, param", _rows(MODULES) + _rows(FUNCTIONS), ids=_ids(_rows(MODULES) + _rows(FUNCTIONS)))
+def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
+    _check(_listing, sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], BAD.get(param.name))
 
 
 def test_an_argument_the_table_does_not_know_is_refused() -> None:
