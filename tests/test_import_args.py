@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.importer import import_code, import_spec, read_code
+from alexnet_audit.importer import import_spec, read_code
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
@@ -34,6 +33,8 @@ from alexnet_audit.importer.torch_args import (
     LIVE_FUNCTIONS,
     MODULES,
 )
+
+from import_helpers import import_listing
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {
@@ -249,39 +250,31 @@ def test_the_table_names_every_constructor_argument(sig: Signature) -> None:
             assert p.default is REQUIRED or p.default == defaults[p.name], p.name
 
 
+# A convolution and one line of forward: the calls under test are written in it.
+CONV_NET = '''
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        return {forward}
+'''
+
+
 def test_the_post_bug_ceil_mode_and_approximate_in_forward(tmp_path: Path) -> None:
-    listing = tmp_path / "net.py"
-    listing.write_text(textwrap.dedent('''
-        import torch.nn as nn
-        import torch.nn.functional as F
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 8, 3)
-
-            def forward(self, x):
-                return F.max_pool2d(F.gelu(self.conv(x), approximate="tanh"), 3, 2, 0, 1, True)
-        '''))
-    layers = yaml.safe_load(import_code(listing).text)["layers"]
+    code = CONV_NET.format(forward='F.max_pool2d(F.gelu(self.conv(x), approximate="tanh"), 3, 2, 0, 1, True)')
+    layers = yaml.safe_load(import_listing(tmp_path, code, "net.py").text)["layers"]
     assert layers[1] == {"kind": "gelu", "name": "conv_gelu", "approximate": "tanh"}
     assert layers[2] == {"kind": "maxpool", "name": "conv_maxpool", "kernel": 3, "stride": 2, "ceil_mode": True}
 
 
 def test_a_live_refusal_names_the_file_and_line_of_the_call(tmp_path: Path) -> None:
     path = tmp_path / "net.py"
-    path.write_text(textwrap.dedent('''
-        import torch.nn as nn
-        import torch.nn.functional as F
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 8, 3)
-
-            def forward(self, x):
-                return F.avg_pool2d(self.conv(x), 2, count_include_pad=False)
-        '''))
+    path.write_text(CONV_NET.format(forward="F.avg_pool2d(self.conv(x), 2, count_include_pad=False)"))
     with pytest.raises(AuditError) as err:
         import_spec(None, module=f"{path}:Net", input="3x16x16")
     assert str(err.value) == (f"{path}:11: return F.avg_pool2d(self.conv(x), 2, count_include_pad=False): "
