@@ -186,7 +186,8 @@ def function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
             bound = bind(sig, node.args[1:], node.kwargs, where.group(3).strip())
         except AuditError as exc:
             raise exc.located(file=where.group(1), line=int(where.group(2))) from None
-    return {"kind": sig.kind, **functional_fields(fn, bound, Sizes(reading, lambda line: line), 0)}
+    kind = sig.kind or fn
+    return {"kind": kind, **functional_fields(kind, bound, Sizes(reading, lambda line: line), 0)}
 
 
 def _pair(value: Any) -> Any:
