@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.importer import import_code, import_spec, read_code
+from alexnet_audit.importer import import_spec, read_code
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
@@ -33,6 +33,8 @@ from alexnet_audit.importer.torch_args import (
     LIVE_FUNCTIONS,
     MODULES,
 )
+
+from import_helpers import import_listing
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {
@@ -59,7 +61,8 @@ SPELLING = {"flatten": "torch.flatten"}
 
 
 def _rows(table: dict[str, Signature]) -> list[tuple[Signature, Param]]:
-    return [(sig, p) for sig in table.values() for p in sig.params]
+    """Each signature's rows once, though the table names it twice (F.max_pool2d is also max_pool2d_with_indices)."""
+    return [(sig, p) for sig in dict.fromkeys(table.values()) for p in sig.params]
 
 
 def _ids(rows: list[tuple[Signature, Param]]) -> list[str]:
@@ -98,14 +101,19 @@ class Net(nn.Module):
 '''
 
 
-def _static(sig: Signature, args: str) -> tuple[Any, ...]:
-    """The imported spec's layers and claims (what the code states), without the code it quotes."""
+def _listing(sig: Signature, args: str) -> str:
+    """LISTING with the call given `args`: a module as a layer, a function on the convolution's output."""
     if sig.call.startswith("nn."):
         module, function = f"{sig.call}({args})", "self.layer(self.conv(x))"
     else:
         name = sig.call.removeprefix("F.")
         module, function = "nn.Identity()", f"{SPELLING.get(name, sig.call)}(self.conv(x){', ' if args else ''}{args})"
-    return _imported(LISTING.format(module=module, function=function))
+    return LISTING.format(module=module, function=function)
+
+
+def _static(sig: Signature, args: str) -> tuple[Any, ...]:
+    """The imported spec's layers and claims (what the code states), without the code it quotes."""
+    return _imported(_listing(sig, args))
 
 
 @functools.cache
@@ -118,28 +126,33 @@ def _imported(text: str) -> tuple[Any, ...]:
             [(c.kind, c.target, c.value) for c in reading.checks])
 
 
-@pytest.mark.parametrize("sig, param", _rows(MODULES) + _rows(FUNCTIONS), ids=_ids(_rows(MODULES) + _rows(FUNCTIONS)))
-def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
-    value = EXAMPLE[param.name]
-    base = _static(sig, _args(sig, None, None, False))
+def _check(listing: Callable[[Signature, str], str], sig: Signature, param: Param, base: list[str], value: str,
+           bad: str | None) -> None:
+    """One row of a table: `listing` writes the call with the arguments given, `base` its required ones,
+    `value` one for the row's argument other than its default, `bad` one a carried argument cannot hold."""
+    def spec(name: str | None, v: str | None, positional: bool = False) -> tuple[Any, ...]:
+        return _imported(listing(sig, _args(sig, name, v, positional, base)))
+
     forms = [False] if param.keyword_only else [False, True]
     if param.treat == "refuse":
         for positional in forms:
             with pytest.raises(AuditError) as err:
-                _static(sig, _args(sig, param.name, value, positional))
+                spec(param.name, value, positional)
             message = str(err.value)
             assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
         return
-    keyword = _static(sig, _args(sig, param.name, value, False))
-    for positional in forms[1:]:
-        assert _static(sig, _args(sig, param.name, value, positional)) == keyword
-    if param.treat == "harmless":
-        assert keyword == base, param.why
-    else:
-        assert keyword != base
-    if param.name in BAD:
-        with pytest.raises(AuditError, match=rf"line \d+: .*{param.name}={BAD[param.name]}"):
-            _static(sig, _args(sig, param.name, BAD[param.name], False))
+    unchanged, keyword = spec(None, None), spec(param.name, value)
+    if not param.keyword_only:
+        assert spec(param.name, value, True) == keyword
+    assert (keyword == unchanged) == (param.treat == "harmless"), param.why
+    if bad is not None:
+        with pytest.raises(AuditError, match=rf"net.py: line \d+: .*{param.name}={bad}"):
+            spec(param.name, bad)
+
+
+@pytest.mark.parametrize("sig, param", _rows(MODULES) + _rows(FUNCTIONS), ids=_ids(_rows(MODULES) + _rows(FUNCTIONS)))
+def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
+    _check(_listing, sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], BAD.get(param.name))
 
 
 def test_an_argument_the_table_does_not_know_is_refused() -> None:
@@ -237,39 +250,31 @@ def test_the_table_names_every_constructor_argument(sig: Signature) -> None:
             assert p.default is REQUIRED or p.default == defaults[p.name], p.name
 
 
+# A convolution and one line of forward: the calls under test are written in it.
+CONV_NET = '''
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        return {forward}
+'''
+
+
 def test_the_post_bug_ceil_mode_and_approximate_in_forward(tmp_path: Path) -> None:
-    listing = tmp_path / "net.py"
-    listing.write_text(textwrap.dedent('''
-        import torch.nn as nn
-        import torch.nn.functional as F
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 8, 3)
-
-            def forward(self, x):
-                return F.max_pool2d(F.gelu(self.conv(x), approximate="tanh"), 3, 2, 0, 1, True)
-        '''))
-    layers = yaml.safe_load(import_code(listing).text)["layers"]
+    code = CONV_NET.format(forward='F.max_pool2d(F.gelu(self.conv(x), approximate="tanh"), 3, 2, 0, 1, True)')
+    layers = yaml.safe_load(import_listing(tmp_path, code, "net.py").text)["layers"]
     assert layers[1] == {"kind": "gelu", "name": "conv_gelu", "approximate": "tanh"}
     assert layers[2] == {"kind": "maxpool", "name": "conv_maxpool", "kernel": 3, "stride": 2, "ceil_mode": True}
 
 
 def test_a_live_refusal_names_the_file_and_line_of_the_call(tmp_path: Path) -> None:
     path = tmp_path / "net.py"
-    path.write_text(textwrap.dedent('''
-        import torch.nn as nn
-        import torch.nn.functional as F
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 8, 3)
-
-            def forward(self, x):
-                return F.avg_pool2d(self.conv(x), 2, count_include_pad=False)
-        '''))
+    path.write_text(CONV_NET.format(forward="F.avg_pool2d(self.conv(x), 2, count_include_pad=False)"))
     with pytest.raises(AuditError) as err:
         import_spec(None, module=f"{path}:Net", input="3x16x16")
     assert str(err.value) == (f"{path}:11: return F.avg_pool2d(self.conv(x), 2, count_include_pad=False): "

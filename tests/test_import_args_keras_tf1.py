@@ -7,74 +7,14 @@ the spec cannot hold) stops the import naming the call, the argument, its value 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.importer import read_code
 from alexnet_audit.importer.keras_args import INPUT, LAYERS, MERGES
 from alexnet_audit.importer.signatures import Param, Signature
-from alexnet_audit.importer.source import listing_from_text
 from alexnet_audit.importer.tf1_args import OPS, VARIABLES
 
-Listing = Callable[[Signature, str], str]
-
-
-def _args(sig: Signature, base: list[str], name: str | None, value: str | None, positional: bool) -> str:
-    """The call's arguments: `base` (the required ones), plus `name` set to `value` by keyword or by position."""
-    params = [p for p in sig.params if not p.keyword_only]
-    if positional and name is not None:
-        upto = max([p.name for p in params].index(name) + 1, len(base))
-        return ", ".join(value if p.name == name else base[i] if i < len(base) else repr(p.default)  # type: ignore[misc]
-                         for i, p in enumerate(params[:upto]))
-    given = {p.name: base[i] for i, p in enumerate(params[:len(base)])}
-    if name is not None:
-        given[name] = value  # type: ignore[assignment]
-    return ", ".join(f"{k}={v}" for k, v in given.items())
-
-
-@functools.cache
-def _spec(text: str) -> tuple[Any, ...]:
-    """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
-    declared input size and inputs, and what the code states (claims). Once per listing: each row's
-    unchanged listing is every row's of its call."""
-    reading = read_code(listing_from_text(text, "net.py"))
-    return (reading.input, [(n.kind, n.fields, n.qualified, n.declared_in, n.inputs) for n in reading.nodes],
-            [(c.kind, c.target, c.value) for c in reading.checks])
-
-
-def _check(listing: Listing, sig: Signature, param: Param, base: list[str], value: str,
-           bad: str | None) -> None:
-    def spec(name: str | None, v: str | None, positional: bool = False) -> tuple[Any, ...]:
-        return _spec(listing(sig, _args(sig, base, name, v, positional)))
-
-    forms = [False] if param.keyword_only else [False, True]
-    if param.treat == "refuse":
-        for positional in forms:
-            with pytest.raises(AuditError) as err:
-                spec(param.name, value, positional)
-            message = str(err.value)
-            assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
-        return
-    unchanged, keyword = spec(None, None), spec(param.name, value)
-    if not param.keyword_only:
-        assert spec(param.name, value, True) == keyword
-    assert (keyword == unchanged) == (param.treat == "harmless"), param.why
-    if bad is not None:
-        with pytest.raises(AuditError, match=rf"net.py: line \d+: .*{param.name}={bad}"):
-            spec(param.name, bad)
-
-
-def _rows(table: dict[str, Signature]) -> list[tuple[Signature, Param]]:
-    return [(sig, p) for sig in dict.fromkeys(table.values()) for p in sig.params]
-
-
-def _ids(rows: list[tuple[Signature, Param]]) -> list[str]:
-    return [f"{sig.call}-{p.name}-{p.treat}" for sig, p in rows]
-
+from test_import_args import _check, _ids, _imported, _rows
 
 # ---------------------------------------------------------------- Keras
 
@@ -150,7 +90,7 @@ def test_keras_argument(sig: Signature, param: Param) -> None:
 def test_keras_relu_capped_and_sloped_is_refused() -> None:
     """ReLU(max_value=6) is relu6 and ReLU(negative_slope=s) leaky_relu (rows above); both at once no spec kind holds."""
     with pytest.raises(AuditError, match=r"net.py: line 7: layers.ReLU\(6, 0.1\): max_value=6 is refused"):
-        _spec(SEQUENTIAL.format(call="layers.ReLU(6, 0.1)"))
+        _imported(SEQUENTIAL.format(call="layers.ReLU(6, 0.1)"))
 
 
 # ---------------------------------------------------------------- TF1

@@ -96,13 +96,13 @@ def _check(analysis: Analysis, peer: dict[str, tuple[tuple[int, ...], int, int]]
 
 
 def test_the_static_import_gives_the_networks_figures(listing: Path, peer: dict[str, Any]) -> None:
-    imported = import_code(listing, input=INPUT)
-    _check(analyse(spec_from_text(imported.text)), peer)
+    analysis = analyse(spec_from_text(import_code(listing, input=INPUT).text))
+    _check(analysis, peer)
     # by hand: conv1 (64+2-5)//2+1 = 31, 3*5*5*16 weights and no bias; the ceil_mode pool ceil(31/2) = 16
     # (floor: 15); conv2 in groups of 4, 16/4*3*3*32 + 32; pad to 18x17; the dilated pool2 spans 5:
     # ceil((18+2-5)/2)+1 = 9 rows (floor: 8), (17+2-5)/2+1 = 8 columns; fc 288*10 without a bias
     assert peer["conv1"][:2] == ((16, 31, 31), 3 * 5 * 5 * 16)
-    assert analyse(spec_from_text(imported.text)).layer("bn1_maxpool").output_shape == (16, 16, 16)
+    assert analysis.layer("bn1_maxpool").output_shape == (16, 16, 16)
     assert peer["conv2"][:2] == ((32, 16, 16), 16 // 4 * 3 * 3 * 32 + 32) and peer["pad"][0] == (32, 18, 17)
     assert peer["pool2"][0] == (32, 9, 8) and peer["fc"][1] == 48 * 2 * 3 * 10
 

@@ -166,7 +166,7 @@ def _from_fx(gm: Any, reading: Reading) -> Graph:
             graph.add(GNode(node.name, {"kind": "flatten"}, inputs[:1], code=fn))
             alias[node.name] = node.name
         elif fn in LIVE_FUNCTIONS:
-            graph.add(GNode(node.name, function_layer(fn, node, reading), inputs[:1], code=fn))
+            graph.add(GNode(node.name, _function_layer(fn, node, reading), inputs[:1], code=fn))
             alias[node.name] = node.name
         elif fn in _PASS:
             alias[node.name] = inputs[0]
@@ -175,7 +175,7 @@ def _from_fx(gm: Any, reading: Reading) -> Graph:
     return graph
 
 
-def function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
+def _function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
     """A traced functional call's layer: every argument after the input bound by the table."""
     sig = LIVE_FUNCTIONS[fn]
     where = re.search(r'File "(.+?)", line (\d+), in \S+\n\s*(.*)', node.stack_trace or "")
@@ -186,7 +186,8 @@ def function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
             bound = bind(sig, node.args[1:], node.kwargs, where.group(3).strip())
         except AuditError as exc:
             raise exc.located(file=where.group(1), line=int(where.group(2))) from None
-    return {"kind": sig.kind, **functional_fields(fn, bound, Sizes(reading, lambda line: line), 0)}
+    kind = sig.kind or fn
+    return {"kind": kind, **functional_fields(kind, bound, Sizes(reading, lambda line: line), 0)}
 
 
 def _pair(value: Any) -> Any:

@@ -167,7 +167,7 @@ class TorchHooks(Hooks):
         bound = bind(sig, t.args, dict(t.kwargs), f"line {self.sizes.file_line(t.line)}: {t.code}")
         if sig.kind is None:
             return []
-        fields, declared = module_fields(t.ctor, bound, self.sizes, t.line)
+        fields, declared = module_fields(sig.kind, bound, self.sizes, t.line)
         if t.ctor == "Dropout2d":
             self.reading.assumed.append(f"line {self.sizes.file_line(t.line)}: Dropout2d (whole channels) read as dropout")
         return [Node(sig.kind, tuple(fields.items()), self.names.take(name, scope), t.line, t.code,
@@ -180,8 +180,8 @@ class TorchHooks(Hooks):
         bound = bind(sig, args[1:], kwargs, f"line {self.sizes.file_line(line)}: {walk.code(node)}")
         if name == "dropout" and bound["training"] is False:
             return x  # F.dropout(x, training=False) never drops
-        fields = functional_fields(name, bound, self.sizes, line)
         kind = sig.kind or name
+        fields = functional_fields(kind, bound, self.sizes, line)
         prev = x.nodes[-1] if x.nodes else None
         scope = self.scope
         same = prev is not None and prev.scope == scope and kind != "flatten"

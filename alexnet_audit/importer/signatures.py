@@ -54,6 +54,21 @@ class Signature:
         return next((p for p in self.params if key == p.name or key in p.aliases), None)
 
 
+def carry(name: str, default: Any = REQUIRED, *, aliases: tuple[str, ...] = (), keyword_only: bool = False) -> Param:
+    """A table's row for an argument the reader writes into the spec."""
+    return Param(name, "carry", default, aliases=aliases, keyword_only=keyword_only)
+
+
+def harmless(name: str, default: Any, why: str, *, keyword_only: bool = False) -> Param:
+    """A table's row for an argument that leaves the network as it is, for the reason `why`."""
+    return Param(name, "harmless", default, why=why, keyword_only=keyword_only)
+
+
+def refuse(name: str, default: Any, why: str, ok: tuple[Any, ...] | None = None, *, keyword_only: bool = False) -> Param:
+    """A table's row for an argument whose values other than `ok` (the default) the spec cannot hold, for `why`."""
+    return Param(name, "refuse", default, why=why, ok=ok, keyword_only=keyword_only)
+
+
 def bind(sig: Signature, args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Each parameter's value (its default where the call leaves it out), or AuditError naming
     `where` (the line and the call as written), the argument and its value."""

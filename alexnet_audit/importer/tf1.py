@@ -127,8 +127,9 @@ class TF1Hooks(Hooks):
             if stride != 1:
                 fields["stride"] = stride
             fields["padding"] = self._padding(b["padding"], code)
-            if b["dilations"] is not None and self._nhwc(b["dilations"], "dilations", line) != 1:
-                fields["dilation"] = self._nhwc(b["dilations"], "dilations", line)
+            dilation = 1 if b["dilations"] is None else self._nhwc(b["dilations"], "dilations", line)
+            if dilation != 1:
+                fields["dilation"] = dilation
             fields["bias"] = False
             if w.spec:
                 fields["init"] = {"weight": w.spec}

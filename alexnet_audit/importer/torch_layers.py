@@ -12,10 +12,10 @@ from typing import Any
 from .common import Sizes
 
 
-def module_fields(ctor: str, b: dict[str, Any], s: Sizes, line: int) -> tuple[dict[str, Any], int | None]:
-    """The spec fields of module `ctor` and the input size it declares (in_channels and the like)."""
+def module_fields(kind: str, b: dict[str, Any], s: Sizes, line: int) -> tuple[dict[str, Any], int | None]:
+    """The spec fields of a module that becomes spec `kind` and the input size it declares (in_channels and the like)."""
     fields: dict[str, Any] = {}
-    if ctor == "Conv2d":
+    if kind == "conv":
         fields = {"out_channels": s.integer(b["out_channels"], "out_channels", line),
                   "kernel": s.pair(b["kernel_size"], "kernel_size", line)}
         _opt(fields, "stride", b["stride"], 1, s.pair, line)
@@ -28,33 +28,33 @@ def module_fields(ctor: str, b: dict[str, Any], s: Sizes, line: int) -> tuple[di
         if not s.flag(b["bias"], "bias", line):
             fields["bias"] = False
         return fields, s.integer(b["in_channels"], "in_channels", line)
-    if ctor == "Linear":
+    if kind == "linear":
         fields = {"out_features": s.integer(b["out_features"], "out_features", line)}
         if not s.flag(b["bias"], "bias", line):
             fields["bias"] = False
         return fields, s.integer(b["in_features"], "in_features", line)
-    if ctor in ("BatchNorm2d", "BatchNorm1d"):
+    if kind == "batchnorm":
         _opt(fields, "eps", b["eps"], 1e-5, s.number, line)
         _opt(fields, "momentum", b["momentum"], 0.1, s.number, line)
         return fields, s.integer(b["num_features"], "num_features", line)
-    if ctor == "ZeroPad2d":
+    if kind == "zeropad":
         pad = b["padding"]
         if isinstance(pad, (tuple, list)) and len(pad) == 4:  # PyTorch's (left, right, top, bottom)
             return {"padding": [s.integer(pad[i], "padding", line) for i in (2, 3, 0, 1)]}, None
         return {"padding": s.pair(pad, "padding", line)}, None
-    return common_fields(ctor, b, s, line), None
+    return common_fields(kind, b, s, line), None
 
 
-def functional_fields(name: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str, Any]:
-    """The spec fields of a functional call (`F.max_pool2d` is "max_pool2d")."""
-    if name == "gelu" and b["approximate"] == "none":
+def functional_fields(kind: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str, Any]:
+    """The spec fields of a functional call that becomes spec `kind` (`F.max_pool2d`: "maxpool")."""
+    if kind == "gelu" and b["approximate"] == "none":
         return {}  # the functional form writes approximate only where the call sets it
-    return common_fields(name, b, s, line)
+    return common_fields(kind, b, s, line)
 
 
-def common_fields(name: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str, Any]:
-    """Fields of the arguments a module and its functional form share (by either's name)."""
-    if name in ("MaxPool2d", "AvgPool2d", "max_pool2d", "avg_pool2d"):
+def common_fields(kind: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str, Any]:
+    """Fields of the arguments a module and its functional form share: both become spec `kind`."""
+    if kind in ("maxpool", "avgpool"):
         fields: dict[str, Any] = {"kernel": s.pair(b["kernel_size"], "kernel_size", line)}
         if b["stride"] is not None and b["stride"] != []:
             fields["stride"] = s.pair(b["stride"], "stride", line)
@@ -65,18 +65,18 @@ def common_fields(name: str, b: dict[str, Any], s: Sizes, line: int) -> dict[str
         if s.flag(b["ceil_mode"], "ceil_mode", line):
             fields["ceil_mode"] = True
         return fields
-    if name in ("AdaptiveAvgPool2d", "adaptive_avg_pool2d"):
+    if kind == "adaptive_avgpool":
         return {"output_size": s.pair(b["output_size"], "output_size", line)}
-    if name in ("LocalResponseNorm", "local_response_norm"):
+    if kind == "lrn":
         return {"size": s.integer(b["size"], "size", line), "alpha": s.number(b["alpha"], "alpha", line),
                 "beta": s.number(b["beta"], "beta", line), "k": s.number(b["k"], "k", line)}
-    if name in ("Dropout", "Dropout2d", "dropout"):
+    if kind == "dropout":
         return {"p": s.number(b["p"], "p", line)}
-    if name in ("LeakyReLU", "leaky_relu"):
+    if kind == "leaky_relu":
         return {"slope": s.number(b["negative_slope"], "negative_slope", line)}
-    if name in ("ELU", "elu"):
+    if kind == "elu":
         return {"alpha": s.number(b["alpha"], "alpha", line)}
-    if name in ("GELU", "gelu"):
+    if kind == "gelu":
         return {"approximate": b["approximate"]}
     return {}
 
