@@ -8,9 +8,7 @@ its value and the line.
 
 from __future__ import annotations
 
-import functools
 import inspect
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,10 @@ from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
 from alexnet_audit.errors import AuditError
-from alexnet_audit.importer import import_spec, read_code
+from alexnet_audit.importer import import_spec
 from alexnet_audit.importer.live import _from_fx, module_layer
 from alexnet_audit.importer.reading import Reading
 from alexnet_audit.importer.signatures import REQUIRED, Param, Signature
-from alexnet_audit.importer.source import listing_from_text
 from alexnet_audit.importer.torch_args import (
     FUNCTIONS,
     INIT_FUNCTIONS,
@@ -35,6 +32,7 @@ from alexnet_audit.importer.torch_args import (
 )
 
 from import_helpers import import_listing
+from import_rows import call_args, check_row, ids, imported, rows
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {
@@ -60,27 +58,8 @@ BAD = {"momentum": "None", "approximate": "'erf'"}
 SPELLING = {"flatten": "torch.flatten"}
 
 
-def _rows(table: dict[str, Signature]) -> list[tuple[Signature, Param]]:
-    """Each signature's rows once, though the table names it twice (F.max_pool2d is also max_pool2d_with_indices)."""
-    return [(sig, p) for sig in dict.fromkeys(table.values()) for p in sig.params]
-
-
-def _ids(rows: list[tuple[Signature, Param]]) -> list[str]:
-    return [f"{sig.call}-{p.name}-{p.treat}" for sig, p in rows]
-
-
 def _args(sig: Signature, name: str | None, value: str | None, positional: bool, base: list[str] | None = None) -> str:
-    """The call's arguments: `base` (BASE's), plus `name` set to `value` by keyword or by position."""
-    base = BASE.get(sig.call, []) if base is None else base
-    params = [p for p in sig.params if not p.keyword_only]
-    if positional and name is not None:
-        upto = max([p.name for p in params].index(name) + 1, len(base))
-        return ", ".join(value if p.name == name else base[i] if i < len(base) else repr(p.default)
-                         for i, p in enumerate(params[:upto]))
-    given = {p.name: base[i] for i, p in enumerate(params[:len(base)])}
-    if name is not None:
-        given[name] = value  # type: ignore[assignment]
-    return ", ".join(f"{k}={v}" for k, v in given.items())
+    return call_args(sig, name, value, positional, BASE.get(sig.call, []) if base is None else base)
 
 
 LISTING = '''
@@ -113,46 +92,12 @@ def _listing(sig: Signature, args: str) -> str:
 
 def _static(sig: Signature, args: str) -> tuple[Any, ...]:
     """The imported spec's layers and claims (what the code states), without the code it quotes."""
-    return _imported(_listing(sig, args))
+    return imported(_listing(sig, args))
 
 
-@functools.cache
-def _imported(text: str) -> tuple[Any, ...]:
-    """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
-    declared input size and inputs, and what the code states (claims). Once per listing: each row's
-    unchanged listing is every row's of its call."""
-    reading = read_code(listing_from_text(text, "net.py"))
-    return (reading.input, [(n.kind, n.fields, n.qualified, n.declared_in, n.inputs) for n in reading.nodes],
-            [(c.kind, c.target, c.value) for c in reading.checks])
-
-
-def _check(listing: Callable[[Signature, str], str], sig: Signature, param: Param, base: list[str], value: str,
-           bad: str | None) -> None:
-    """One row of a table: `listing` writes the call with the arguments given, `base` its required ones,
-    `value` one for the row's argument other than its default, `bad` one a carried argument cannot hold."""
-    def spec(name: str | None, v: str | None, positional: bool = False) -> tuple[Any, ...]:
-        return _imported(listing(sig, _args(sig, name, v, positional, base)))
-
-    forms = [False] if param.keyword_only else [False, True]
-    if param.treat == "refuse":
-        for positional in forms:
-            with pytest.raises(AuditError) as err:
-                spec(param.name, value, positional)
-            message = str(err.value)
-            assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
-        return
-    unchanged, keyword = spec(None, None), spec(param.name, value)
-    if not param.keyword_only:
-        assert spec(param.name, value, True) == keyword
-    assert (keyword == unchanged) == (param.treat == "harmless"), param.why
-    if bad is not None:
-        with pytest.raises(AuditError, match=rf"net.py: line \d+: .*{param.name}={bad}"):
-            spec(param.name, bad)
-
-
-@pytest.mark.parametrize("sig, param", _rows(MODULES) + _rows(FUNCTIONS), ids=_ids(_rows(MODULES) + _rows(FUNCTIONS)))
+@pytest.mark.parametrize("sig, param", rows(MODULES) + rows(FUNCTIONS), ids=ids(rows(MODULES) + rows(FUNCTIONS)))
 def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
-    _check(_listing, sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], BAD.get(param.name))
+    check_row(_listing, sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], BAD.get(param.name))
 
 
 def test_an_argument_the_table_does_not_know_is_refused() -> None:
@@ -180,7 +125,7 @@ def _module(sig: Signature, args: str) -> dict[str, Any] | None:
     return module_layer(module, "layer")
 
 
-@pytest.mark.parametrize("sig, param", _rows(MODULES), ids=_ids(_rows(MODULES)))
+@pytest.mark.parametrize("sig, param", rows(MODULES), ids=ids(rows(MODULES)))
 def test_live_module_argument(sig: Signature, param: Param) -> None:
     value = EXAMPLE[param.name]
     base = _module(sig, _args(sig, None, None, False))
@@ -217,10 +162,10 @@ def _traced(sig: Signature, args: str) -> dict[str, Any]:
     return node.layer
 
 
-LIVE_ROWS = _rows(LIVE_FUNCTIONS)
+LIVE_ROWS = rows(LIVE_FUNCTIONS)
 
 
-@pytest.mark.parametrize("sig, param", LIVE_ROWS, ids=_ids(LIVE_ROWS))
+@pytest.mark.parametrize("sig, param", LIVE_ROWS, ids=ids(LIVE_ROWS))
 def test_live_function_argument(sig: Signature, param: Param) -> None:
     value = EXAMPLE[param.name]
     base = _traced(sig, _args(sig, None, None, False))
@@ -306,17 +251,17 @@ class Net(nn.Module):
 INIT_BASE = {"nn.init.constant_": ["0.5"], "Tensor.fill_": ["0.5"]}
 INIT_EXAMPLE = {"mean": "0.5", "std": "0.2", "a": "0.1", "b": "3.0", "from": "-1.0", "to": "2.0", "val": "0.25",
                 "value": "0.25", "gain": "2.0", "mode": "'fan_out'", "nonlinearity": "'tanh'", "generator": "None"}
-INIT_ROWS = [(sig, p) for sig, p in _rows(INIT_FUNCTIONS) + _rows(INIT_METHODS) if sig.call != "nn.init.trunc_normal_"]
+INIT_ROWS = [(sig, p) for sig, p in rows(INIT_FUNCTIONS) + rows(INIT_METHODS) if sig.call != "nn.init.trunc_normal_"]
 
 
 def _init(sig: Signature, args: str) -> tuple[Any, ...]:
     name = sig.call.rsplit(".", 1)[-1]
     call = (f"nn.init.{name}(m.weight{', ' if args else ''}{args})" if sig.call.startswith("nn.init.")
             else f"m.weight.data.{name}({args})")
-    return _imported(INIT_LISTING.format(call=call))
+    return imported(INIT_LISTING.format(call=call))
 
 
-@pytest.mark.parametrize("sig, param", INIT_ROWS, ids=_ids(INIT_ROWS))
+@pytest.mark.parametrize("sig, param", INIT_ROWS, ids=ids(INIT_ROWS))
 def test_static_initialiser_argument(sig: Signature, param: Param) -> None:
     value, base = INIT_EXAMPLE[param.name], INIT_BASE.get(sig.call, [])
     forms = [False] if param.keyword_only else [False, True]
@@ -344,9 +289,9 @@ def test_static_truncated_normal_is_read_only_cut_at_two_deviations() -> None:
 
 def test_an_initialiser_no_spec_holds_is_refused() -> None:
     with pytest.raises(AuditError, match=r"line 18: nn.init.orthogonal_\(m.weight\): orthogonal_ is not an initialiser"):
-        _imported(INIT_LISTING.format(call="nn.init.orthogonal_(m.weight)"))
+        imported(INIT_LISTING.format(call="nn.init.orthogonal_(m.weight)"))
     with pytest.raises(AuditError, match=r"line 18: .*normal_ is not a literal"):
-        _imported(INIT_LISTING.format(call="nn.init.normal_(m.weight, 0, 1 / m.in_channels)"))
+        imported(INIT_LISTING.format(call="nn.init.normal_(m.weight, 0, 1 / m.in_channels)"))
 
 
 def _inspectable(table: dict[str, Signature], owner: Any) -> list[tuple[str, Signature, Any]]:

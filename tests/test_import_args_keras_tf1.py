@@ -14,7 +14,7 @@ from alexnet_audit.importer.keras_args import INPUT, LAYERS, MERGES
 from alexnet_audit.importer.signatures import Param, Signature
 from alexnet_audit.importer.tf1_args import OPS, VARIABLES
 
-from test_import_args import _check, _ids, _imported, _rows
+from import_rows import check_row, ids, imported, rows
 
 # ---------------------------------------------------------------- Keras
 
@@ -77,20 +77,20 @@ def _keras(sig: Signature, args: str) -> str:
     return SEQUENTIAL.format(call=f"layers.{sig.call}({args})")
 
 
-KERAS_ROWS = _rows(LAYERS) + _rows({"Input": INPUT}) + _rows(MERGES)
+KERAS_ROWS = rows(LAYERS) + rows({"Input": INPUT}) + rows(MERGES)
 
 
-@pytest.mark.parametrize("sig, param", KERAS_ROWS, ids=_ids(KERAS_ROWS))
+@pytest.mark.parametrize("sig, param", KERAS_ROWS, ids=ids(KERAS_ROWS))
 def test_keras_argument(sig: Signature, param: Param) -> None:
     value = KERAS_OVERRIDE.get((sig.call, param.name), KERAS_EXAMPLE[param.name])
     bad = KERAS_BAD_OVERRIDE.get((sig.call, param.name), KERAS_BAD.get(param.name))
-    _check(_keras, sig, param, KERAS_BASE.get(sig.call, []), value, bad)
+    check_row(_keras, sig, param, KERAS_BASE.get(sig.call, []), value, bad)
 
 
 def test_keras_relu_capped_and_sloped_is_refused() -> None:
     """ReLU(max_value=6) is relu6 and ReLU(negative_slope=s) leaky_relu (rows above); both at once no spec kind holds."""
     with pytest.raises(AuditError, match=r"net.py: line 7: layers.ReLU\(6, 0.1\): max_value=6 is refused"):
-        _imported(SEQUENTIAL.format(call="layers.ReLU(6, 0.1)"))
+        imported(SEQUENTIAL.format(call="layers.ReLU(6, 0.1)"))
 
 
 # ---------------------------------------------------------------- TF1
@@ -178,10 +178,10 @@ def _tf1(sig: Signature, args: str) -> str:
     return TF1.format(weight=weight, map_op=map_op, vector_op=vector_op)
 
 
-TF1_ROWS = _rows(OPS) + _rows(VARIABLES)
+TF1_ROWS = rows(OPS) + rows(VARIABLES)
 
 
-@pytest.mark.parametrize("sig, param", TF1_ROWS, ids=_ids(TF1_ROWS))
+@pytest.mark.parametrize("sig, param", TF1_ROWS, ids=ids(TF1_ROWS))
 def test_tf1_argument(sig: Signature, param: Param) -> None:
     value = TF1_OVERRIDE.get((sig.call, param.name), TF1_EXAMPLE[param.name])
-    _check(_tf1, sig, param, TF1_BASE.get(sig.call, []), value, None)
+    check_row(_tf1, sig, param, TF1_BASE.get(sig.call, []), value, None)

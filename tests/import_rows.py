@@ -1,0 +1,72 @@
+"""The argument-table rows of the importers' tests: each row once, a call's arguments written by
+keyword or by position, what an import reads from a listing, and one row's check (carried changes
+the reading, harmless does not, refused stops the import naming call, argument, value and line)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from alexnet_audit.errors import AuditError
+from alexnet_audit.importer import read_code
+from alexnet_audit.importer.signatures import Param, Signature
+from alexnet_audit.importer.source import listing_from_text
+
+
+def rows(table: dict[str, Signature]) -> list[tuple[Signature, Param]]:
+    """Each signature's rows once, though the table names it twice (F.max_pool2d is also max_pool2d_with_indices)."""
+    return [(sig, p) for sig in dict.fromkeys(table.values()) for p in sig.params]
+
+
+def ids(table_rows: list[tuple[Signature, Param]]) -> list[str]:
+    return [f"{sig.call}-{p.name}-{p.treat}" for sig, p in table_rows]
+
+
+def call_args(sig: Signature, name: str | None, value: str | None, positional: bool, base: list[str]) -> str:
+    """The call's arguments: its required `base`, plus `name` set to `value` by keyword or by position."""
+    params = [p for p in sig.params if not p.keyword_only]
+    if positional and name is not None:
+        upto = max([p.name for p in params].index(name) + 1, len(base))
+        return ", ".join(value if p.name == name else base[i] if i < len(base) else repr(p.default)
+                         for i, p in enumerate(params[:upto]))
+    given = {p.name: base[i] for i, p in enumerate(params[:len(base)])}
+    if name is not None:
+        given[name] = value  # type: ignore[assignment]
+    return ", ".join(f"{k}={v}" for k, v in given.items())
+
+
+@functools.cache
+def imported(text: str) -> tuple[Any, ...]:
+    """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
+    declared input size and inputs, and what the code states (claims). Once per listing: each row's
+    unchanged listing is every row's of its call."""
+    reading = read_code(listing_from_text(text, "net.py"))
+    return (reading.input, [(n.kind, n.fields, n.qualified, n.declared_in, n.inputs) for n in reading.nodes],
+            [(c.kind, c.target, c.value) for c in reading.checks])
+
+
+def check_row(listing: Callable[[Signature, str], str], sig: Signature, param: Param, base: list[str], value: str,
+           bad: str | None) -> None:
+    """One row of a table: `listing` writes the call with the arguments given, `base` its required ones,
+    `value` one for the row's argument other than its default, `bad` one a carried argument cannot hold."""
+    def spec(name: str | None, v: str | None, positional: bool = False) -> tuple[Any, ...]:
+        return imported(listing(sig, call_args(sig, name, v, positional, base)))
+
+    forms = [False] if param.keyword_only else [False, True]
+    if param.treat == "refuse":
+        for positional in forms:
+            with pytest.raises(AuditError) as err:
+                spec(param.name, value, positional)
+            message = str(err.value)
+            assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
+        return
+    unchanged, keyword = spec(None, None), spec(param.name, value)
+    if not param.keyword_only:
+        assert spec(param.name, value, True) == keyword
+    assert (keyword == unchanged) == (param.treat == "harmless"), param.why
+    if bad is not None:
+        with pytest.raises(AuditError, match=rf"net.py: line \d+: .*{param.name}={bad}"):
+            spec(param.name, bad)
