@@ -1,4 +1,4 @@
-"""A counting pass that does not import torch._dynamo."""
+"""Counting, and eager training, without importing torch._dynamo."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from typing import Any
 
 @contextlib.contextmanager
 def without_dynamo_import() -> Iterator[None]:
-    """Count without importing torch._dynamo (which takes as long as torch).
+    """Run the block without importing torch._dynamo (which takes as long as torch).
 
     Functions inside torch (FlopCounterMode's `__torch_dispatch__`, the device context that
-    builds a network on meta) are wrapped in `torch._disable_dynamo`, which on its first call
-    imports torch._dynamo only to wrap the function in `torch._dynamo.disable`, and caches the
-    result on it as `__dynamo_disable`. Nothing here runs under torch.compile, so the disabled
-    function is the function itself: for this pass only, `torch._dynamo` is a stand-in whose
-    `disable` returns the function unchanged. Afterwards the stand-in and every cached entry are
-    removed, so later code (a `train --compile` in the same process) gets the real wrapping.
-    No count changes: the same kernels run in the same order.
+    builds a network on meta, an optimiser's `add_param_group`) are wrapped in
+    `torch._disable_dynamo`, which on its first call imports torch._dynamo only to wrap the
+    function in `torch._dynamo.disable`, and caches the result on it as `__dynamo_disable`; an
+    optimiser's `step` calls `torch._dynamo.graph_break()`, which does nothing outside a compiled
+    graph. Nothing in the block runs under torch.compile, so the disabled function is the function
+    itself and a graph break is nothing: for the block only, `torch._dynamo` is a stand-in with
+    just those two. Afterwards the stand-in and every cached entry are removed, so later code (a
+    compiled run in the same process) gets the real wrapping. No figure changes: the same
+    kernels run in the same order.
     """
     if "torch._dynamo" in sys.modules:  # already paid for: use it
         yield
@@ -31,8 +33,9 @@ def without_dynamo_import() -> Iterator[None]:
         cached.append(fn)
         return fn
 
-    stand_in = types.ModuleType("torch._dynamo", "stand-in used only while analysis counts")
+    stand_in = types.ModuleType("torch._dynamo", "stand-in used only while counting or training eagerly")
     stand_in.disable = disable  # type: ignore[attr-defined]
+    stand_in.graph_break = lambda msg="": None  # type: ignore[attr-defined]
     sys.modules["torch._dynamo"] = stand_in
     try:
         yield

@@ -150,13 +150,18 @@ def test_nodes_shared_by_specs_are_counted_once_and_only_where_they_are_the_same
 
 
 @pytest.mark.starts_processes
-def test_counting_imports_neither_sympy_nor_dynamo() -> None:
-    # Meta kernels import sympy (through torch._check) and torch._dynamo wraps FlopCounterMode:
-    # each costs about a second of every run. LeNet-5 (RBF centres, trainable subsampling) and the
-    # 2012 AlexNet (LRN, grouped convs) cover the unusual nodes.
+def test_counting_and_eager_training_import_neither_sympy_nor_dynamo() -> None:
+    # Meta kernels import sympy (through torch._check), torch._dynamo wraps FlopCounterMode and an
+    # optimiser's methods: each costs a second or more of every run. LeNet-5 (RBF centres,
+    # trainable subsampling) and the 2012 AlexNet (LRN, grouped convs) cover the unusual nodes;
+    # then a few steps of LeNet-5 on the CPU, one process, as `train` runs it.
+    lenet = str(ROOT / "specs/paper-lenet5-1998.yaml")
     code = ("import sys\nfrom alexnet_audit.audit import audit_paths\n"
-            f"run = audit_paths([{str(ROOT / 'specs/paper-lenet5-1998.yaml')!r}, {str(ROOT / 'specs/paper-alexnet-2012.yaml')!r}])\n"
+            "from alexnet_audit.spec import load_spec\nfrom alexnet_audit.train.run import TrainOptions, train_spec\n"
+            f"run = audit_paths([{lenet!r}, {str(ROOT / 'specs/paper-alexnet-2012.yaml')!r}])\n"
             "assert len(run.audits) == 2, run.broken\n"
+            f"record = train_spec(load_spec({lenet!r}), TrainOptions(data='mnist5k', steps=3, device='cpu', seeds=1))\n"
+            "assert record is not None and record.schedule.steps == 3\n"
             "print(sorted(m for m in ('sympy', 'torch._dynamo', 'torch.fx.experimental.symbolic_shapes') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

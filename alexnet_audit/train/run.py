@@ -11,6 +11,7 @@ With several processes (train/distributed.py) all of them train and rank 0 alone
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ import torch
 from .. import __version__
 from ..build import SpecNet, build_model
 from ..errors import AuditError
+from ..no_dynamo import without_dynamo_import
 from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import DeviceData, ImageSet, load_data, to_device
@@ -189,6 +191,17 @@ def train_spec(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | N
     world of several processes (train/distributed.py) rank 0 returns the record and the others None."""
     began = time.perf_counter()
     rt = Runtime.pick(options.device, world)
+    # Only a CUDA run may be compiled, and DDP reads torch._dynamo's utilities; a lone process on
+    # the CPU runs eagerly, where the optimiser's calls into torch._dynamo (its `disable` wrapping,
+    # `graph_break`) do nothing but cost its 2.5 s import.
+    eager_alone = rt.device.type != "cuda" and world.size == 1
+    with without_dynamo_import() if eager_alone else contextlib.nullcontext():
+        return _train(spec, options, on_progress, on_recipe, rt, began)
+
+
+def _train(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None, on_recipe: RecipeReport | None,
+           rt: Runtime, began: float) -> TrainingRecord | None:
+    world = rt.world
     defaults = _defaults_for(rt)
     budget = budget_of(options, rt)
     deadline = began + budget
