@@ -175,14 +175,11 @@ def test_two_gloo_processes_train_one_record(write_spec: Callable[..., Path], tm
     out, data = tmp_path / "training", _stripes(tmp_path / "stripes")
     args = ["train", str(bad), str(spec), "--data", str(data), "--device", "cpu", "--steps", "20", "--budget", "10",
             "--nproc", "2", "--out", str(out)]
-    # PyTorch's elastic launcher installs its own handlers for these signals in the calling process
-    # and leaves them there: put Python's back, or a later test here that sends SIGINT gets theirs.
+    # PyTorch's elastic launcher installs its own handlers for these signals in the calling process:
+    # `launch` puts the caller's back, or a later test here that sends SIGINT would get theirs.
     handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)}
-    try:
-        result = CliRunner().invoke(cli.app, args)
-    finally:
-        for number, handler in handlers.items():
-            signal.signal(number, handler)
+    result = CliRunner().invoke(cli.app, args)
+    assert {s: signal.getsignal(s) for s in handlers} == handlers
     # Both ranks refuse the one-class spec together and go on to the next: exit 2 for the bad input.
     assert result.exit_code == 2, result.output
     assert f"{bad}: training needs at least 2 classes; the network has 1 output" in " ".join(result.stderr.split())

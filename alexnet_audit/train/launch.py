@@ -8,9 +8,11 @@ return None. Nothing here prints.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -73,6 +75,22 @@ def _train_one(path: str, options: TrainOptions, world: World) -> Outcome:
         return Outcome(None, str(exc.located(file=path)))
 
 
+# The signals PyTorch's elastic launcher takes over in the calling process.
+_LAUNCHER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """The caller's signal handlers back after the block: the launcher installs its own and leaves
+    them, so a later Ctrl-C in the caller (a test runner, a notebook) would reach the launcher's."""
+    handlers = {number: signal.getsignal(number) for number in _LAUNCHER_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+
 def launch(paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
     """Run `train_world` in `options.world_size` local processes, as `torchrun --standalone
     --nproc_per_node N` would."""
@@ -88,7 +106,8 @@ def launch(paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
                           run_id=f"alexnet-audit-{uuid.uuid4()}", rdzv_backend="c10d", rdzv_endpoint="localhost:0",
                           max_restarts=0, start_method="spawn")
     try:
-        results = elastic_launch(config, train_world)(list(paths), options)
+        with _signal_handlers_kept():
+            results = elastic_launch(config, train_world)(list(paths), options)
     except SignalException:  # the launcher turns Ctrl-C into this, having stopped the workers
         raise KeyboardInterrupt from None
     except ChildFailedError as exc:
