@@ -75,14 +75,18 @@ class Bench:
         return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,  # ru_maxrss: KiB
                    os.waitstatus_to_exitcode(status))
 
-    def median(self, cmd: list[str], before_each: Callable[[int], None] | None = None) -> Run:
-        runs = []
+    def interleaved(self, commands: dict[str, list[str]], before: dict[str, Callable[[int], None]]) -> dict[str, Run]:
+        """Each command `repeat` times, taking turns (floor, compare, inspect, ..., then again), so
+        that a machine slowing down or speeding up mid-run moves every command alike; the median of
+        each. `before[label](i)` runs before that command's i-th run."""
+        runs: dict[str, list[Run]] = {label: [] for label in commands}
         for i in range(self.repeat):
-            if before_each:
-                before_each(i)
-            runs.append(self.once(cmd))
-        return Run(statistics.median(r.seconds for r in runs), statistics.median(r.cpu_seconds for r in runs),
-                   max(r.peak_mib for r in runs), runs[0].code)
+            for label, cmd in commands.items():
+                if label in before:
+                    before[label](i)
+                runs[label].append(self.once(cmd))
+        return {label: Run(statistics.median(r.seconds for r in rs), statistics.median(r.cpu_seconds for r in rs),
+                           max(r.peak_mib for r in rs), rs[0].code) for label, rs in runs.items()}
 
 
 def child_env(tmp: Path, bytecode: bool) -> dict[str, str]:
@@ -126,16 +130,20 @@ def main() -> None:
         for cmd in (commands.values() if args.bytecode else ()):
             bench.once(cmd)  # writes the bytecode
         bench.once(commands["compare warm"])  # fills the cache
-        runs = {label: bench.median(cmd) for label, cmd in commands.items()}
         edited = specs_dir / EDITED
 
         def edit(i: int) -> None:
             edited.write_text(re.sub(r"p: 0\.\d+", f"p: 0.4{i}", edited.read_text(encoding="utf-8")), encoding="utf-8")
 
-        runs["compare, one spec edited"] = bench.median(commands["compare warm"], edit)
-        quick = {label: bench.median([*CLI, *cmd]).seconds for label, cmd in
-                 (("--help", ["--help"]), ("--version", ["--version"]), ("schema", ["schema"]),
-                  ("bad spec", ["compare", "--no-cache", str(bad)]))}
+        def restore(_: int) -> None:  # each round starts from the shipped spec, whose entry is cached
+            edited.write_text((ROOT / "specs" / EDITED).read_text(encoding="utf-8"), encoding="utf-8")
+
+        commands["compare, one spec edited"] = commands["compare warm"]
+        quick = {"--help": ["--help"], "--version": ["--version"], "schema": ["schema"],
+                 "bad spec": ["compare", "--no-cache", str(bad)]}
+        runs = bench.interleaved({**commands, **{label: [*CLI, *cmd] for label, cmd in quick.items()}},
+                                 {"floor": restore, "compare, one spec edited": edit})
+        quick = {label: runs.pop(label).seconds for label in quick}
     figures = {
         "compare / floor": runs["compare cold"].seconds / runs["floor"].seconds,
         "inspect / floor": runs["inspect cold"].seconds / runs["floor"].seconds,
