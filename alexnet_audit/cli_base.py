@@ -128,4 +128,5 @@ def cache_lines(run: AuditRun) -> list[str]:
     use = run.cache
     if use is None:
         return []
-    return [f"analysis cache: {use.directory} ({use.reused} of {use.analysed} specs reused)", *use.notes]
+    specs = "spec" if use.analysed == 1 else "specs"
+    return [f"analysis cache: {use.directory} ({use.reused} of {use.analysed} {specs} reused)", *use.notes]

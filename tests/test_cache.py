@@ -290,9 +290,9 @@ def test_the_run_says_which_directory_and_how_many_specs_it_reused(lenet: tuple[
     where = tmp_path / "c"
     first = _compare(str(path), "--cache-dir", str(where))
     assert first.exit_code == 0, first.output
-    assert f"analysis cache: {where} (0 of 1 specs reused)" in first.stderr.splitlines()
+    assert f"analysis cache: {where} (0 of 1 spec reused)" in first.stderr.splitlines()
     second = _compare(str(path), "--cache-dir", str(where))
-    assert f"analysis cache: {where} (1 of 1 specs reused)" in second.stderr.splitlines()
+    assert f"analysis cache: {where} (1 of 1 spec reused)" in second.stderr.splitlines()
     assert second.stdout == first.stdout
 
 
@@ -306,7 +306,7 @@ def test_every_auditing_command_takes_the_cache(command: str, lenet: tuple[Path,
     extra = ["-o", str(tmp_path / "reports")] if command == "report" else []
     for reused in (0, 1):
         result = runner.invoke(app, [command, str(path), *extra, "--cache-dir", str(where)])
-        assert f"analysis cache: {where} ({reused} of 1 specs reused)" in result.stderr.splitlines(), result.output
+        assert f"analysis cache: {where} ({reused} of 1 spec reused)" in result.stderr.splitlines(), result.output
 
 
 def test_no_cache_measures_and_writes_nothing(lenet: tuple[Path, AuditRun], tmp_path: Path) -> None:
@@ -325,7 +325,7 @@ def test_the_default_directory_follows_xdg(lenet: tuple[Path, AuditRun], tmp_pat
     assert default_dir({}) == home / ".cache" / "alexnet-audit"
     path, _ = lenet
     result = _compare(str(path), env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
-    assert f"analysis cache: {tmp_path / 'xdg' / 'alexnet-audit'} (0 of 1 specs reused)" in result.stderr.splitlines()
+    assert f"analysis cache: {tmp_path / 'xdg' / 'alexnet-audit'} (0 of 1 spec reused)" in result.stderr.splitlines()
     assert len(list((tmp_path / "xdg" / "alexnet-audit").glob("*.json"))) == 1
 
 
@@ -349,7 +349,7 @@ def test_an_all_hit_run_imports_neither_torch_nor_fvcore(shipped_run: AuditRun, 
     done = subprocess.run([sys.executable, "-c", code, "compare", str(spec), "--cache-dir", str(cache.directory), "--json", str(out)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120, env={**env, "PYTHONPATH": str(ROOT)})
     lines = done.stderr.splitlines()
-    assert f"analysis cache: {cache.directory} (1 of 1 specs reused)" in lines, done.stderr
+    assert f"analysis cache: {cache.directory} (1 of 1 spec reused)" in lines, done.stderr
     assert lines[-1] == "1 False False"  # exit 1: the posts' failing claims
     shipped = next(s for s in json.loads(run_json(shipped_run))["specs"] if s["id"] == "seed003-alexnet-code")
     assert json.loads(out.read_text())["specs"] == [shipped]  # same_as and code-vs-prose judged as with all specs given
