@@ -99,7 +99,7 @@ class Change:
     @property
     def message(self) -> str:
         now = self.result
-        return self.head + (f": {now.diagnosis or now.detail}" if now and self.explained else "")
+        return self.head + (f": {now.reason}" if now and self.explained else "")
 
     @property
     def explained(self) -> bool:

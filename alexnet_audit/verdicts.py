@@ -55,6 +55,11 @@ class ClaimResult:
     def diagnosis(self) -> str | None:
         return self.diagnoses[0].message if self.diagnoses else None
 
+    @property
+    def reason(self) -> str:
+        """Why the claim is judged as it is: the diagnosis, or else the judge's detail."""
+        return self.diagnosis or self.detail
+
     def as_reading(self, label: str) -> ReadingResult:
         """This result as one reading of a claim judged several times."""
         return ReadingResult(label, self.verdict, self.measured, self.detail, self.diagnoses)

@@ -22,12 +22,7 @@ def finding(c: ClaimResult, *, why: bool = True) -> str:
     claimed, measured = figures_shown(c)
     figures = ([f"claimed {figure_text(c.claimed)}"] if claimed else []) + (
         [f"measured {figure_text(c.measured)}"] if measured else [])
-    return ": ".join([", ".join(figures), reason(c)] if figures else [reason(c)])
-
-
-def reason(c: ClaimResult) -> str:
-    """Why the claim is judged as it is: the diagnosis, or else the judge's detail."""
-    return c.diagnosis or c.detail
+    return ": ".join([", ".join(figures), c.reason] if figures else [c.reason])
 
 
 def figures_shown(c: ClaimResult) -> tuple[bool, bool]:

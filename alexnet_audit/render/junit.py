@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 
 from ..baseline import Change, ChangeKind, CheckOutcome
 from ..claims import ClaimResult, Verdict
-from .finding import reason
 from .json_out import json_document, run_doc
 from .safe import xml_text
 
@@ -36,7 +35,7 @@ def _claim_case(suite: ET.Element, spec_id: str, c: ClaimResult, change: Change 
     if change is not None:
         _element(case, "failure", message=change.message, type=change.kind.value).text = _explain(c)
     elif c.verdict == Verdict.FAILS and not with_baseline:
-        _element(case, "failure", message=reason(c), type="fails").text = _explain(c)
+        _element(case, "failure", message=c.reason, type="fails").text = _explain(c)
     else:
         known = "\n(a known failure, recorded in the baseline)" if c.verdict == Verdict.FAILS else ""
         _element(case, "system-out").text = _explain(c) + known

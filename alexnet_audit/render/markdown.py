@@ -29,7 +29,6 @@ from ..train.findings import band_outcome, describe_result
 from ..train.record import TrainingRecord
 from ..train.speedup import describe_bounds
 from .charts import comparison_chart, layer_chart
-from .finding import reason
 from .formatting import figure_text
 from .rows import LAYER_COLUMNS, NUMERIC_COLUMNS, has_stages, layer_rows, total_row
 from .safe import markdown_text, plain
@@ -161,7 +160,7 @@ def _serious_row(i: int, a: SpecAudit, c: ClaimResult, known: set[str]) -> dict[
     # (the judge's detail, when no diagnosis explains the figures) says them again in words.
     return {"#": str(i), "post": _text(a.spec.doc.source.seed), "spec": _link(a.spec.id, known), "claim": markdown_text(c.id),
             "claimed": _figure(c, c.claimed), "measured": _figure(c, c.measured),
-            "off by": _pct(off_by(c)), "diagnosis": _text(reason(c))}
+            "off by": _pct(off_by(c)), "diagnosis": _text(c.reason)}
 
 
 def _serious_section(audits: Sequence[SpecAudit], known: set[str]) -> list[str]:

@@ -18,7 +18,7 @@ from ..audit import AuditRun, SpecAudit
 from ..claims import ClaimResult, Verdict
 from ..graph import NETWORK_INPUT, off_the_line
 from ..layers import shape_hwc
-from .finding import finding, reason
+from .finding import finding
 from .formatting import figure_text, human
 from .layout import chunks, first_fitting, fit
 from .rows import NUMERIC_COLUMNS, has_stages, layer_rows, total_row
@@ -190,7 +190,7 @@ def notes(audit: SpecAudit) -> Text:
 def _claim_cells(c: ClaimResult) -> dict[str, Text]:
     # A detail of a claim judged on several readings gives each reading's verdict; a diagnosis does not.
     verdicts = [terminal_text("; ".join(f"{r.label}: {r.verdict.value}" for r in c.readings))] if c.readings and c.diagnosis else []
-    why = Text("\n").join(verdicts + [terminal_text(reason(c))])
+    why = Text("\n").join(verdicts + [terminal_text(c.reason)])
     return {"claim": terminal_text(c.id), "quote": terminal_text(f"“{c.quote}”", "italic") if c.quote else Text(""),
             "kind": Text(c.kind), "target": terminal_text(c.target or ""),
             "claimed": terminal_text(figure_text(c.claimed)), "measured": terminal_text(figure_text(c.measured)),
