@@ -1,0 +1,309 @@
+"""A `same_as` claim on graph networks: the two networks compared along their data paths.
+
+The built model's nodes (`Analysis.modules`, whose inputs give the graph) are read back into
+series-parallel form: a path is a list of layers and merge points, and a merge point holds the
+branches that meet there, each a path from the node that all of them leave (the merge's
+immediate dominator). Branches are matched as unordered sets, so the order a spec writes them in
+never matters, and each real difference is reported once, located by block and branch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .results import WEIGHTED, Analysis, ModuleInfo
+
+# What may follow a layer and is compared (the line comparison's set, in claims_structure).
+COMPARED = frozenset({"relu", "tanh", "sigmoid", "lrn", "batchnorm", "maxpool", "avgpool"})
+MERGES = ("concat", "add")
+_INPUT = -1  # the network input, as a node position
+_VERB = {"concat": "concatenated", "add": "added"}
+_JOINS = {"concat": "concatenates", "add": "adds"}
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """A conv or linear layer and the compared layers after it, up to the next unit of its path."""
+
+    name: str
+    category: str
+    width: int | None  # None: the network's last layer, whose width follows the classes
+    kernel: int | None
+    stride: int | None
+    after: frozenset[str]
+    lrn: tuple[float, float, float, float] | None
+
+    @property
+    def sig(self) -> tuple[object, ...]:
+        return ("w", self.category, self.width, self.kernel, self.stride, tuple(sorted(self.after)), self.lrn)
+
+    @property
+    def short(self) -> str:
+        return f"{self.kernel}x{self.kernel} conv" if self.category == "conv" else "linear layer"
+
+
+@dataclass(frozen=True)
+class Path:
+    """A run of units between two points of the graph; `head`: the compared layers before its first unit."""
+
+    head: frozenset[str]
+    units: tuple["Unit", ...]
+
+    @property
+    def sig(self) -> tuple[object, ...]:
+        return (tuple(sorted(self.head)), tuple(u.sig for u in self.units))
+
+    @property
+    def short(self) -> str:
+        parts = sorted(self.head) + [u.short for u in self.units]
+        return " + ".join(parts) if parts else "identity"
+
+
+@dataclass(frozen=True)
+class Junction:
+    """A merge point with the branches that meet there, and the compared layers after it."""
+
+    name: str
+    kind: str
+    branches: tuple[Path, ...]
+    after: frozenset[str]
+
+    @property
+    def block(self) -> str:
+        return self.name.rsplit(".", 1)[0] if "." in self.name else self.name
+
+    @property
+    def sig(self) -> tuple[object, ...]:
+        return ("j", self.kind, tuple(sorted((b.sig for b in self.branches), key=repr)), tuple(sorted(self.after)))
+
+    @property
+    def short(self) -> str:
+        return f"{self.kind} block"
+
+
+Unit = Union[Weighted, Junction]
+
+
+# ---------------------------------------------------------------- reading the graph back
+
+
+class _Reader:
+    def __init__(self, analysis: Analysis) -> None:
+        self.modules = analysis.modules
+        self.widths = [layer.output_shape[0] for layer in analysis.layers]
+        index = {m.name: i for i, m in enumerate(self.modules)}
+        self.preds = [tuple(index[n] if n else _INPUT for n in m.inputs) or (_INPUT,) for m in self.modules]
+        weighted = [i for i, m in enumerate(self.modules) if m.category in WEIGHTED]
+        self.last = weighted[-1] if weighted else None
+        self.idom: list[int] = []
+        for preds in self.preds:  # positions are in execution order, so every dominator comes first
+            self.idom.append(self._meet(preds))
+
+    def _meet(self, preds: tuple[int, ...]) -> int:
+        a = preds[0]
+        for b in preds[1:]:
+            while a != b:
+                a, b = (self.idom[a], b) if a > b else (a, self.idom[b])
+        return a
+
+    def path(self, end: int, start: int) -> Path:
+        """The nodes after `start` up to `end`, each merge point with its branches."""
+        nodes: list[int | Junction] = []
+        while end != start:
+            m = self.modules[end]
+            if m.category in MERGES and len(self.preds[end]) > 1:
+                fork = self.idom[end]
+                nodes.append(Junction(m.name, m.category, tuple(self.path(p, fork) for p in self.preds[end]), frozenset()))
+                end = fork
+            else:
+                nodes.append(end)
+                end = self.preds[end][0]
+        return self._units(nodes[::-1])
+
+    def _units(self, nodes: list[int | Junction]) -> Path:
+        head: set[str] = set()
+        units: list[Unit] = []
+        trail: list[ModuleInfo] = []  # the compared layers after the last unit
+        for node in nodes + [None]:  # None closes the last unit
+            if isinstance(node, int) and self.modules[node].category not in WEIGHTED:
+                if self.modules[node].category in COMPARED:
+                    trail.append(self.modules[node])
+                continue
+            if units:
+                units[-1] = _with_after(units[-1], trail)
+            else:
+                head = {m.category for m in trail}
+            trail = []
+            if isinstance(node, Junction):
+                units.append(node)
+            elif node is not None:
+                m = self.modules[node]
+                width = None if node == self.last and m.category == "linear" else self.widths[node]
+                units.append(Weighted(m.name, m.category, width, m.kernel if m.category == "conv" else None,
+                                      m.stride if m.category == "conv" else None, frozenset(), None))
+        return Path(frozenset(head), tuple(units))
+
+
+def _with_after(unit: Unit, trail: list[ModuleInfo]) -> Unit:
+    after = frozenset(m.category for m in trail)
+    if isinstance(unit, Junction):
+        return Junction(unit.name, unit.kind, unit.branches, after)
+    lrn = next((m.lrn for m in trail if m.category == "lrn"), None)
+    return Weighted(unit.name, unit.category, unit.width, unit.kernel, unit.stride, after, lrn)
+
+
+def data_path(analysis: Analysis) -> Path:
+    """The whole network as one path from its input to its last node."""
+    reader = _Reader(analysis)
+    return reader.path(len(analysis.modules) - 1, _INPUT)
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def graph_differences(mine: Analysis, reference: Analysis) -> list[str]:
+    """Each difference between the two networks once, located by block and branch."""
+    out: list[str] = []
+    _paths(data_path(mine), data_path(reference), "", out)
+    return list(dict.fromkeys(out))  # a dense block's earlier units are reached along several paths
+
+
+def _at(where: str, unit: Unit) -> str:
+    if where:
+        return where
+    return unit.block if isinstance(unit, Junction) else unit.name
+
+
+def _paths(a: Path, b: Path, where: str, out: list[str]) -> None:
+    if a.sig == b.sig:
+        return
+    if a.head != b.head:
+        out.append(f"{where or 'the network'}: begins with {_kinds(a.head)}, the reference with {_kinds(b.head)}")
+    i = j = 0
+    while i < len(a.units) and j < len(b.units):
+        x, y = a.units[i], b.units[j]
+        if isinstance(x, Junction) and isinstance(y, Junction):
+            _junctions(x, y, out)
+        elif isinstance(y, Junction) and (k := _inline(a.units[i:], y)) is not None:
+            _written_inline(y, k, a.units[i + k[1] - 1], "the reference", "this spec", out, where)
+            i, j = i + k[1], j + 1
+            continue
+        elif isinstance(x, Junction) and (k := _inline(b.units[j:], x)) is not None:
+            _written_inline(x, k, b.units[j + k[1] - 1], "this spec", "the reference", out, where)
+            i, j = i + 1, j + k[1]
+            continue
+        elif isinstance(x, Weighted) and isinstance(y, Weighted):
+            _layers(x, y, _at(where, x), out)
+        else:
+            out.append(f"{_at(where, x)}: a {x.short} where the reference has a {y.short}")
+        i += 1
+        j += 1
+    for x in a.units[i:]:
+        out.append(f"{_at(where, x)}: also a {x.short}, which the reference lacks")
+    for y in b.units[j:]:
+        out.append(f"{where or 'the network'}: no {y.short} where the reference has {_at('', y)}")
+
+
+def _inline(units: tuple[Unit, ...], junction: Junction) -> tuple[int, int] | None:
+    """Where a path writes one of a junction's branches inline (the junction's other branches
+    missing): that branch's position and how many units it covers; None if none fits. The last
+    unit's followers are left out here: inline, what follows the merge follows it too."""
+    order = sorted(range(len(junction.branches)), key=lambda k: -len(junction.branches[k].units))
+    for k in order:
+        branch = junction.branches[k].units
+        n = len(branch)
+        if n and len(units) >= n and all(u.sig == v.sig for u, v in zip(units[:n - 1], branch)) \
+                and _bare(units[n - 1]) == _bare(branch[-1]):
+            return k, n
+    return None
+
+
+def _bare(unit: Unit) -> tuple[object, ...]:
+    return unit.sig[:-2] if isinstance(unit, Weighted) else unit.sig[:-1]
+
+
+def _written_inline(junction: Junction, at: tuple[int, int], last: Unit, has: str, lacks: str, out: list[str],
+                    where: str) -> None:
+    """One side has the junction, the other writes only its branch `at[0]`, ending in `last`."""
+    others = [br for k, br in enumerate(junction.branches) if k != at[0]]
+    word = "shortcut" if junction.kind == "add" else "branch"
+    named = [f"an identity {word}" if not br.units and not br.head else f"a {br.short} {word}" for br in others]
+    out.append(f"{_at(where, junction)}: {has} {_JOINS[junction.kind]} {' and '.join(named)}; {lacks} has none")
+    mine = junction.branches[at[0]].units[-1].after | junction.after
+    if isinstance(last, Weighted) and last.after != mine:
+        a, b = (mine, last.after) if has == "this spec" else (last.after, mine)
+        _after(a, b, f"after {last.name}", _at(where, junction), out)
+
+
+def _kinds(kinds: frozenset[str]) -> str:
+    return ", ".join(sorted(kinds)) or "no pooling or normalisation"
+
+
+def _junctions(a: Junction, b: Junction, out: list[str]) -> None:
+    if a.sig == b.sig:
+        return
+    block = a.block
+    if a.kind != b.kind:
+        out.append(f"{block}: the branches are {_VERB[a.kind]} where the reference's are {_VERB[b.kind]}")
+    _after(a.after, b.after, f"after {block}'s {a.kind}", block, out)
+    pairs, left, right = _match(a.branches, b.branches)
+    for k, m in pairs:
+        _paths(a.branches[k], b.branches[m], f"{block} branch {k + 1}", out)
+    for k in left:
+        out.append(f"{block} branch {k + 1} ({a.branches[k].short}): the reference has no such branch")
+    for m in right:
+        out.append(f"{block}: the reference has a branch ({b.branches[m].short}) that this spec lacks")
+
+
+def _match(a: tuple[Path, ...], b: tuple[Path, ...]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Branches paired: equal ones first, then the nearest; the unpaired of each side."""
+    free = list(range(len(b)))
+    pairs: list[tuple[int, int]] = []
+    rest: list[int] = []
+    for k, branch in enumerate(a):
+        same = next((m for m in free if b[m].sig == branch.sig), None)
+        if same is None:
+            rest.append(k)
+        else:
+            free.remove(same)
+    for k in rest[:]:
+        if not free:
+            break
+        m = max(free, key=lambda m: (_likeness(a[k], b[m]), -m))
+        pairs.append((k, m))
+        free.remove(m)
+        rest.remove(k)
+    return pairs, rest, free
+
+
+def _likeness(a: Path, b: Path) -> tuple[int, int, int]:
+    """How alike two branches are: units equal in place, equal in kind and window, length gap."""
+    equal = sum(x.sig == y.sig for x, y in zip(a.units, b.units))
+    shaped = sum(type(x) is type(y) and getattr(x, "kernel", None) == getattr(y, "kernel", None)
+                 for x, y in zip(a.units, b.units))
+    return equal, shaped + (a.head == b.head), -abs(len(a.units) - len(b.units))
+
+
+def _layers(x: Weighted, y: Weighted, where: str, out: list[str]) -> None:
+    if x.category != y.category:
+        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
+        return
+    if x.kernel != y.kernel:
+        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
+    if x.width is not None and y.width is not None and x.width != y.width:
+        what = "kernels" if x.category == "conv" else "units"
+        out.append(f"{where}: {x.short} with {x.width} {what}, the reference {y.width}")
+    if x.stride != y.stride:
+        out.append(f"{where}: {x.short} with stride {x.stride}, the reference {y.stride}")
+    _after(x.after, y.after, f"after {x.name}", where, out)
+    if x.lrn and y.lrn and x.lrn != y.lrn:
+        out.append(f"{where}: the LRN after {x.name} has size, alpha, beta, k = {x.lrn}; the reference {y.lrn}")
+
+
+def _after(a: frozenset[str], b: frozenset[str], what: str, where: str, out: list[str]) -> None:
+    extra, lacking = sorted(a - b), sorted(b - a)
+    if extra and lacking:
+        out.append(f"{where}: {what}, {', '.join(extra)} where the reference has {', '.join(lacking)}")
+    elif extra or lacking:
+        out.append(f"{where}: {what}, {'also ' + ', '.join(extra) if extra else 'no ' + ', '.join(lacking)}, unlike the reference")
