@@ -3,8 +3,12 @@ block and branch. Every expected text below is written out by hand from the spec
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.verdicts import ClaimResult, Verdict
@@ -130,6 +134,59 @@ def test_a_missing_branch_is_named_not_shifted(write_spec: Callable[..., Path]) 
     reference = inception(ONE_BY_ONE, REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT)
     r = same_as(write_spec, inception(REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT), reference)
     assert r.measured == ["inc: the reference has a branch (1x1 conv) that this spec lacks"]
+
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def shipped_against_itself(tmp_path: Path, name: str, change: Callable[[list[Any]], None]) -> ClaimResult:
+    """A copy of a shipped spec, changed by `change`, claimed to be that spec."""
+    doc = yaml.safe_load((SPECS / f"{name}.yaml").read_text(encoding="utf-8"))
+    reference = copy.deepcopy(doc)
+    doc["id"] = "copy"
+    doc["claims"] = [{"id": "same", "kind": "same_as", "reference": name, "claimed": "it is that network", "where": "x"}]
+    change(doc["layers"])
+    (tmp_path / "copy.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(reference, sort_keys=False), encoding="utf-8")
+    run = audit_paths([tmp_path / "copy.yaml", tmp_path / f"{name}.yaml"])
+    assert not run.broken, run.broken
+    return next(c for c in run.audits[0].claims if c.id == "same")
+
+
+def _block(layers: list[Any], name: str) -> dict[str, Any]:
+    return next(item for item in layers if isinstance(item, dict) and item.get("block") == name)
+
+
+def test_googlenet_with_inception3a_reversed_and_one_width_changed(tmp_path: Path) -> None:
+    def change(layers: list[Any]) -> None:
+        block = _block(layers, "inception3a")
+        block["branches"][1][0]["layers"][1]["layers"][0]["out_channels"] = 96  # branch2's 3x3 conv: 128 in torchvision
+        block["branches"].reverse()  # branch2 is now the third of four
+
+    r = shipped_against_itself(tmp_path, "torchvision-googlenet", change)
+    assert r.verdict == Verdict.FAILS
+    assert r.measured == ["inception3a branch 3: 3x3 conv with 96 kernels, the reference 128"]
+
+
+def test_resnet18_without_a_shortcut_or_with_every_shortcut_written_first(tmp_path: Path) -> None:
+    def main_path_only(stage: str) -> Callable[[list[Any]], None]:
+        def change(layers: list[Any]) -> None:
+            first = _block(layers, stage)["layers"][0]  # block "0": [the parallel group, relu2]
+            first["layers"] = first["layers"][0]["branches"][0] + first["layers"][1:]
+        return change
+
+    r = shipped_against_itself(tmp_path, "torchvision-resnet18", main_path_only("layer2"))
+    assert r.measured == ["layer2.0: the reference adds a 1x1 conv shortcut; this spec has none"]
+    r = shipped_against_itself(tmp_path, "torchvision-resnet18", main_path_only("layer1"))
+    assert r.measured == ["layer1.0: the reference adds an identity shortcut; this spec has none"]
+
+    def shortcuts_first(layers: list[Any]) -> None:
+        for stage in ("layer1", "layer2", "layer3", "layer4"):
+            for block in _block(layers, stage)["layers"]:
+                block["layers"][0]["branches"].reverse()
+
+    r = shipped_against_itself(tmp_path, "torchvision-resnet18", shortcuts_first)
+    assert r.verdict == Verdict.HOLDS and r.measured == []
 
 
 def test_a_line_of_layers_is_compared_layer_by_layer_as_before(write_spec: Callable[..., Path]) -> None:
