@@ -10,7 +10,7 @@ never matters, and each real difference is reported once, located by block and b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import Literal
 
 from .results import WEIGHTED, Analysis, ModuleInfo
 
@@ -44,11 +44,11 @@ class Weighted:
 
 
 @dataclass(frozen=True)
-class Path:
-    """A run of units between two points of the graph; `head`: the compared layers before its first unit."""
+class Chain:
+    """A chain of units between two points of the graph; `head`: the compared layers before its first unit."""
 
     head: frozenset[str]
-    units: tuple["Unit", ...]
+    units: tuple[Unit, ...]
 
     @property
     def sig(self) -> tuple[object, ...]:
@@ -66,7 +66,7 @@ class Junction:
 
     name: str
     kind: str
-    branches: tuple[Path, ...]
+    branches: tuple[Chain, ...]
     after: frozenset[str]
 
     @property
@@ -82,7 +82,7 @@ class Junction:
         return f"{self.kind} block"
 
 
-Unit = Union[Weighted, Junction]
+Unit = Weighted | Junction
 
 
 # ---------------------------------------------------------------- reading the graph back
@@ -107,21 +107,21 @@ class _Reader:
                 a, b = (self.idom[a], b) if a > b else (a, self.idom[b])
         return a
 
-    def path(self, end: int, start: int) -> Path:
+    def chain(self, end: int, start: int) -> Chain:
         """The nodes after `start` up to `end`, each merge point with its branches."""
         nodes: list[int | Junction] = []
         while end != start:
             m = self.modules[end]
             if m.category in MERGES and len(self.preds[end]) > 1:
                 fork = self.idom[end]
-                nodes.append(Junction(m.name, m.category, tuple(self.path(p, fork) for p in self.preds[end]), frozenset()))
+                nodes.append(Junction(m.name, m.category, tuple(self.chain(p, fork) for p in self.preds[end]), frozenset()))
                 end = fork
             else:
                 nodes.append(end)
                 end = self.preds[end][0]
         return self._units(nodes[::-1])
 
-    def _units(self, nodes: list[int | Junction]) -> Path:
+    def _units(self, nodes: list[int | Junction]) -> Chain:
         head: set[str] = set()
         units: list[Unit] = []
         trail: list[ModuleInfo] = []  # the compared layers after the last unit
@@ -142,7 +142,7 @@ class _Reader:
                 width = None if node == self.last and m.category == "linear" else self.widths[node]
                 units.append(Weighted(m.name, m.category, width, m.kernel if m.category == "conv" else None,
                                       m.stride if m.category == "conv" else None, frozenset(), None))
-        return Path(frozenset(head), tuple(units))
+        return Chain(frozenset(head), tuple(units))
 
 
 def _with_after(unit: Unit, trail: list[ModuleInfo]) -> Unit:
@@ -153,10 +153,10 @@ def _with_after(unit: Unit, trail: list[ModuleInfo]) -> Unit:
     return Weighted(unit.name, unit.category, unit.width, unit.kernel, unit.stride, after, lrn)
 
 
-def data_path(analysis: Analysis) -> Path:
+def data_path(analysis: Analysis) -> Chain:
     """The whole network as one path from its input to its last node."""
     reader = _Reader(analysis)
-    return reader.path(len(analysis.modules) - 1, _INPUT)
+    return reader.chain(len(analysis.modules) - 1, _INPUT)
 
 
 # ---------------------------------------------------------------- comparing
@@ -175,34 +175,78 @@ def _at(where: str, unit: Unit) -> str:
     return unit.block if isinstance(unit, Junction) else unit.name
 
 
-def _paths(a: Path, b: Path, where: str, out: list[str]) -> None:
+def _paths(a: Chain, b: Chain, where: str, out: list[str]) -> None:
     if a.sig == b.sig:
         return
     if a.head != b.head:
         out.append(f"{where or 'the network'}: begins with {_kinds(a.head)}, the reference with {_kinds(b.head)}")
-    i = j = 0
-    while i < len(a.units) and j < len(b.units):
-        x, y = a.units[i], b.units[j]
-        if isinstance(x, Junction) and isinstance(y, Junction):
+    for step in _align(a.units, b.units):
+        op, i, j = step.op, step.i, step.j
+        x = a.units[i] if i < len(a.units) else None
+        y = b.units[j] if j < len(b.units) else None
+        if op == "extra" and x is not None:
+            out.append(f"{where or 'the network'}: also a {x.short} ({_at('', x)}), which the reference lacks")
+        elif op == "missing" and y is not None:
+            out.append(f"{where or 'the network'}: the reference also has a {y.short} ({_at('', y)}), which this spec lacks")
+        elif op == "inline_mine" and isinstance(y, Junction):  # this spec writes one of the reference's branches inline
+            _written_inline(y, step.branch, a.units[i + step.span - 1], "the reference", "this spec", out, where)
+        elif op == "inline_ref" and isinstance(x, Junction):
+            _written_inline(x, step.branch, b.units[j + step.span - 1], "this spec", "the reference", out, where)
+        elif isinstance(x, Junction) and isinstance(y, Junction):
             _junctions(x, y, out)
-        elif isinstance(y, Junction) and (k := _inline(a.units[i:], y)) is not None:
-            _written_inline(y, k, a.units[i + k[1] - 1], "the reference", "this spec", out, where)
-            i, j = i + k[1], j + 1
-            continue
-        elif isinstance(x, Junction) and (k := _inline(b.units[j:], x)) is not None:
-            _written_inline(x, k, b.units[j + k[1] - 1], "this spec", "the reference", out, where)
-            i, j = i + 1, j + k[1]
-            continue
         elif isinstance(x, Weighted) and isinstance(y, Weighted):
             _layers(x, y, _at(where, x), out)
-        else:
+        elif x is not None and y is not None:
             out.append(f"{_at(where, x)}: a {x.short} where the reference has a {y.short}")
-        i += 1
-        j += 1
-    for x in a.units[i:]:
-        out.append(f"{_at(where, x)}: also a {x.short}, which the reference lacks")
-    for y in b.units[j:]:
-        out.append(f"{where or 'the network'}: no {y.short} where the reference has {_at('', y)}")
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One move of an alignment: `op` at this spec's unit `i` and the reference's unit `j`; an
+    inline move covers `span` units of the other side, written as the junction's branch `branch`."""
+
+    op: Literal["pair", "extra", "missing", "inline_mine", "inline_ref"]
+    i: int
+    j: int
+    branch: int = -1
+    span: int = 1
+
+
+_GAP = 2  # a unit one side lacks; a pair of unlike units costs 3, so two gaps are dearer than one such pair
+
+
+def _align(a: tuple[Unit, ...], b: tuple[Unit, ...]) -> list[_Step]:
+    """The cheapest alignment of two chains of units: pairs, units one side lacks, and a junction
+    one side writes as one of its branches inline; an insertion never shifts what follows."""
+    best: dict[tuple[int, int], tuple[int, list[_Step]]] = {}
+    for i in range(len(a), -1, -1):
+        for j in range(len(b), -1, -1):
+            options: list[tuple[int, list[_Step]]] = []
+            if i == len(a) and j == len(b):
+                options.append((0, []))
+            if i < len(a):
+                options.append((_GAP + best[i + 1, j][0], [_Step("extra", i, j)] + best[i + 1, j][1]))
+            if j < len(b):
+                options.append((_GAP + best[i, j + 1][0], [_Step("missing", i, j)] + best[i, j + 1][1]))
+            if i < len(a) and j < len(b):
+                options.append((_unlike(a[i], b[j]) + best[i + 1, j + 1][0], [_Step("pair", i, j)] + best[i + 1, j + 1][1]))
+                y, x = b[j], a[i]
+                if isinstance(y, Junction) and (k := _inline(a[i:], y)) is not None:
+                    rest = best[i + k[1], j + 1]
+                    options.append((1 + rest[0], [_Step("inline_mine", i, j, *k)] + rest[1]))
+                if isinstance(x, Junction) and (k := _inline(b[j:], x)) is not None:
+                    rest = best[i + 1, j + k[1]]
+                    options.append((1 + rest[0], [_Step("inline_ref", i, j, *k)] + rest[1]))
+            best[i, j] = min(options, key=lambda o: o[0])
+    return best[0, 0][1]
+
+
+def _unlike(x: Unit, y: Unit) -> int:
+    if x.sig == y.sig:
+        return 0
+    alike = isinstance(x, Junction) and isinstance(y, Junction) or (
+        isinstance(x, Weighted) and isinstance(y, Weighted) and x.category == y.category)
+    return 1 if alike else 3
 
 
 def _inline(units: tuple[Unit, ...], junction: Junction) -> tuple[int, int] | None:
@@ -220,17 +264,18 @@ def _inline(units: tuple[Unit, ...], junction: Junction) -> tuple[int, int] | No
 
 
 def _bare(unit: Unit) -> tuple[object, ...]:
+    """A unit's signature without what follows it (a Weighted's followers and LRN constants)."""
     return unit.sig[:-2] if isinstance(unit, Weighted) else unit.sig[:-1]
 
 
-def _written_inline(junction: Junction, at: tuple[int, int], last: Unit, has: str, lacks: str, out: list[str],
+def _written_inline(junction: Junction, branch: int, last: Unit, has: str, lacks: str, out: list[str],
                     where: str) -> None:
-    """One side has the junction, the other writes only its branch `at[0]`, ending in `last`."""
-    others = [br for k, br in enumerate(junction.branches) if k != at[0]]
+    """One side has the junction, the other writes only its branch `branch`, ending in `last`."""
+    others = [br for k, br in enumerate(junction.branches) if k != branch]
     word = "shortcut" if junction.kind == "add" else "branch"
     named = [f"an identity {word}" if not br.units and not br.head else f"a {br.short} {word}" for br in others]
     out.append(f"{_at(where, junction)}: {has} {_JOINS[junction.kind]} {' and '.join(named)}; {lacks} has none")
-    mine = junction.branches[at[0]].units[-1].after | junction.after
+    mine = junction.branches[branch].units[-1].after | junction.after
     if isinstance(last, Weighted) and last.after != mine:
         a, b = (mine, last.after) if has == "this spec" else (last.after, mine)
         _after(a, b, f"after {last.name}", _at(where, junction), out)
@@ -256,7 +301,7 @@ def _junctions(a: Junction, b: Junction, out: list[str]) -> None:
         out.append(f"{block}: the reference has a branch ({b.branches[m].short}) that this spec lacks")
 
 
-def _match(a: tuple[Path, ...], b: tuple[Path, ...]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+def _match(a: tuple[Chain, ...], b: tuple[Chain, ...]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
     """Branches paired: equal ones first, then the nearest; the unpaired of each side."""
     free = list(range(len(b)))
     pairs: list[tuple[int, int]] = []
@@ -277,7 +322,7 @@ def _match(a: tuple[Path, ...], b: tuple[Path, ...]) -> tuple[list[tuple[int, in
     return pairs, rest, free
 
 
-def _likeness(a: Path, b: Path) -> tuple[int, int, int]:
+def _likeness(a: Chain, b: Chain) -> tuple[int, int, int]:
     """How alike two branches are: units equal in place, equal in kind and window, length gap."""
     equal = sum(x.sig == y.sig for x, y in zip(a.units, b.units))
     shaped = sum(type(x) is type(y) and getattr(x, "kernel", None) == getattr(y, "kernel", None)

@@ -12,7 +12,6 @@ import yaml
 
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.verdicts import ClaimResult, Verdict
-
 from helpers import LENET, spec_text
 
 CLAIM = "  - {id: same, kind: same_as, reference: ref, claimed: this is the reference network, where: x}\n"
@@ -134,6 +133,32 @@ def test_a_missing_branch_is_named_not_shifted(write_spec: Callable[..., Path]) 
     reference = inception(ONE_BY_ONE, REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT)
     r = same_as(write_spec, inception(REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT), reference)
     assert r.measured == ["inc: the reference has a branch (1x1 conv) that this spec lacks"]
+
+
+def test_a_layer_this_spec_adds_is_named_without_shifting_the_rest(write_spec: Callable[..., Path]) -> None:
+    reference = inception(ONE_BY_ONE, REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT)
+    # a 1x1 conv `tail` after the block: everything else pairs as before, so only `tail` is named
+    mine = reference.replace("  - {kind: global_avgpool}", "  - {kind: conv, name: tail, out_channels: 8, kernel: 1}\n"
+                                                           "  - {kind: global_avgpool}")
+    r = same_as(write_spec, mine, reference)
+    assert r.measured == ["the network: also a 1x1 conv (tail), which the reference lacks"]
+
+
+def dense(second_width: int) -> str:
+    """A stem and a dense block `d` of two units (4 and `second_width` kernels), then the classifier."""
+    return ("  - {kind: conv, name: stem, out_channels: 8, kernel: 3, padding: 1}\n"
+            "  - block: d\n    merge: dense\n    units:\n"
+            "      - [{kind: batchnorm}, {kind: relu}, {kind: conv, name: c1, out_channels: 4, kernel: 3, padding: 1}]\n"
+            f"      - [{{kind: batchnorm}}, {{kind: relu}}, {{kind: conv, name: c2, out_channels: {second_width}, "
+            "kernel: 3, padding: 1}]\n"
+            "  - {kind: global_avgpool}\n  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 10}\n")
+
+
+def test_a_dense_unit_of_another_width_is_named_once(write_spec: Callable[..., Path]) -> None:
+    assert same_as(write_spec, dense(4), dense(4)).verdict == Verdict.HOLDS
+    # the block's output concatenates its input (branch 1), unit 1 (branch 2) and unit 2 (branch 3)
+    r = same_as(write_spec, dense(6), dense(4))
+    assert r.measured == ["d branch 3: 3x3 conv with 6 kernels, the reference 4"]
 
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
