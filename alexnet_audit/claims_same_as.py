@@ -218,27 +218,29 @@ _GAP = 2  # a unit one side lacks; a pair of unlike units costs 3, so two gaps a
 def _align(a: tuple[Unit, ...], b: tuple[Unit, ...]) -> list[_Step]:
     """The cheapest alignment of two chains of units: pairs, units one side lacks, and a junction
     one side writes as one of its branches inline; an insertion never shifts what follows."""
-    best: dict[tuple[int, int], tuple[int, list[_Step]]] = {}
+    # best[i, j]: the least cost of aligning a[i:] with b[j:], the first step and where it leads
+    best: dict[tuple[int, int], tuple[int, _Step | None, tuple[int, int]]] = {(len(a), len(b)): (0, None, (0, 0))}
     for i in range(len(a), -1, -1):
         for j in range(len(b), -1, -1):
-            options: list[tuple[int, list[_Step]]] = []
-            if i == len(a) and j == len(b):
-                options.append((0, []))
+            options: list[tuple[int, _Step, tuple[int, int]]] = []
             if i < len(a):
-                options.append((_GAP + best[i + 1, j][0], [_Step("extra", i, j)] + best[i + 1, j][1]))
+                options.append((_GAP + best[i + 1, j][0], _Step("extra", i, j), (i + 1, j)))
             if j < len(b):
-                options.append((_GAP + best[i, j + 1][0], [_Step("missing", i, j)] + best[i, j + 1][1]))
+                options.append((_GAP + best[i, j + 1][0], _Step("missing", i, j), (i, j + 1)))
             if i < len(a) and j < len(b):
-                options.append((_unlike(a[i], b[j]) + best[i + 1, j + 1][0], [_Step("pair", i, j)] + best[i + 1, j + 1][1]))
-                y, x = b[j], a[i]
-                if isinstance(y, Junction) and (k := _inline(a[i:], y)) is not None:
-                    rest = best[i + k[1], j + 1]
-                    options.append((1 + rest[0], [_Step("inline_mine", i, j, *k)] + rest[1]))
-                if isinstance(x, Junction) and (k := _inline(b[j:], x)) is not None:
-                    rest = best[i + 1, j + k[1]]
-                    options.append((1 + rest[0], [_Step("inline_ref", i, j, *k)] + rest[1]))
-            best[i, j] = min(options, key=lambda o: o[0])
-    return best[0, 0][1]
+                options.append((_unlike(a[i], b[j]) + best[i + 1, j + 1][0], _Step("pair", i, j), (i + 1, j + 1)))
+                if isinstance(b[j], Junction) and (k := _inline(a[i:], b[j])) is not None:
+                    options.append((1 + best[i + k[1], j + 1][0], _Step("inline_mine", i, j, *k), (i + k[1], j + 1)))
+                if isinstance(a[i], Junction) and (k := _inline(b[j:], a[i])) is not None:
+                    options.append((1 + best[i + 1, j + k[1]][0], _Step("inline_ref", i, j, *k), (i + 1, j + k[1])))
+            if options:
+                best[i, j] = min(options, key=lambda o: o[0])
+    steps: list[_Step] = []
+    at = (0, 0)
+    while (step := best[at][1]) is not None:
+        steps.append(step)
+        at = best[at][2]
+    return steps
 
 
 def _unlike(x: Unit, y: Unit) -> int:
