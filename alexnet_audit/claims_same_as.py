@@ -1,15 +1,18 @@
 """A `same_as` claim on graph networks: the two networks compared along their data paths.
 
 The built model's nodes (`Analysis.modules`, whose inputs give the graph) are read back into
-series-parallel form: a path is a list of layers and merge points, and a merge point holds the
-branches that meet there, each a path from the node that all of them leave (the merge's
-immediate dominator). Branches are matched as unordered sets, so the order a spec writes them in
-never matters, and each real difference is reported once, located by block and branch.
+series-parallel form: a chain is a list of units (conv/linear layers and merge points, each with
+the compared layers after it), and a merge point holds the branches that meet there, each a
+chain from the node that all of them leave (the merge's immediate dominator). Two chains are
+aligned at least cost, so a unit one side lacks is named without shifting the rest; branches are
+matched as unordered sets, so the order a spec writes them in never matters; each difference is
+reported once, located by block and branch.
 """
-
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from .results import WEIGHTED, Analysis, ModuleInfo
@@ -20,6 +23,12 @@ MERGES = ("concat", "add")
 _INPUT = -1  # the network input, as a node position
 _VERB = {"concat": "concatenated", "add": "added"}
 _JOINS = {"concat": "concatenates", "add": "adds"}
+
+
+def _digest(*parts: object) -> str:
+    """A fixed-size key for a structure: a dense block's units share their earlier units, so
+    nested tuples (or their repr) would grow exponentially with the units; digests of digests do not."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,14 @@ class Weighted:
     after: frozenset[str]
     lrn: tuple[float, float, float, float] | None
 
-    @property
-    def sig(self) -> tuple[object, ...]:
-        return ("w", self.category, self.width, self.kernel, self.stride, tuple(sorted(self.after)), self.lrn)
+    @cached_property
+    def bare(self) -> str:
+        """Its key without what follows it."""
+        return _digest("w", self.category, self.width, self.kernel, self.stride)
+
+    @cached_property
+    def sig(self) -> str:
+        return _digest(self.bare, sorted(self.after), self.lrn)
 
     @property
     def short(self) -> str:
@@ -50,9 +64,9 @@ class Chain:
     head: frozenset[str]
     units: tuple[Unit, ...]
 
-    @property
-    def sig(self) -> tuple[object, ...]:
-        return (tuple(sorted(self.head)), tuple(u.sig for u in self.units))
+    @cached_property
+    def sig(self) -> str:
+        return _digest(sorted(self.head), [u.sig for u in self.units])
 
     @property
     def short(self) -> str:
@@ -73,9 +87,14 @@ class Junction:
     def block(self) -> str:
         return self.name.rsplit(".", 1)[0] if "." in self.name else self.name
 
-    @property
-    def sig(self) -> tuple[object, ...]:
-        return ("j", self.kind, tuple(sorted((b.sig for b in self.branches), key=repr)), tuple(sorted(self.after)))
+    @cached_property
+    def bare(self) -> str:
+        """Its key without what follows it: the merge and its branches, in any order."""
+        return _digest("j", self.kind, sorted(b.sig for b in self.branches))
+
+    @cached_property
+    def sig(self) -> str:
+        return _digest(self.bare, sorted(self.after))
 
     @property
     def short(self) -> str:
@@ -99,6 +118,13 @@ class _Reader:
         self.idom: list[int] = []
         for preds in self.preds:  # positions are in execution order, so every dominator comes first
             self.idom.append(self._meet(preds))
+        # Each merge's branches, read once and in execution order: a dense block's later merges
+        # hold its earlier ones, which are then already read (no deep recursion, no re-reading).
+        self.junctions: dict[int, Junction] = {}
+        for i, m in enumerate(self.modules):
+            if m.category in MERGES and len(self.preds[i]) > 1:
+                branches = tuple(self.chain(p, self.idom[i]) for p in self.preds[i])
+                self.junctions[i] = Junction(m.name, m.category, branches, frozenset())
 
     def _meet(self, preds: tuple[int, ...]) -> int:
         a = preds[0]
@@ -111,11 +137,9 @@ class _Reader:
         """The nodes after `start` up to `end`, each merge point with its branches."""
         nodes: list[int | Junction] = []
         while end != start:
-            m = self.modules[end]
-            if m.category in MERGES and len(self.preds[end]) > 1:
-                fork = self.idom[end]
-                nodes.append(Junction(m.name, m.category, tuple(self.chain(p, fork) for p in self.preds[end]), frozenset()))
-                end = fork
+            if end in self.junctions:
+                nodes.append(self.junctions[end])
+                end = self.idom[end]
             else:
                 nodes.append(end)
                 end = self.preds[end][0]
@@ -165,8 +189,8 @@ def data_path(analysis: Analysis) -> Chain:
 def graph_differences(mine: Analysis, reference: Analysis) -> list[str]:
     """Each difference between the two networks once, located by block and branch."""
     out: list[str] = []
-    _paths(data_path(mine), data_path(reference), "", out)
-    return list(dict.fromkeys(out))  # a dense block's earlier units are reached along several paths
+    _paths(data_path(mine), data_path(reference), "", out, set())
+    return list(dict.fromkeys(out))
 
 
 def _at(where: str, unit: Unit) -> str:
@@ -175,7 +199,9 @@ def _at(where: str, unit: Unit) -> str:
     return unit.block if isinstance(unit, Junction) else unit.name
 
 
-def _paths(a: Chain, b: Chain, where: str, out: list[str]) -> None:
+def _paths(a: Chain, b: Chain, where: str, out: list[str], seen: set[tuple[str, str]]) -> None:
+    """The differences of two chains into `out`; `seen`: the pairs of merge points compared so far
+    (a dense block's earlier merges are reached along several paths, and compared once)."""
     if a.sig == b.sig:
         return
     if a.head != b.head:
@@ -193,7 +219,7 @@ def _paths(a: Chain, b: Chain, where: str, out: list[str]) -> None:
         elif op == "inline_ref" and isinstance(x, Junction):
             _written_inline(x, step.branch, b.units[j + step.span - 1], "this spec", "the reference", out, where)
         elif isinstance(x, Junction) and isinstance(y, Junction):
-            _junctions(x, y, out)
+            _junctions(x, y, out, seen)
         elif isinstance(x, Weighted) and isinstance(y, Weighted):
             _layers(x, y, _at(where, x), out)
         elif x is not None and y is not None:
@@ -260,14 +286,9 @@ def _inline(units: tuple[Unit, ...], junction: Junction) -> tuple[int, int] | No
         branch = junction.branches[k].units
         n = len(branch)
         if n and len(units) >= n and all(u.sig == v.sig for u, v in zip(units[:n - 1], branch)) \
-                and _bare(units[n - 1]) == _bare(branch[-1]):
+                and units[n - 1].bare == branch[-1].bare:
             return k, n
     return None
-
-
-def _bare(unit: Unit) -> tuple[object, ...]:
-    """A unit's signature without what follows it (a Weighted's followers and LRN constants)."""
-    return unit.sig[:-2] if isinstance(unit, Weighted) else unit.sig[:-1]
 
 
 def _written_inline(junction: Junction, branch: int, last: Unit, has: str, lacks: str, out: list[str],
@@ -287,16 +308,17 @@ def _kinds(kinds: frozenset[str]) -> str:
     return ", ".join(sorted(kinds)) or "no pooling or normalisation"
 
 
-def _junctions(a: Junction, b: Junction, out: list[str]) -> None:
-    if a.sig == b.sig:
+def _junctions(a: Junction, b: Junction, out: list[str], seen: set[tuple[str, str]]) -> None:
+    if a.sig == b.sig or (a.name, b.name) in seen:
         return
+    seen.add((a.name, b.name))
     block = a.block
     if a.kind != b.kind:
         out.append(f"{block}: the branches are {_VERB[a.kind]} where the reference's are {_VERB[b.kind]}")
     _after(a.after, b.after, f"after {block}'s {a.kind}", block, out)
     pairs, left, right = _match(a.branches, b.branches)
     for k, m in pairs:
-        _paths(a.branches[k], b.branches[m], f"{block} branch {k + 1}", out)
+        _paths(a.branches[k], b.branches[m], f"{block} branch {k + 1}", out, seen)
     for k in left:
         out.append(f"{block} branch {k + 1} ({a.branches[k].short}): the reference has no such branch")
     for m in right:
@@ -317,7 +339,7 @@ def _match(a: tuple[Chain, ...], b: tuple[Chain, ...]) -> tuple[list[tuple[int, 
     for k in rest[:]:
         if not free:
             break
-        m = max(free, key=lambda m: (_likeness(a[k], b[m]), -m))
+        m = max(free, key=lambda m: (_likeness(a[k], b[m]), -abs(m - k)))  # a tie: the branch in the same place
         pairs.append((k, m))
         free.remove(m)
         rest.remove(k)

@@ -161,6 +161,19 @@ def test_a_dense_unit_of_another_width_is_named_once(write_spec: Callable[..., P
     assert r.measured == ["d branch 3: 3x3 conv with 6 kernels, the reference 4"]
 
 
+def test_a_deep_dense_block_is_compared_once_per_merge(write_spec: Callable[..., Path]) -> None:
+    # 24 units: every later merge holds all the earlier ones, so walking each path afresh would
+    # visit unit 1 about 2^24 times; the first unit's 3 kernels (the reference's 2) are named once
+    def deep(first: int) -> str:
+        units = "".join(f"      - [{{kind: relu}}, {{kind: conv, name: c{k}, out_channels: {first if k == 0 else 2}, "
+                        "kernel: 1}]\n" for k in range(24))
+        return ("  - {kind: conv, name: stem, out_channels: 4, kernel: 1}\n  - block: d\n    merge: dense\n    units:\n"
+                + units + "  - {kind: global_avgpool}\n  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 10}\n")
+
+    r = same_as(write_spec, deep(3), deep(2))
+    assert r.measured == ["d branch 2: 1x1 conv with 3 kernels, the reference 2"]
+
+
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
 
