@@ -365,7 +365,7 @@ def _layers(x: Weighted, y: Weighted, where: str, out: list[str]) -> None:
         out.append(f"{where}: {x.short} with {x.width} {what}, the reference {y.width}")
     if x.stride != y.stride:
         out.append(f"{where}: {x.short} with stride {x.stride}, the reference {y.stride}")
-    _after(x.after, y.after, f"after {x.name}", where, out)
+    _after(x.after, y.after, "after it" if where == x.name else f"after {x.name}", where, out)
     if x.lrn and y.lrn and x.lrn != y.lrn:
         out.append(f"{where}: the LRN after {x.name} has size, alpha, beta, k = {x.lrn}; the reference {y.lrn}")
 

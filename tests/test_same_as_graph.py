@@ -129,6 +129,16 @@ def test_an_add_where_the_reference_concatenates_names_the_merge(write_spec: Cal
     assert r.measured == ["inc: the branches are added where the reference's are concatenated"]
 
 
+def test_what_follows_a_layer_is_compared_in_its_branch(write_spec: Callable[..., Path]) -> None:
+    reference = inception(ONE_BY_ONE, REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT)
+    # tanh after the stem where the reference has relu; a batchnorm added after branch 1's conv `a`
+    mine = reference.replace("padding: 1}\n  - {kind: relu}\n", "padding: 1}\n  - {kind: tanh}\n").replace(
+        "name: a, out_channels: 8, kernel: 1}\n", "name: a, out_channels: 8, kernel: 1}\n        - {kind: batchnorm}\n")
+    r = same_as(write_spec, mine, reference)
+    assert r.measured == ["stem: after it, tanh where the reference has relu",
+                          "inc branch 1: after inc.a, also batchnorm, unlike the reference"]
+
+
 def test_a_missing_branch_is_named_not_shifted(write_spec: Callable[..., Path]) -> None:
     reference = inception(ONE_BY_ONE, REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT)
     r = same_as(write_spec, inception(REDUCE_THEN_3X3.replace("WIDTH", "8"), POOL_THEN_PROJECT), reference)
