@@ -11,6 +11,7 @@ from .claim_schema import (
     AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, ListingClaim, NoActivation, Overlapping, PoolsOver,
     SameAsClaim, StructureClaim,
 )
+from .claims_same_as import COMPARED, graph_differences
 from .diagnose import Diagnosis
 from .verdicts import ClaimResult, Context, Verdict, result
 
@@ -145,9 +146,6 @@ def _attr(value: Any) -> Any:
 
 # ---------------------------------------------------------------- the network it is presented as
 
-_COMPARED = {"relu", "tanh", "sigmoid", "lrn", "batchnorm", "maxpool", "avgpool"}  # what follows a layer
-
-
 def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
     """Each conv/linear layer in order: its label, name, hyper-parameters and the layers after it."""
     out = []
@@ -167,6 +165,12 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     if ref is None:
         return result(claim, None, Verdict.UNVERIFIABLE, f"needs the reference spec {claim.reference} among the specs "
                       "given (or beside this spec's file)")
+    if ctx.analysis.spec.is_graph or ref.spec.is_graph:
+        differences = graph_differences(ctx.analysis, ref)
+        detail = (f"compared with {ref.spec.id} along the data paths (branches matched whatever their order; widths, "
+                  "windows, strides, merges, normalisation and pooling; the last layer's width follows the classes): "
+                  + ("; ".join(differences) if differences else "no difference"))
+        return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
     mine, theirs = _profile(ctx.analysis), _profile(ref)
     differences: list[str] = []
     if len(mine) != len(theirs):
@@ -175,8 +179,8 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = {m.category for m in after} & _COMPARED
-        ref_kinds = {m.category for m in ref_after} & _COMPARED
+        kinds = {m.category for m in after} & COMPARED
+        ref_kinds = {m.category for m in ref_after} & COMPARED
         extra, lacking = sorted(kinds - ref_kinds), sorted(ref_kinds - kinds)
         if extra and lacking:
             differences.append(f"after {label}: {', '.join(extra)} where the reference has {', '.join(lacking)}")
