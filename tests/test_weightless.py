@@ -5,6 +5,7 @@ on the CPU, counted here by fvcore, FlopCounterMode and forward hooks over one w
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import warnings
@@ -163,6 +164,10 @@ def test_counting_and_eager_training_import_neither_sympy_nor_dynamo() -> None:
             f"record = train_spec(load_spec({lenet!r}), TrainOptions(data='mnist5k', steps=3, device='cpu', seeds=1))\n"
             "assert record is not None and record.schedule.steps == 3\n"
             "print(sorted(m for m in ('sympy', 'torch._dynamo', 'torch.fx.experimental.symbolic_shapes') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    # One thread, as each xdist worker runs (conftest): the thread count changes no import, while two
+    # threads against the other worker for two cores doubled the child's CPU time (9 s against 4.5 s).
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
