@@ -33,6 +33,7 @@ from alexnet_audit.baseline import gate, load_baseline
 from alexnet_audit.cli import app
 from alexnet_audit.errors import AuditError
 from alexnet_audit.render.junit import junit_xml
+from alexnet_audit.render.markdown import Versions, spec_page, stale
 from alexnet_audit.render.safe import markdown_text, plain, xml_text
 from alexnet_audit.spec import MAX_SPEC_BYTES, load_spec, spec_from_text
 from alexnet_audit.train.record import load_record
@@ -41,6 +42,7 @@ from conftest import examples
 from hostile_strategies import BAD_BASELINES, BASE, bad_baseline, bad_value_spec, dump, hostile_text_spec, with_value
 
 runner = CliRunner()
+VERSIONS = Versions("test", "test")
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:
@@ -129,9 +131,7 @@ def test_hostile_text_never_injects_into_markdown_or_junit(case: tuple[Any, str,
     if run.broken:  # only when the text is refused by its field's own rule (a claimed statement, a seed)
         assert "\n" not in str(run.broken[0].error)
         return
-    from alexnet_audit.render.markdown import Versions, spec_page  # matplotlib and pandas: only where a page is made
-
-    page = spec_page(run.audits[0], paper=None, training=None, known={"hostile"}, versions=Versions("test", "test"))
+    page = spec_page(run.audits[0], paper=None, training=None, known={"hostile"}, versions=VERSIONS)
     _assert_no_injection(page)
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", page)
     ET.fromstring(junit_xml(gate(run, None)))  # always parses
@@ -555,8 +555,6 @@ def test_a_locked_directory_is_waited_for_then_refused(tmp_path: Path) -> None:
 
 
 def test_report_check_and_leftovers_never_open_a_fifo(tmp_path: Path) -> None:
-    from alexnet_audit.render.markdown import stale
-
     os.mkfifo(tmp_path / "index.md")
     os.mkfifo(tmp_path / "other.md")
     problems = _without_hanging(lambda: stale(tmp_path, {"index.md": b"x"}))
