@@ -10,7 +10,7 @@ Both work on blocks (blocks.py): a conv or linear layer with the layers that fol
 
 from .blocks import Block, blocks
 from .counterpart import AlignedLayer, Part, SpecDiff, TotalDelta, align, code_vs_prose, counterpart_diffs, diff
-from .paper import PAPER_ID, Deviation, Trait, paper_deviations, run_deviations, status
+from .paper import PAPER_ID, Deviation, Trait, paper_deviations, read_against_paper, run_deviations, status
 
 __all__ = ["PAPER_ID", "AlignedLayer", "Block", "Deviation", "Part", "SpecDiff", "TotalDelta", "Trait", "align", "blocks",
-           "code_vs_prose", "counterpart_diffs", "diff", "paper_deviations", "run_deviations", "status"]
+           "code_vs_prose", "counterpart_diffs", "diff", "paper_deviations", "read_against_paper", "run_deviations", "status"]

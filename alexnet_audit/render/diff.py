@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..audit import AuditRun, SpecAudit
+from ..audit import AuditRun
 from ..compare import PAPER_ID, AlignedLayer, Deviation, SpecDiff, counterpart_diffs, run_deviations
 from ..layers import shape_hwc
 from .layout import chunks, first_fitting
@@ -101,14 +101,8 @@ def deviations_table(rows: Sequence[tuple[str, tuple[Deviation, ...]]]) -> Table
     return table
 
 
-def is_alexnet(audit: SpecAudit) -> bool:
-    """Whether the spec says it is an AlexNet (id or title): only those are read against the paper."""
-    return "alexnet" in f"{audit.spec.id} {audit.spec.doc.title}".lower()
-
-
 def paper_deviations_view(run: AuditRun, width: int = 120) -> Group:
     """Each AlexNet of the run against the paper's network, as many per table as fit `width`;
     nothing when the run lacks the paper's spec or another AlexNet."""
-    alexnets = {a.spec.id for a in run.audits if is_alexnet(a)}
-    rows = [row for row in run_deviations(run) if row[0] in alexnets]
+    rows = run_deviations(run)
     return Group(*chunks(rows, width, deviations_table)) if rows else Group()

@@ -21,7 +21,7 @@ from ..results import CONVENTION, Analysis
 from ..audit import AuditRun, SpecAudit
 from ..bounded_read import read_bounded
 from ..claims import ClaimResult, Verdict
-from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations
+from ..compare import PAPER_ID, SpecDiff, code_vs_prose, paper_deviations, read_against_paper
 from ..errors import AuditError
 from ..layers import shape_hwc
 from ..serious import off_by, serious_errors
@@ -254,18 +254,23 @@ def diff_markdown(d: SpecDiff, known: set[str]) -> list[str]:
 
 
 def _counterpart_section(a: SpecAudit, known: set[str]) -> list[str]:
+    """Left out where the source gives one reading of the network (as in `compare`)."""
+    other = a.spec.doc.source.counterpart
+    if not other:
+        return []
     out = ["## Code vs prose", ""]
     if a.counterpart is None:
-        other = a.spec.doc.source.counterpart
-        return out + ([f"The counterpart spec {other} could not be loaded.", ""] if other else
-                      ["No counterpart: the source gives one reading of this network.", ""])
+        return out + [f"The counterpart spec {_text(other)} could not be loaded.", ""]
     return out + diff_markdown(code_vs_prose(a.analysis, a.counterpart), known)
 
 
 def _paper_section(a: SpecAudit, paper: Analysis | None, known: set[str]) -> list[str]:
+    """Left out for a network that is not an AlexNet (as in `compare`)."""
     out = ["## Deviations from the 2012 paper", ""]
     if a.spec.id == PAPER_ID:
         return out + ["This is the paper's network: the reference the other specs are compared with.", ""]
+    if not read_against_paper(a.spec):
+        return []
     if paper is None:
         return out + [f"Not computed: the reference spec {PAPER_ID} is not among the specs of this report.", ""]
     devs = paper_deviations(a.analysis, paper)
