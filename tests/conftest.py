@@ -233,9 +233,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="module")
 def one_thread() -> Iterator[None]:
     """Tiny networks train faster on one thread than on two that wait for each other."""
-    import torch
+    from alexnet_audit.node_counts import one_thread as threads_of_one
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with threads_of_one():
+        yield
