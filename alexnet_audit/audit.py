@@ -118,14 +118,14 @@ class _Measurer:
         self._note(found.note)
         if found.analysis is not None:
             self.reused += given
-            self.analysed += given
-            return found.analysis
-        analysis = _analyse(spec, self._counts())  # a spec that cannot be measured raises here: nothing is stored
+            analysis = found.analysis
+        else:
+            analysis = _analyse(spec, self._counts())  # a spec that cannot be measured raises here: not counted, not stored
+            if self.writable:
+                failed = self.cache.write(key, analysis)
+                self.writable = failed is None  # one note for a directory that refuses writes, not one per spec
+                self._note(failed)
         self.analysed += given
-        if self.writable:
-            failed = self.cache.write(key, analysis)
-            self.writable = failed is None  # one note for a directory that refuses writes, not one per spec
-            self._note(failed)
         return analysis
 
     def load_and_analyse(self, path: str | Path) -> Analysis:

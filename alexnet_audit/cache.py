@@ -209,8 +209,8 @@ def _decode(raw: bytes, key: str, spec: Spec) -> Analysis:
         raise AuditError(f"not a cache entry ({exc.errors(include_url=False)[0]['msg']})") from None
     if any(abs(n) > MAX_INT for n in _integers(body)):
         raise AuditError(f"a figure beyond {MAX_INT:.0e}, which no measurement gives")
-    if [lr.name for lr in body.layers] != [layer.name for layer in spec.layers] or \
-            [m.name for m in body.modules] != [layer.name for layer in spec.layers] or \
+    names = [layer.name for layer in spec.layers]
+    if [lr.name for lr in body.layers] != names or [m.name for m in body.modules] != names or \
             [s.name for s in body.stages] != list(spec.stages):
         raise AuditError("its layers are not this spec's")
     return Analysis(spec, body.layers, body.stages, body.totals, body.incomplete, body.disagreements, body.modules)

@@ -143,11 +143,11 @@ def main() -> None:
                  "bad spec": ["compare", "--no-cache", str(bad)]}
         runs = bench.interleaved({**commands, **{label: [*CLI, *cmd] for label, cmd in quick.items()}},
                                  {"floor": restore, "compare, one spec edited": edit})
-        quick = {label: runs.pop(label).seconds for label in quick}
+        quick_s = {label: runs.pop(label).seconds for label in quick}
     figures = {
         "compare / floor": runs["compare cold"].seconds / runs["floor"].seconds,
         "inspect / floor": runs["inspect cold"].seconds / runs["floor"].seconds,
-        "--help (s)": quick["--help"],
+        "--help (s)": quick_s["--help"],
         "compare peak RSS (MiB)": runs["compare cold"].peak_mib,
     }
     if args.suite:
@@ -169,7 +169,7 @@ def main() -> None:
     for label, run in runs.items():
         if label != "floor":
             print(f"{label}: {ratio(run, floor)}, exit {run.code}")
-    print("quick commands: " + ", ".join(f"{k} {v:.2f} s" for k, v in quick.items()))
+    print("quick commands: " + ", ".join(f"{k} {v:.2f} s" for k, v in quick_s.items()))
     for label, value in figures.items():
         verdict = "meets" if value <= TARGETS[label] else "misses"
         print(f"{label}: {value:.2f} (target <= {TARGETS[label]:g}: {verdict})")

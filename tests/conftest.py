@@ -107,7 +107,7 @@ def no_home_cache() -> Iterator[None]:
 # the workers, which collect, write those tests' ids to a file the controller names, and the
 # controller's scheduler sends them to one worker as one unit; every other test is dealt out one
 # at a time, as `--dist load` does.
-SHIPPED_GROUP = "shipped_run"
+SHIPPED_GROUP = "shipped_run"  # the fixture's name, and the scope its tests are sent as
 _GROUP_FILE = "alexnet_audit_group_file"
 _group_dir = pytest.StashKey[Path]()
 
@@ -135,7 +135,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     where = getattr(config, "workerinput", {}).get(_GROUP_FILE)
     if where is None:
         return
-    grouped = [item.nodeid for item in items if "shipped_run" in getattr(item, "fixturenames", ())]
+    grouped = [item.nodeid for item in items if SHIPPED_GROUP in getattr(item, "fixturenames", ())]
     part = Path(f"{where}.{os.getpid()}")  # each worker writes the same list; whole files only
     part.write_text(json.dumps(grouped), encoding="utf-8")
     os.replace(part, where)
@@ -233,9 +233,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="module")
 def one_thread() -> Iterator[None]:
     """Tiny networks train faster on one thread than on two that wait for each other."""
-    import torch
+    from alexnet_audit.node_counts import one_thread as threads_of_one
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with threads_of_one():
+        yield
