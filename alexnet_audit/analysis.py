@@ -21,7 +21,6 @@ from .no_dynamo import without_dynamo_import
 from .node_counts import NodeCount, NodeCounts, one_thread
 from .plan import PlannedLayer, plan
 from .results import WEIGHTED, Analysis, LayerResult, ModuleInfo, StageResult, Totals
-from .results import GRAPH_RF_RULE  # noqa: F401 - unused here; tests/test_graph.py still imports it from this module
 from .spec import Spec
 
 

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from typer.testing import CliRunner
 
-from alexnet_audit.analysis import GRAPH_RF_RULE, Analysis, analyse
+from alexnet_audit.analysis import Analysis, analyse
+from alexnet_audit.results import GRAPH_RF_RULE
 from alexnet_audit.audit import audit_paths
 from alexnet_audit.build import build_model
 from alexnet_audit.claims import Verdict, judge_all
