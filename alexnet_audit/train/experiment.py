@@ -117,7 +117,7 @@ def run_experiments(claims: Groups, build: Callable[[int], SpecNet],
         overran = False
         for seed in seeds:
             began = time.perf_counter()
-            if races and overran and began >= deadline:
+            if overran and began >= deadline:
                 break
             budget = max(deadline - began, 1.0) / races_left
             seeded = replace(cfg, seed=seed, stop_error=target, window=WINDOW)
