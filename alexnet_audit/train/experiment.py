@@ -19,7 +19,7 @@ from ..arith import parse_figure
 from ..build import SpecNet
 from ..claim_schema import SpeedupClaim
 from ..spec import Spec
-from .data import DeviceData
+from .device_data import DeviceData
 from .loop import LoopConfig, LoopResult, Progress, Runtime, train_loop
 from .record import SEED_LIMIT, ExperimentRecord, SeedRace, SpeedupBand
 
