@@ -100,13 +100,14 @@ def test_the_world_is_read_from_torchruns_environment() -> None:
         World.from_env({"WORLD_SIZE": "2", "RANK": "2"})
 
 
-def test_processes_share_the_cores() -> None:
-    import os
-
-    cores = os.cpu_count() or 1
-    assert threads_per_process(World(size=2, local_size=2), {}) == max(1, cores // 2)
+def test_processes_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(distributed.os, "cpu_count", lambda: 16)
+    assert threads_per_process(World(size=2, local_size=2), {}) == 8  # 16 cores // 2 processes
+    assert threads_per_process(World(size=6, local_size=3), {}) == 5  # 16 // 3 on this machine, not // 6
     assert threads_per_process(World(size=2, local_size=2), {"OMP_NUM_THREADS": "3"}) is None
     assert threads_per_process(World(), {}) is None
+    monkeypatch.setattr(distributed.os, "cpu_count", lambda: None)  # unknown: one core, one thread each
+    assert threads_per_process(World(size=2, local_size=2), {}) == 1
 
 
 def _gathered(messages: list[str | None]) -> Callable[[list[str | None], str | None], None]:

@@ -150,6 +150,21 @@ def test_a_trend_too_slow_to_project_says_so_rather_than_that_the_loss_does_not_
         "whether it leaves this plateau")
 
 
+def test_a_plateau_with_a_slow_trend_gives_its_projection_and_a_sooner_run() -> None:
+    # 2.3 * 0.999^i over 40 steps falls 0.999^-36 = 1.04-fold: flat, and no fresh copy memorised a batch.
+    # On a geometric loss the tenths' means differ by 0.999^-(m - m // 10), 2-fold once
+    # m - m // 10 >= ln 2 / -ln 0.999 = 692.8: from m = 769. The search doubles 40 to 1,280, then halves
+    # (640, 1,280) -> 960, 800 settle; 720, 760 do not; 780, 770 settle; 765 does not: within 1%, 770.
+    # 770 steps at 2 steps/s: 385 s, the run's 65% of ceil(385 / 0.65) = 593 s; twice the run: 80 steps,
+    # 40 s, ceil(40 / 0.65) = 62 s.
+    result = judge(_evidence(losses=tuple(2.3 * 0.999 ** i for i in range(40)), correct=10, memorisation=NOT_MEMORISED))
+    assert result.verdict == "inconclusive" and str(result.cause).startswith("loss flat from the start")
+    assert result.settle == (
+        "at the rate its loss fell over its last half, about 770 steps (385 s of training at this run's 2 steps/s; "
+        "`--steps 770 --budget 593`) would settle it; a plateau can end sooner: a run of 80 steps (40 s of training "
+        "at this run's 2 steps/s; `--steps 80 --budget 62`) would show whether it leaves this plateau")
+
+
 def test_a_record_without_steps_is_inconclusive() -> None:
     result = judge(_evidence(losses=(), correct=95))
     assert (result.verdict, result.cause) == ("inconclusive", "no training step ran")

@@ -15,11 +15,12 @@ from pathlib import Path
 from ..errors import AuditError
 from ..render.safe import plain
 from .builtin_sets import BUILT_IN, SHAPES, digits, mnist5k, shapes
-from .device_data import DeviceData, to_device
+from .device_data import to_device
 from .image_set import ImageSet, keep_classes
 from .stored_sets import load_path
 
-__all__ = ["BUILT_IN", "DeviceData", "ImageSet", "load_data", "to_device"]
+# ImageSet and to_device too, for the callers that load a set and put it on the device (benchmarks/bench_train.py)
+__all__ = ["ImageSet", "load_data", "to_device"]
 
 
 def load_data(data: str, input_shape: tuple[int, int, int], num_classes: int, seed: int) -> ImageSet:

@@ -19,7 +19,7 @@ from ..arith import parse_figure
 from ..build import SpecNet
 from ..claim_schema import SpeedupClaim
 from ..spec import Spec
-from .data import DeviceData
+from .device_data import DeviceData
 from .loop import LoopConfig, LoopResult, Progress, Runtime, train_loop
 from .record import SEED_LIMIT, ExperimentRecord, SeedRace, SpeedupBand
 
@@ -117,7 +117,7 @@ def run_experiments(claims: Groups, build: Callable[[int], SpecNet],
         overran = False
         for seed in seeds:
             began = time.perf_counter()
-            if races and overran and began >= deadline:
+            if overran and began >= deadline:
                 break
             budget = max(deadline - began, 1.0) / races_left
             seeded = replace(cfg, seed=seed, stop_error=target, window=WINDOW)

@@ -52,15 +52,21 @@ def _command(dataset: str, epochs: int | None) -> str:
     return f"`alexnet-audit train SPEC --data PATH-TO-{dataset.upper()}" + (f" --epochs {epochs}`" if epochs else "`")
 
 
+def _in_metric(claim: TrainingClaim, record: TrainingRecord) -> tuple[float, bool]:
+    """The record's figure in the claim's metric, and whether it was measured on the training batches."""
+    field, is_error = _METRICS[claim.metric]
+    accuracy = getattr(record.metrics, field)
+    return 1 - accuracy if is_error else accuracy, field == "train_accuracy"
+
+
 def _subset_reached(claim: TrainingClaim, record: TrainingRecord) -> str:
     """What a run on a subset reached, in the claim's metric, with its schedule and how it was measured."""
-    field, is_error = _METRICS[claim.metric]
     m, s, d = record.metrics, record.schedule, record.data
-    rate = getattr(m, field)
-    where = ("over its last epoch's training batches" if field == "train_accuracy"
+    reached, on_training = _in_metric(claim, record)
+    where = ("over its last epoch's training batches" if on_training
              else f"on {m.held_out_n:,} held-out images ({d.held_out})")
     return (f"the recorded run trained on {d.name}, {d.train_images:,} images of a subset of {claim.dataset}, for "
-            f"{s.epochs:.3g} epochs ({s.steps} steps, {record.verdict}): it reached {1 - rate if is_error else rate:.1%} "
+            f"{s.epochs:.3g} epochs ({s.steps} steps, {record.verdict}): it reached {reached:.1%} "
             f"{_REACHED[claim.metric]} {where}")
 
 
@@ -83,11 +89,9 @@ def training_claim(claim: TrainingClaim, record: TrainingRecord | None, source_e
     if not math.isclose(s.epochs, epochs):
         return Finding("unverifiable", None, f"{ran}; the claim's schedule is {epochs} epochs: "
                        f"{_command(claim.dataset, epochs)}, with a --budget long enough to finish")
-    field, is_error = _METRICS[claim.metric]
-    accuracy = getattr(record.metrics, field)
-    measured = 1 - accuracy if is_error else accuracy
+    measured, on_training = _in_metric(claim, record)
     claimed, tolerance = _share(claim.claimed)
-    where = ("over the last epoch's training batches" if field == "train_accuracy"
+    where = ("over the last epoch's training batches" if on_training
              else f"on {record.metrics.held_out_n} held-out images ({record.data.held_out})")
     detail = (f"{metric}: claimed {claimed:.4g} (±{tolerance:.2g}, the precision written), measured {measured:.4g} "
               f"{where} after {epochs} epochs on {claim.dataset}, with the source's settings; one run, seed "

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AuditError
-from .data import DeviceData
+from .device_data import DeviceData
 from .distributed import World, device_of, distinct, per_rank_batch, read_back, shard_batches, wrap
 
 Loss = Literal["cross_entropy", "nll_of_softmax"]

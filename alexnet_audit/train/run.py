@@ -26,9 +26,11 @@ from ..errors import AuditError
 from ..no_dynamo import without_dynamo_import
 from ..render.safe import plain
 from ..spec import Spec, Training
-from .data import DeviceData, ImageSet, load_data, to_device
+from .data import load_data
+from .device_data import DeviceData, to_device
 from .distributed import World, agreed
 from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
+from .image_set import ImageSet
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding

@@ -217,9 +217,12 @@ def _settle(ev: Evidence, at_least: int) -> str:
     n = len(ev.losses)
     projected = projected_steps(ev.losses, ev.classes)
     if projected is not None:
-        return (f"at the rate its loss fell over its last half, about {_run_of(ev, max(projected, at_least))} would "
-                f"settle it")
+        return _projected_run(ev, max(projected, at_least))
     return f"{_no_projection(ev)}: a run of {_run_of(ev, max(2 * n, at_least))} would show whether it starts to fall"
+
+
+def _projected_run(ev: Evidence, steps: int) -> str:
+    return f"at the rate its loss fell over its last half, about {_run_of(ev, steps)} would settle it"
 
 
 def _no_projection(ev: Evidence) -> str:
@@ -238,8 +241,7 @@ def _plateau_settle(ev: Evidence) -> str:
     projected = projected_steps(ev.losses, ev.classes)
     if projected is None:
         return f"{_no_projection(ev)}; {sooner}"
-    return (f"at the rate its loss fell over its last half, about {_run_of(ev, projected)} would settle it; a plateau "
-            f"can end sooner: {sooner}")
+    return f"{_projected_run(ev, projected)}; a plateau can end sooner: {sooner}"
 
 
 def smaller_batch(m: Memorisation) -> str:
