@@ -28,7 +28,7 @@ from ..render.safe import plain
 from ..spec import Spec, Training
 from .data import load_data
 from .device_data import DeviceData, to_device
-from .distributed import World, agreed
+from .distributed import World, agreed, per_rank_batch
 from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
 from .image_set import ImageSet
 from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
@@ -236,8 +236,9 @@ def _train(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None,
     memorised = _memorise(build(), train, replace(base, steps=memorise_steps, budget_s=left), rt, report("memorise"))
     batch = min(base.batch_size, train.n)
     evidence = Evidence(
-        # steps/s: the world's images/s over the images a step takes (a batch on each process)
-        main.result.losses, main.result.stopped_by, steps, main.result.images_per_s / (batch * main.world.size),
+        # steps/s: the world's images/s over the images a step takes (the loop's batch on each process)
+        main.result.losses, main.result.stopped_by, steps,
+        main.result.images_per_s / (per_rank_batch(train.n, base.batch_size, main.world) * main.world.size),
         main.held_out.correct, main.held_out.n, main.chance, len(images.classes),
         Memorisation(batch, base.batch_size, memorised.steps if memorised.stopped_by == "target" else None,
                      memorised.steps, memorised.stopped_by),
