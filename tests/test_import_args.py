@@ -32,7 +32,7 @@ from alexnet_audit.importer.torch_args import (
 )
 
 from import_helpers import import_listing
-from import_rows import call_args, check_row, ids, imported, rows
+from import_rows import STATIC, call_args, check_row, ids, imported, rows
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {
@@ -97,7 +97,8 @@ def _static(sig: Signature, args: str) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("sig, param", rows(MODULES) + rows(FUNCTIONS), ids=ids(rows(MODULES) + rows(FUNCTIONS)))
 def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
-    check_row(_listing, sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], BAD.get(param.name))
+    check_row(lambda args: _static(sig, args), sig, param, BASE.get(sig.call, []), EXAMPLE[param.name],
+              BAD.get(param.name), STATIC)
 
 
 def test_an_argument_the_table_does_not_know_is_refused() -> None:
@@ -127,20 +128,9 @@ def _module(sig: Signature, args: str) -> dict[str, Any] | None:
 
 @pytest.mark.parametrize("sig, param", rows(MODULES), ids=ids(rows(MODULES)))
 def test_live_module_argument(sig: Signature, param: Param) -> None:
-    value = EXAMPLE[param.name]
-    base = _module(sig, _args(sig, None, None, False))
-    if param.treat == "refuse":
-        with pytest.raises(AuditError, match=rf"layer \(\w+\): {sig.call} {param.name}={value} is refused"):
-            _module(sig, _args(sig, param.name, value, False))
-        return
-    changed = _module(sig, _args(sig, param.name, value, False))
-    if param.treat == "harmless" or (sig.call, param.name) in LIVE_FROM_INPUT:
-        assert changed == base
-    else:
-        assert changed != base
-    if param.name in BAD and param.name != "approximate":  # nn.GELU refuses 'erf' itself
-        with pytest.raises(AuditError, match=rf"{param.name}={BAD[param.name]}"):
-            _module(sig, _args(sig, param.name, BAD[param.name], False))
+    bad = None if param.name == "approximate" else BAD.get(param.name)  # nn.GELU refuses 'erf' itself
+    check_row(lambda args: _module(sig, args), sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], bad,
+              r"layer \(\w+\): ", same=param.treat == "harmless" or (sig.call, param.name) in LIVE_FROM_INPUT)
 
 
 class _Calls(nn.Module):
@@ -167,16 +157,9 @@ LIVE_ROWS = rows(LIVE_FUNCTIONS)
 
 @pytest.mark.parametrize("sig, param", LIVE_ROWS, ids=ids(LIVE_ROWS))
 def test_live_function_argument(sig: Signature, param: Param) -> None:
-    value = EXAMPLE[param.name]
-    base = _traced(sig, _args(sig, None, None, False))
-    if param.treat == "refuse":
-        with pytest.raises(AuditError, match=rf"{sig.call} {param.name}={value} is refused"):
-            _traced(sig, _args(sig, param.name, value, False))
-        return
-    keyword = _traced(sig, _args(sig, param.name, value, False))
-    if not param.keyword_only:
-        assert _traced(sig, _args(sig, param.name, value, True)) == keyword
-    assert (keyword == base) == (param.treat == "harmless")
+    # A refusal names the traced node (`call_function[target=...](args = ...)`) before the call.
+    check_row(lambda args: _traced(sig, args), sig, param, BASE.get(sig.call, []), EXAMPLE[param.name],
+              BAD.get(param.name), r"call_function\[.*\]\(.*\): ")
 
 
 @pytest.mark.parametrize("sig", list(MODULES.values()), ids=[s.call for s in MODULES.values()])
