@@ -5,6 +5,7 @@ changes the reading, harmless does not, refused stops the import naming where, c
 from __future__ import annotations
 
 import functools
+import keyword
 import re
 from collections.abc import Callable
 from typing import Any
@@ -62,17 +63,18 @@ def check_row(read: Callable[[str], Any], sig: Signature, param: Param, base: li
     def spec(name: str | None, v: str | None, positional: bool = False) -> Any:
         return read(call_args(sig, name, v, positional, base))
 
-    forms = [False] if param.keyword_only else [False, True]
+    # Each way the argument can be written: by name unless its name is a Python keyword (Tensor.uniform_'s
+    # from and to), by position unless it is keyword-only.
+    forms = [False] * (not keyword.iskeyword(param.name)) + [True] * (not param.keyword_only)
     if param.treat == "refuse":
         refusal = rf"{where}{re.escape(sig.call)} {param.name}={re.escape(value)} is refused"
         for positional in forms:
             with pytest.raises(AuditError, match=refusal):
                 spec(param.name, value, positional)
         return
-    unchanged, keyword = spec(None, None), spec(param.name, value)
-    if not param.keyword_only:
-        assert spec(param.name, value, True) == keyword
-    assert (keyword == unchanged) == (param.treat == "harmless" if same is None else same), param.why
+    unchanged, *given = spec(None, None), *(spec(param.name, value, positional) for positional in forms)
+    assert all(g == given[0] for g in given)
+    assert (given[0] == unchanged) == (param.treat == "harmless" if same is None else same), param.why
     if bad is not None:
         with pytest.raises(AuditError, match=rf"{where}.*{param.name}={bad}"):
-            spec(param.name, bad)
+            spec(param.name, bad, forms[0])

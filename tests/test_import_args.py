@@ -246,17 +246,8 @@ def _init(sig: Signature, args: str) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("sig, param", INIT_ROWS, ids=ids(INIT_ROWS))
 def test_static_initialiser_argument(sig: Signature, param: Param) -> None:
-    value, base = INIT_EXAMPLE[param.name], INIT_BASE.get(sig.call, [])
-    forms = [False] if param.keyword_only else [False, True]
-    if param.treat == "refuse":
-        for positional in forms:
-            with pytest.raises(AuditError, match=rf"line 18: .*{sig.call.rsplit('.', 1)[-1]}.* {param.name}={value} is refused"):
-                _init(sig, _args(sig, param.name, value, positional, base))
-        return
-    keyword = _init(sig, _args(sig, param.name, value, param.name in ("from", "to"), base))  # Python keywords
-    for positional in forms[1:]:
-        assert _init(sig, _args(sig, param.name, value, positional, base)) == keyword
-    assert (keyword == _init(sig, _args(sig, None, None, False, base))) == (param.treat == "harmless")
+    check_row(lambda args: _init(sig, args), sig, param, INIT_BASE.get(sig.call, []), INIT_EXAMPLE[param.name], None,
+              r"line 18: .*")
 
 
 def test_static_truncated_normal_is_read_only_cut_at_two_deviations() -> None:
