@@ -58,10 +58,6 @@ BAD = {"momentum": "None", "approximate": "'erf'"}
 SPELLING = {"flatten": "torch.flatten"}
 
 
-def _args(sig: Signature, name: str | None, value: str | None, positional: bool, base: list[str] | None = None) -> str:
-    return call_args(sig, name, value, positional, BASE.get(sig.call, []) if base is None else base)
-
-
 LISTING = '''
 import torch
 import torch.nn as nn
@@ -104,7 +100,7 @@ def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
 def test_an_argument_the_table_does_not_know_is_refused() -> None:
     conv = MODULES["Conv2d"]
     with pytest.raises(AuditError, match=r"net.py: line 10: .*padding_value=1 is not an argument of nn.Conv2d"):
-        _static(conv, _args(conv, None, None, False) + ", padding_value=1")
+        _static(conv, call_args(conv, None, None, False, BASE["nn.Conv2d"]) + ", padding_value=1")
     with pytest.raises(AuditError, match=r"line 10: .*nn.Conv2d takes at most 11 positional arguments.*argument 12 is 1"):
         _static(conv, "8, 4, 3, 1, 0, 1, 1, True, 'zeros', None, None, 1")
 
