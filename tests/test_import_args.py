@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import torch
 import yaml
+from import_helpers import import_listing
+from import_rows import STATIC, call_args, check_row, ids, imported, rows
 from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
@@ -30,9 +32,6 @@ from alexnet_audit.importer.torch_args import (
     LIVE_FUNCTIONS,
     MODULES,
 )
-
-from import_helpers import import_listing
-from import_rows import STATIC, call_args, check_row, ids, imported, rows
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {

@@ -8,13 +8,12 @@ the spec cannot hold) stops the import naming the call, the argument, its value 
 from __future__ import annotations
 
 import pytest
+from import_rows import STATIC, check_row, ids, imported, rows
 
 from alexnet_audit.errors import AuditError
 from alexnet_audit.importer.keras_args import INPUT, LAYERS, MERGES
 from alexnet_audit.importer.signatures import Param, Signature
 from alexnet_audit.importer.tf1_args import OPS, VARIABLES
-
-from import_rows import STATIC, check_row, ids, imported, rows
 
 # ---------------------------------------------------------------- Keras
 
