@@ -1,10 +1,12 @@
 """The argument-table rows of the importers' tests: each row once, a call's arguments written by
-keyword or by position, what an import reads from a listing, and one row's check (carried changes
-the reading, harmless does not, refused stops the import naming call, argument, value and line)."""
+keyword or by position, what an import reads from a listing, and one row's check, static or live (carried
+changes the reading, harmless does not, refused stops the import naming where, call, argument and value)."""
 
 from __future__ import annotations
 
 import functools
+import keyword
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +40,10 @@ def call_args(sig: Signature, name: str | None, value: str | None, positional: b
     return ", ".join(f"{k}={v}" for k, v in given.items())
 
 
+# Where a static import's refusal says it is: the file and line, then the call as written.
+STATIC = r"net.py: line \d+: .*"
+
+
 @functools.cache
 def imported(text: str) -> tuple[Any, ...]:
     """What the import reads, as the spec will hold it: the input, each layer's kind, fields, name,
@@ -48,25 +54,27 @@ def imported(text: str) -> tuple[Any, ...]:
             [(c.kind, c.target, c.value) for c in reading.checks])
 
 
-def check_row(listing: Callable[[Signature, str], str], sig: Signature, param: Param, base: list[str], value: str,
-           bad: str | None) -> None:
-    """One row of a table: `listing` writes the call with the arguments given, `base` its required ones,
-    `value` one for the row's argument other than its default, `bad` one a carried argument cannot hold."""
-    def spec(name: str | None, v: str | None, positional: bool = False) -> tuple[Any, ...]:
-        return imported(listing(sig, call_args(sig, name, v, positional, base)))
+def check_row(read: Callable[[str], Any], sig: Signature, param: Param, base: list[str], value: str,
+              bad: str | None, where: str, same: bool | None = None) -> None:
+    """One row of a table, static or live: `read` imports the call given its arguments, `base` its required
+    ones, `value` one for the row's argument other than its default, `bad` one a carried argument cannot
+    hold; a refusal's message starts with `where` (a pattern). `same` says whether `value` leaves the
+    reading as it is where the row's treat does not (a live convolution's in_channels is its input's)."""
+    def spec(name: str | None, v: str | None, positional: bool = False) -> Any:
+        return read(call_args(sig, name, v, positional, base))
 
-    forms = [False] if param.keyword_only else [False, True]
+    # Each way the argument can be written: by name unless its name is a Python keyword (Tensor.uniform_'s
+    # from and to), by position unless it is keyword-only.
+    forms = [False] * (not keyword.iskeyword(param.name)) + [True] * (not param.keyword_only)
     if param.treat == "refuse":
+        refusal = rf"{where}{re.escape(sig.call)} {param.name}={re.escape(value)} is refused"
         for positional in forms:
-            with pytest.raises(AuditError) as err:
+            with pytest.raises(AuditError, match=refusal):
                 spec(param.name, value, positional)
-            message = str(err.value)
-            assert "net.py: line " in message and sig.call in message and f"{param.name}={value}" in message
         return
-    unchanged, keyword = spec(None, None), spec(param.name, value)
-    if not param.keyword_only:
-        assert spec(param.name, value, True) == keyword
-    assert (keyword == unchanged) == (param.treat == "harmless"), param.why
+    unchanged, *given = spec(None, None), *(spec(param.name, value, positional) for positional in forms)
+    assert all(g == given[0] for g in given)
+    assert (given[0] == unchanged) == (param.treat == "harmless" if same is None else same), param.why
     if bad is not None:
-        with pytest.raises(AuditError, match=rf"net.py: line \d+: .*{param.name}={bad}"):
-            spec(param.name, bad)
+        with pytest.raises(AuditError, match=rf"{where}.*{param.name}={bad}"):
+            spec(param.name, bad, forms[0])

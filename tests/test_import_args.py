@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import torch
 import yaml
+from import_helpers import import_listing
+from import_rows import STATIC, call_args, check_row, ids, imported, rows
 from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
 
@@ -30,9 +32,6 @@ from alexnet_audit.importer.torch_args import (
     LIVE_FUNCTIONS,
     MODULES,
 )
-
-from import_helpers import import_listing
-from import_rows import call_args, check_row, ids, imported, rows
 
 # The required arguments of each call, as a listing writes them (after the input, for a function).
 BASE = {
@@ -56,10 +55,6 @@ EXAMPLE = {
 BAD = {"momentum": "None", "approximate": "'erf'"}
 # How a function is spelled in a listing where torch.nn.functional has no such name.
 SPELLING = {"flatten": "torch.flatten"}
-
-
-def _args(sig: Signature, name: str | None, value: str | None, positional: bool, base: list[str] | None = None) -> str:
-    return call_args(sig, name, value, positional, BASE.get(sig.call, []) if base is None else base)
 
 
 LISTING = '''
@@ -97,13 +92,14 @@ def _static(sig: Signature, args: str) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("sig, param", rows(MODULES) + rows(FUNCTIONS), ids=ids(rows(MODULES) + rows(FUNCTIONS)))
 def test_static_pytorch_argument(sig: Signature, param: Param) -> None:
-    check_row(_listing, sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], BAD.get(param.name))
+    check_row(lambda args: _static(sig, args), sig, param, BASE.get(sig.call, []), EXAMPLE[param.name],
+              BAD.get(param.name), STATIC)
 
 
 def test_an_argument_the_table_does_not_know_is_refused() -> None:
     conv = MODULES["Conv2d"]
     with pytest.raises(AuditError, match=r"net.py: line 10: .*padding_value=1 is not an argument of nn.Conv2d"):
-        _static(conv, _args(conv, None, None, False) + ", padding_value=1")
+        _static(conv, call_args(conv, None, None, False, BASE["nn.Conv2d"]) + ", padding_value=1")
     with pytest.raises(AuditError, match=r"line 10: .*nn.Conv2d takes at most 11 positional arguments.*argument 12 is 1"):
         _static(conv, "8, 4, 3, 1, 0, 1, 1, True, 'zeros', None, None, 1")
 
@@ -127,20 +123,9 @@ def _module(sig: Signature, args: str) -> dict[str, Any] | None:
 
 @pytest.mark.parametrize("sig, param", rows(MODULES), ids=ids(rows(MODULES)))
 def test_live_module_argument(sig: Signature, param: Param) -> None:
-    value = EXAMPLE[param.name]
-    base = _module(sig, _args(sig, None, None, False))
-    if param.treat == "refuse":
-        with pytest.raises(AuditError, match=rf"layer \(\w+\): {sig.call} {param.name}={value} is refused"):
-            _module(sig, _args(sig, param.name, value, False))
-        return
-    changed = _module(sig, _args(sig, param.name, value, False))
-    if param.treat == "harmless" or (sig.call, param.name) in LIVE_FROM_INPUT:
-        assert changed == base
-    else:
-        assert changed != base
-    if param.name in BAD and param.name != "approximate":  # nn.GELU refuses 'erf' itself
-        with pytest.raises(AuditError, match=rf"{param.name}={BAD[param.name]}"):
-            _module(sig, _args(sig, param.name, BAD[param.name], False))
+    bad = None if param.name == "approximate" else BAD.get(param.name)  # nn.GELU refuses 'erf' itself
+    check_row(lambda args: _module(sig, args), sig, param, BASE.get(sig.call, []), EXAMPLE[param.name], bad,
+              r"layer \(\w+\): ", same=param.treat == "harmless" or (sig.call, param.name) in LIVE_FROM_INPUT)
 
 
 class _Calls(nn.Module):
@@ -167,16 +152,9 @@ LIVE_ROWS = rows(LIVE_FUNCTIONS)
 
 @pytest.mark.parametrize("sig, param", LIVE_ROWS, ids=ids(LIVE_ROWS))
 def test_live_function_argument(sig: Signature, param: Param) -> None:
-    value = EXAMPLE[param.name]
-    base = _traced(sig, _args(sig, None, None, False))
-    if param.treat == "refuse":
-        with pytest.raises(AuditError, match=rf"{sig.call} {param.name}={value} is refused"):
-            _traced(sig, _args(sig, param.name, value, False))
-        return
-    keyword = _traced(sig, _args(sig, param.name, value, False))
-    if not param.keyword_only:
-        assert _traced(sig, _args(sig, param.name, value, True)) == keyword
-    assert (keyword == base) == (param.treat == "harmless")
+    # A refusal names the traced node (`call_function[target=...](args = ...)`) before the call.
+    check_row(lambda args: _traced(sig, args), sig, param, BASE.get(sig.call, []), EXAMPLE[param.name],
+              BAD.get(param.name), r"call_function\[.*\]\(.*\): ")
 
 
 @pytest.mark.parametrize("sig", list(MODULES.values()), ids=[s.call for s in MODULES.values()])
@@ -263,17 +241,8 @@ def _init(sig: Signature, args: str) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("sig, param", INIT_ROWS, ids=ids(INIT_ROWS))
 def test_static_initialiser_argument(sig: Signature, param: Param) -> None:
-    value, base = INIT_EXAMPLE[param.name], INIT_BASE.get(sig.call, [])
-    forms = [False] if param.keyword_only else [False, True]
-    if param.treat == "refuse":
-        for positional in forms:
-            with pytest.raises(AuditError, match=rf"line 18: .*{sig.call.rsplit('.', 1)[-1]}.* {param.name}={value} is refused"):
-                _init(sig, _args(sig, param.name, value, positional, base))
-        return
-    keyword = _init(sig, _args(sig, param.name, value, param.name in ("from", "to"), base))  # Python keywords
-    for positional in forms[1:]:
-        assert _init(sig, _args(sig, param.name, value, positional, base)) == keyword
-    assert (keyword == _init(sig, _args(sig, None, None, False, base))) == (param.treat == "harmless")
+    check_row(lambda args: _init(sig, args), sig, param, INIT_BASE.get(sig.call, []), INIT_EXAMPLE[param.name], None,
+              r"line 18: .*")
 
 
 def test_static_truncated_normal_is_read_only_cut_at_two_deviations() -> None:

@@ -8,13 +8,12 @@ the spec cannot hold) stops the import naming the call, the argument, its value 
 from __future__ import annotations
 
 import pytest
+from import_rows import STATIC, check_row, ids, imported, rows
 
 from alexnet_audit.errors import AuditError
 from alexnet_audit.importer.keras_args import INPUT, LAYERS, MERGES
 from alexnet_audit.importer.signatures import Param, Signature
 from alexnet_audit.importer.tf1_args import OPS, VARIABLES
-
-from import_rows import check_row, ids, imported, rows
 
 # ---------------------------------------------------------------- Keras
 
@@ -84,7 +83,7 @@ KERAS_ROWS = rows(LAYERS) + rows({"Input": INPUT}) + rows(MERGES)
 def test_keras_argument(sig: Signature, param: Param) -> None:
     value = KERAS_OVERRIDE.get((sig.call, param.name), KERAS_EXAMPLE[param.name])
     bad = KERAS_BAD_OVERRIDE.get((sig.call, param.name), KERAS_BAD.get(param.name))
-    check_row(_keras, sig, param, KERAS_BASE.get(sig.call, []), value, bad)
+    check_row(lambda args: imported(_keras(sig, args)), sig, param, KERAS_BASE.get(sig.call, []), value, bad, STATIC)
 
 
 def test_keras_relu_capped_and_sloped_is_refused() -> None:
@@ -184,4 +183,4 @@ TF1_ROWS = rows(OPS) + rows(VARIABLES)
 @pytest.mark.parametrize("sig, param", TF1_ROWS, ids=ids(TF1_ROWS))
 def test_tf1_argument(sig: Signature, param: Param) -> None:
     value = TF1_OVERRIDE.get((sig.call, param.name), TF1_EXAMPLE[param.name])
-    check_row(_tf1, sig, param, TF1_BASE.get(sig.call, []), value, None)
+    check_row(lambda args: imported(_tf1(sig, args)), sig, param, TF1_BASE.get(sig.call, []), value, None, STATIC)

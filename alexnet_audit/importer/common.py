@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import AuditError
 from .consts import Opaque
 from .reading import Reading
+from .signatures import refused
 
 # A class count the listing leaves to its caller (TF1's num_class argument, say): the ImageNet one.
 ASSUMED_CLASSES = 1000
@@ -49,7 +50,7 @@ class Sizes:
 
     def _unknown(self, value: Any, what: str, line: int) -> AuditError:
         if not isinstance(value, Opaque):  # a value the listing states, of the wrong sort
-            return AuditError(f"line {self.file_line(line)}: {what}={value!r} is refused: not a value this field holds")
+            return refused(f"line {self.file_line(line)}", what, value, "not a value this field holds")
         return AuditError(f"line {self.file_line(line)}: {what} is {value.name}, which is not known statically; "
                           f"give it with --set NAME=VALUE")
 

@@ -66,6 +66,10 @@ class Walk:
     def code(self, node: ast.AST) -> str:
         return self.segments.code(node)
 
+    def where(self, node: ast.stmt | ast.expr) -> str:
+        """A call as a refusal names it: its line in the file, then its code."""
+        return f"line {self.file_line(node.lineno)}: {self.code(node)}"
+
     # ------------------------------------------------------------ statements
 
     def run_module(self) -> None:

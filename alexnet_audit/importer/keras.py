@@ -56,7 +56,7 @@ class KerasHooks(Hooks):
                 items = args[0] if args and isinstance(args[0], list) else kwargs.get("layers", [])
                 return Container("Sequential", [(None, t) for t in items], node.lineno)
             if name == "Input":
-                b = bind(INPUT, args, kwargs, f"line {self.sizes.file_line(node.lineno)}: {walk.code(node)}")
+                b = bind(INPUT, args, kwargs, walk.where(node))
                 self._input(b["shape"], node.lineno, walk.code(node))
                 return Tensor()
             if name == "Model":
@@ -64,7 +64,7 @@ class KerasHooks(Hooks):
                 if isinstance(out, Tensor):
                     return out
             elif name in MERGES and _tensors(args[0] if args else kwargs.get("inputs")):
-                b = bind(MERGES[name], args, kwargs, f"line {self.sizes.file_line(node.lineno)}: {walk.code(node)}")
+                b = bind(MERGES[name], args, kwargs, walk.where(node))
                 return self.merge("add" if name == "add" else "concat", b["inputs"], node, walk)
             elif name in LAYERS or name in ALIASES or ("layers" in callee.path.split(".") and name[:1].isupper()):
                 # a Keras layer with no spec kind becomes a template too: applying it names its line

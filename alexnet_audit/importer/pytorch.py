@@ -177,7 +177,7 @@ class TorchHooks(Hooks):
         """`F.<name>(x, ...)`, `torch.<name>(x, ...)` or `x.<name>(...)` applied to the network's tensor x."""
         x: Tensor = args[0]
         line, sig = node.lineno, FUNCTIONS[name]
-        bound = bind(sig, args[1:], kwargs, f"line {self.sizes.file_line(line)}: {walk.code(node)}")
+        bound = bind(sig, args[1:], kwargs, walk.where(node))
         if name == "dropout" and bound["training"] is False:
             return x  # F.dropout(x, training=False) never drops
         kind = sig.kind or name

@@ -67,7 +67,7 @@ class TF1Hooks(Hooks):
         sig = OPS.get(op) or VARIABLES.get(op)
         if sig is None:
             raise NotMine
-        b = bind(sig, args, kwargs, f"line {self.sizes.file_line(line)}: {walk.code(node)}")
+        b = bind(sig, args, kwargs, walk.where(node))
         if op in RANDOM or op in INITIALIZERS:
             return self.initial(op, b, line)
         if op == "Variable":

@@ -26,7 +26,7 @@ def read_init(walk: Walk, fn: ast.FunctionDef, init: dict[str, dict[str, dict[st
             kinds = {INIT_KIND.get(ast.unparse(c).rsplit(".", 1)[-1]) for c in classes} - {None}
             current = kinds.pop() if len(kinds) == 1 else None
         elif isinstance(node, ast.Call) and current is not None and (found := init_call(node)) is not None:
-            part, spec = _init_spec(found, f"line {walk.file_line(node.lineno)}: {walk.code(node)}")
+            part, spec = _init_spec(found, walk.where(node))
             init.setdefault(current, {})[part] = spec
             reading.read.append((node.lineno, f"{current} {part} init: {walk.code(node)}"))
 
