@@ -170,11 +170,9 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         return result(claim, None, Verdict.UNVERIFIABLE, f"needs the reference spec {claim.reference} among the specs "
                       "given (or beside this spec's file)")
     if ctx.analysis.spec.is_graph or ref.spec.is_graph:
-        differences = graph_differences(ctx.analysis, ref)
-        detail = (f"compared with {ref.spec.id} along the data paths (branches matched whatever their order; widths, "
-                  "windows, strides, merges, normalisation and pooling; the last layer's width follows the classes): "
-                  + ("; ".join(differences) if differences else "no difference"))
-        return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
+        return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
+                         "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
+                         graph_differences(ctx.analysis, ref))
     mine, theirs = _profile(ctx.analysis), _profile(ref)
     differences: list[str] = []
     if len(mine) != len(theirs):
@@ -193,8 +191,13 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     ref_widths = [h.get("kernels", h.get("width")) for _, _, h, _ in theirs[:-1]]
     if len(widths) == len(ref_widths) and all(r == 2 * w for w, r in zip(widths, ref_widths)):
         differences.insert(0, "every layer has half the reference's width (a half-width network)")
-    detail = (f"compared with {ref.spec.id} layer by layer (widths, windows, strides, normalisation and pooling; "
-              "the last layer's width follows the classes): " + ("; ".join(differences) if differences else "no difference"))
+    return _compared(claim, ref, "layer by layer (widths, windows, strides, normalisation and pooling; the last "
+                     "layer's width follows the classes)", differences)
+
+
+def _compared(claim: SameAsClaim, ref: Analysis, how: str, differences: list[str]) -> ClaimResult:
+    """The verdict of comparing with `ref` (`how`: the way and what is compared) that found `differences`."""
+    detail = f"compared with {ref.spec.id} {how}: " + ("; ".join(differences) if differences else "no difference")
     return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
 
 
