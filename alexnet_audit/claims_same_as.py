@@ -85,7 +85,7 @@ class Junction:
 
     @property
     def block(self) -> str:
-        return self.name.rsplit(".", 1)[0] if "." in self.name else self.name
+        return self.name.rsplit(".", 1)[0]  # a name without a dot is its own block
 
     @cached_property
     def bare(self) -> str:
@@ -355,11 +355,10 @@ def _likeness(a: Chain, b: Chain) -> tuple[int, int, int]:
 
 
 def _layers(x: Weighted, y: Weighted, where: str, out: list[str]) -> None:
+    if x.category != y.category or x.kernel != y.kernel:
+        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
     if x.category != y.category:
-        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
         return
-    if x.kernel != y.kernel:
-        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
     if x.width is not None and y.width is not None and x.width != y.width:
         what = "kernels" if x.category == "conv" else "units"
         out.append(f"{where}: {x.short} with {x.width} {what}, the reference {y.width}")
