@@ -13,7 +13,9 @@ from fractions import Fraction
 from typing import Any
 
 from .arith import parse_formula
-from .claim_schema import ArithmeticClaim, ComputeClaim, CountClaim, MemoryClaim, ParamsClaim, byte_figure
+from .claim_schema import (
+    ArithmeticClaim, ComputeClaim, CountClaim, MemoryClaim, ParamsClaim, byte_figure, written_as_formula,
+)
 from .diagnose import Diagnosis, digit_slip, numeric_diagnoses, padding_needed
 from .facts import overlaps, precision
 from .figures import Quantity, figure
@@ -46,7 +48,7 @@ def claimed_figure(claim: Any) -> Claimed:
     relative = getattr(claim, "tolerance", None)
     bound = getattr(claim, "bound", "exact")
     lhs: Fraction | None = None
-    if isinstance(text, str) and re.search(r"[*/^()+=]", text):
+    if written_as_formula(text):
         formula = parse_formula(text)
         lhs = formula.lhs
         value, tol = (lhs, Fraction(0)) if formula.stated is None else precision(text.split("=")[1].strip(), approx)

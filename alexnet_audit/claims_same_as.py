@@ -85,7 +85,7 @@ class Junction:
 
     @property
     def block(self) -> str:
-        return self.name.rsplit(".", 1)[0] if "." in self.name else self.name
+        return self.name.rsplit(".", 1)[0]  # a name without a dot is its own block
 
     @cached_property
     def bare(self) -> str:
@@ -355,24 +355,39 @@ def _likeness(a: Chain, b: Chain) -> tuple[int, int, int]:
 
 
 def _layers(x: Weighted, y: Weighted, where: str, out: list[str]) -> None:
+    if x.category != y.category or x.kernel != y.kernel:
+        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
     if x.category != y.category:
-        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
         return
-    if x.kernel != y.kernel:
-        out.append(f"{where}: a {x.short} where the reference has a {y.short}")
     if x.width is not None and y.width is not None and x.width != y.width:
         what = "kernels" if x.category == "conv" else "units"
         out.append(f"{where}: {x.short} with {x.width} {what}, the reference {y.width}")
     if x.stride != y.stride:
         out.append(f"{where}: {x.short} with stride {x.stride}, the reference {y.stride}")
     _after(x.after, y.after, "after it" if where == x.name else f"after {x.name}", where, out)
-    if x.lrn and y.lrn and x.lrn != y.lrn:
-        out.append(f"{where}: the LRN after {x.name} has size, alpha, beta, k = {x.lrn}; the reference {y.lrn}")
+    if lrn := lrn_difference(x.name, x.lrn, y.lrn):
+        out.append(f"{where}: {lrn}")
 
 
 def _after(a: frozenset[str], b: frozenset[str], what: str, where: str, out: list[str]) -> None:
+    if phrase := after_difference(a, b):
+        out.append(f"{where}: {what}, {phrase}")
+
+
+# The two phrases below are shared with the line comparison (claims_structure), so a line and a
+# graph network word the same difference alike.
+def after_difference(a: frozenset[str], b: frozenset[str]) -> str | None:
+    """How the compared layers after a unit (`a`) differ from the reference's (`b`); None if alike."""
     extra, lacking = sorted(a - b), sorted(b - a)
     if extra and lacking:
-        out.append(f"{where}: {what}, {', '.join(extra)} where the reference has {', '.join(lacking)}")
-    elif extra or lacking:
-        out.append(f"{where}: {what}, {'also ' + ', '.join(extra) if extra else 'no ' + ', '.join(lacking)}, unlike the reference")
+        return f"{', '.join(extra)} where the reference has {', '.join(lacking)}"
+    if extra or lacking:
+        return f"{'also ' + ', '.join(extra) if extra else 'no ' + ', '.join(lacking)}, unlike the reference"
+    return None
+
+
+def lrn_difference(after: str, a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> str | None:
+    """The LRN after `after` with other constants than the reference's; None if alike or either has none."""
+    if a and b and a != b:
+        return f"the LRN after {after} has size, alpha, beta, k = {a}; the reference {b}"
+    return None

@@ -105,7 +105,7 @@ def _window_layer(ctx: Context, name: str) -> Conv | MaxPool | AvgPool | None:
 
 def _kernel_and_stride(layer: Conv | MaxPool | AvgPool) -> tuple[int, int]:
     """Along the height; a pool without a stride steps by its window (PyTorch's and Keras's default)."""
-    return pair(layer.kernel)[0], pair(layer.stride if layer.stride is not None else layer.kernel)[0]
+    return pair(layer.kernel)[0], layer.strides()[0]
 
 
 def _input_of(ctx: Context, name: str) -> Shape:

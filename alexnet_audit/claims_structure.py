@@ -11,7 +11,7 @@ from .claim_schema import (
     AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, ListingClaim, NoActivation, Overlapping, PoolsOver,
     SameAsClaim, StructureClaim,
 )
-from .claims_same_as import COMPARED, graph_differences
+from .claims_same_as import COMPARED, after_difference, graph_differences, lrn_difference
 from .diagnose import Diagnosis
 from .verdicts import ClaimResult, Context, Verdict, result
 
@@ -160,17 +160,19 @@ def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[M
     return out
 
 
+def _first_lrn(after: tuple[ModuleInfo, ...]) -> tuple[float, ...] | None:
+    return next((m.lrn for m in after if m.category == "lrn"), None)
+
+
 def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> ClaimResult:
     ref = (ctx.references or {}).get(claim.reference)
     if ref is None:
         return result(claim, None, Verdict.UNVERIFIABLE, f"needs the reference spec {claim.reference} among the specs "
                       "given (or beside this spec's file)")
     if ctx.analysis.spec.is_graph or ref.spec.is_graph:
-        differences = graph_differences(ctx.analysis, ref)
-        detail = (f"compared with {ref.spec.id} along the data paths (branches matched whatever their order; widths, "
-                  "windows, strides, merges, normalisation and pooling; the last layer's width follows the classes): "
-                  + ("; ".join(differences) if differences else "no difference"))
-        return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
+        return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
+                         "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
+                         graph_differences(ctx.analysis, ref))
     mine, theirs = _profile(ctx.analysis), _profile(ref)
     differences: list[str] = []
     if len(mine) != len(theirs):
@@ -179,26 +181,23 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = {m.category for m in after} & COMPARED
-        ref_kinds = {m.category for m in ref_after} & COMPARED
-        extra, lacking = sorted(kinds - ref_kinds), sorted(ref_kinds - kinds)
-        if extra and lacking:
-            differences.append(f"after {label}: {', '.join(extra)} where the reference has {', '.join(lacking)}")
-        elif extra or lacking:
-            differences.append(f"after {label}: {'also ' + ', '.join(extra) if extra else 'no ' + ', '.join(lacking)}, "
-                               f"unlike the reference")
-        mine_lrn = [m for m in after if m.category == "lrn"]
-        ref_lrn = [m for m in ref_after if m.category == "lrn"]
-        if mine_lrn and ref_lrn:
-            a, b = mine_lrn[0].lrn, ref_lrn[0].lrn
-            if a and b and a != b:
-                differences.append(f"the LRN after {label} has size, alpha, beta, k = {a}; the reference {b}")
+        kinds = frozenset(m.category for m in after) & COMPARED
+        ref_kinds = frozenset(m.category for m in ref_after) & COMPARED
+        if phrase := after_difference(kinds, ref_kinds):
+            differences.append(f"after {label}: {phrase}")
+        if lrn := lrn_difference(label, _first_lrn(after), _first_lrn(ref_after)):
+            differences.append(lrn)
     widths = [h.get("kernels", h.get("width")) for _, _, h, _ in mine[:-1]]
     ref_widths = [h.get("kernels", h.get("width")) for _, _, h, _ in theirs[:-1]]
     if len(widths) == len(ref_widths) and all(r == 2 * w for w, r in zip(widths, ref_widths)):
         differences.insert(0, "every layer has half the reference's width (a half-width network)")
-    detail = (f"compared with {ref.spec.id} layer by layer (widths, windows, strides, normalisation and pooling; "
-              "the last layer's width follows the classes): " + ("; ".join(differences) if differences else "no difference"))
+    return _compared(claim, ref, "layer by layer (widths, windows, strides, normalisation and pooling; the last "
+                     "layer's width follows the classes)", differences)
+
+
+def _compared(claim: SameAsClaim, ref: Analysis, how: str, differences: list[str]) -> ClaimResult:
+    """The verdict of comparing with `ref` (`how`: the way and what is compared) that found `differences`."""
+    detail = f"compared with {ref.spec.id} {how}: " + ("; ".join(differences) if differences else "no difference")
     return result(claim, differences, Verdict.FAILS if differences else Verdict.HOLDS, detail)
 
 

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from .arith import ArithError, parse_figure
 from .errors import AuditError
-from .strict import Frozen
+from .strict import Frozen, error_path
 from .yaml_lines import format_path, parse_yaml
 
 FACTS_FILE = "facts.yaml"
@@ -85,15 +85,7 @@ def load_facts(text: str | None = None) -> FactBase:
 def _malformed(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int]) -> AuditError:
     """The first mistake, in one line, at the base's field and line (and naming the fact)."""
     err = exc.errors(include_url=False)[0]
-    path: tuple[Any, ...] = ()
-    node = data
-    for part in err["loc"]:  # the data's own path: pydantic adds the union member it tried
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path, node = path + (part,), node[part]
-        else:
-            if isinstance(node, dict):
-                path += (part,)  # a missing or unknown field
-            break
+    path = error_path(tuple(err["loc"]), data)
     fact = data["facts"][path[1]] if path[:1] == ("facts",) and len(path) > 1 else None
     named = f"fact {fact['id']}: " if isinstance(fact, dict) and isinstance(fact.get("id"), str) else ""
     message = str(err["msg"]).removeprefix("Value error, ")

@@ -75,8 +75,12 @@ class Conv(BaseLayer):
         if self.connections is not None and max(max(row) for row in self.connections) >= c:
             raise AuditError(f"the connection table names input map {max(max(r) for r in self.connections)} "
                              f"but the input has {c} maps (numbered from 0)")
-        (kh, kw), (sh, sw) = self._spans(), pair(self.stride)
+        (kh, kw), (sh, sw) = self._spans(), self.strides()
         return c, h, w, axis_pads(self.padding, 0, h, kh, sh), axis_pads(self.padding, 1, w, kw, sw)
+
+    def strides(self) -> tuple[int, int]:
+        """The step along the height and width, as a pool's `strides` gives it."""
+        return pair(self.stride)
 
     def _spans(self) -> tuple[int, int]:
         (kh, kw), (dh, dw) = pair(self.kernel), pair(self.dilation)

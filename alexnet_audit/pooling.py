@@ -28,11 +28,15 @@ class _Pool(BaseLayer):
     def dilations(self) -> tuple[int, int]:
         return (1, 1)
 
+    def strides(self) -> tuple[int, int]:
+        """The step along the height and width: the window's when none is given."""
+        return pair(self.stride if self.stride is not None else self.kernel)
+
     def _geometry(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         _, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]
         (kh, kw), (dh, dw) = pair(self.kernel), self.dilations()
         span = (dilated(kh, dh), dilated(kw, dw))
-        s = pair(self.stride if self.stride is not None else self.kernel)
+        s = self.strides()
         ph, pw = axis_pads(self.padding, 0, h, span[0], s[0]), axis_pads(self.padding, 1, w, span[1], s[1])
         if not isinstance(self.padding, str) and (max(ph) * 2 > span[0] or max(pw) * 2 > span[1]):
             raise AuditError(f"pool padding {list(self.padding) if isinstance(self.padding, tuple) else self.padding} "

@@ -8,16 +8,16 @@ from typing import Any, Sequence
 
 from .arith import ArithError, parse_figure, parse_formula
 from .audit import SpecAudit
+from .claim_schema import written_as_formula
 from .claims import ClaimResult, Verdict
 
 
 def _number(claimed: Any) -> Fraction | None:
     """A figure as a number: a formula's stated result, a figure with its unit; None if not numeric."""
     try:
-        if isinstance(claimed, str) and "=" in claimed:
-            return parse_formula(claimed).stated
-        if isinstance(claimed, str) and any(op in claimed for op in "*/^()+"):
-            return parse_formula(claimed).lhs
+        if written_as_formula(claimed):
+            formula = parse_formula(claimed)
+            return formula.stated if "=" in claimed else formula.lhs
         return parse_figure(claimed).value
     except (ArithError, TypeError):
         return None

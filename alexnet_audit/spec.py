@@ -18,7 +18,7 @@ from .claim_schema import Claim, StructureCheck, Text, claim_layer_names
 from .errors import AuditError
 from .graph import ITEM_TAGS, MAX_ITEMS, Group, Item, Layer, flatten, is_graph
 from .init import LayerInit
-from .strict import Frozen
+from .strict import Frozen, error_path
 from .yaml_lines import format_path, parse_yaml
 
 MAX_SPEC_BYTES = 1 << 20
@@ -91,30 +91,20 @@ class Spec:
         return self.doc.id
 
     def line_of(self, *path: Any) -> int | None:
-        for cut in range(len(path), -1, -1):
-            if path[:cut] in self.lines:
-                return self.lines[path[:cut]]
-        return None
+        return _line_at(self.lines, path)
 
     def error(self, message: str, *path: Any) -> AuditError:
         return AuditError(message, file=self.path, line=self.line_of(*path), field=format_path(path))
 
 
-def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
-    """Drop the union tags pydantic puts in error locations, keeping the real data path."""
-    out: list[Any] = []
-    cur = data
-    for part in loc:
-        if isinstance(cur, dict) and part in cur:
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, dict) and part not in _TAGS and part not in (cur.get("kind"), cur.get("dist")):
-            out.append(part)  # a missing or unknown field: name it
-            cur = None
-    return tuple(out)
+def _line_at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    """The line of the field at `path`, or of the nearest field holding it that has one."""
+    return next((lines[path[:cut]] for cut in range(len(path), -1, -1) if path[:cut] in lines), None)
+
+
+def _is_tag(node: dict[Any, Any], part: Any) -> bool:
+    """Whether a part of an error location names the union member pydantic tried at `node`."""
+    return part in _TAGS or part in (node.get("kind"), node.get("dist"))
 
 
 _TAGS = ITEM_TAGS | {cls.__name__ for cls in StructureCheck.__args__}  # type: ignore[attr-defined]
@@ -122,12 +112,8 @@ _TAGS = ITEM_TAGS | {cls.__name__ for cls in StructureCheck.__args__}  # type: i
 
 def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int], file: str) -> AuditError:
     err = exc.errors(include_url=False)[0]
-    path = _clean_loc(tuple(err["loc"]), data)
-    line = None
-    for cut in range(len(path), -1, -1):
-        if path[:cut] in lines:
-            line = lines[path[:cut]]
-            break
+    path = error_path(tuple(err["loc"]), data, _is_tag)
+    line = _line_at(lines, path)
     message = err["msg"]
     if err["type"] == "union_tag_invalid":
         ctx = err.get("ctx", {})

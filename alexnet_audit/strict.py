@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -123,3 +124,24 @@ class Frozen(BaseModel):
     @classmethod
     def _no_stray_values(cls, data: object) -> object:
         return refuse_stray_values(cls, data)
+
+
+def error_path(loc: tuple[Any, ...], data: Any,
+               is_tag: Callable[[dict[Any, Any], Any], bool] = lambda node, part: False) -> tuple[Any, ...]:
+    """A pydantic error location as the path into the validated `data` (the spec's and the fact
+    base's errors are located alike): the union members pydantic puts in it are dropped (`is_tag`:
+    a part of a mapping's location that names the member tried, not a field); a missing or
+    unknown field is named and ends the path."""
+    out: list[Any] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and not is_tag(cur, part):
+            out.append(part)  # a missing or unknown field: name it
+            cur = None
+    return tuple(out)

@@ -10,7 +10,9 @@ from typing import Annotated, Any, Union, get_args
 
 from pydantic import Field, TypeAdapter
 
-from .base import Against, ClaimBase, LayerName, Name, NamesLayer, Number, NumericClaim, Text, shape_dims
+from .base import (
+    Against, ClaimBase, LayerName, Name, NamesLayer, Number, NumericClaim, Text, shape_dims, written_as_formula,
+)
 from .names import FieldPath, layer_names
 from .network import (
     AllHave, ArithmeticClaim, ComputeClaim, Contains, CountClaim, CountedKind, FollowedBy, InputClaim,
@@ -76,5 +78,5 @@ __all__ = [
     "NumericClaim", "Overlapping", "PaddingClaim", "ParamsClaim", "PoolsOver", "Quantity", "SameAsClaim",
     "ShapeClaim", "SizeRuleClaim", "SpeedupClaim", "StructureCheck", "StructureClaim", "Terms", "Text",
     "TrainingClaim", "UnverifiableClaim", "WeightShapeClaim", "alternative_claim", "byte_figure", "claim_layer_names",
-    "layer_names", "renamed_claim", "shape_dims",
+    "layer_names", "renamed_claim", "shape_dims", "written_as_formula",
 ]

@@ -77,7 +77,7 @@ class NumericClaim(ClaimBase):
 
     @model_validator(mode="after")
     def _parse(self) -> "NumericClaim":
-        if isinstance(self.claimed, str) and any(op in self.claimed for op in "=*/^()+"):
+        if written_as_formula(self.claimed):
             check_formula(self.claimed)
         else:
             check_figure(self.claimed)
@@ -90,6 +90,11 @@ def check_figure(claimed: Number) -> Figure:
         return parse_figure(claimed)
     except ArithError as exc:
         raise ValueError(f"claimed: {exc}") from None
+
+
+def written_as_formula(claimed: Any) -> bool:
+    """Whether a claimed figure is a formula or an expression ("6*6*256", "2 * 48 = 96"), not a figure."""
+    return isinstance(claimed, str) and any(op in claimed for op in "=*/^()+")
 
 
 def check_formula(claimed: str) -> Formula:

@@ -109,7 +109,7 @@ def padding_needed(spec: Spec, target: str, claimed: int, measured: int, *, axis
     if len(size_in) != 3:
         return []
     k = pair(layer.kernel)[axis - 1]
-    st = pair(layer.stride if layer.stride is not None else layer.kernel)[axis - 1]
+    st = layer.strides()[axis - 1]
     n = size_in[axis]
     total = (claimed - 1) * st - n + k
     if total < 0 or (total % 2 and not written):
