@@ -7,6 +7,7 @@ spec answer without importing torch, fvcore, pandas or matplotlib.
 
 from __future__ import annotations
 
+import gc
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
@@ -222,6 +223,7 @@ def train(
     Exit 0: none fails to converge or diverges; 1: some do; 2: bad input."""
     if steps and epochs:
         raise typer.BadParameter("give --steps or --epochs, not both")
+    gc.enable()  # main() turns it off for short runs; a training run allocates at every step for minutes
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
     from .render.training import recipe_text
@@ -386,5 +388,13 @@ def check(
     raise typer.Exit(max(outcome.exit_code, run.exit_code if run.exit_code == EXIT_INTERNAL else 0))
 
 
-def main() -> None:  # console entry for `python -m alexnet_audit`
+def main() -> None:
+    """The `alexnet-audit` script and `python -m alexnet_audit`.
+
+    Without the cyclic garbage collector (`train` turns it back on): a run is one short process
+    that builds a few hundred thousand objects (torch's, pydantic's schema, the specs) and keeps
+    nearly all of them until it exits, and the collector's passes over them cost a cold `compare`
+    0.25 to 0.7 s while freeing nothing that changed its peak memory (measured on 68 specs).
+    Reference counting still frees every tensor the moment it is dropped."""
+    gc.disable()
     app()

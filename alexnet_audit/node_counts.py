@@ -1,16 +1,21 @@
 """What two of the three counters measure, node by node, without weights and without meta kernels.
 
 Each node of a meta-built `SpecNet` is given real, uninitialised storage for its own parameters
-and buffers, fed uninitialised inputs of the shapes its inputs measured, and run twice: once for
-its output shape (under PyTorch's `FlopCounterMode` where the analysis compares that count: conv
-and linear nodes) and once under fvcore's TorchScript trace. Both read shapes only, never values,
-so no weights are drawn; then the
-storage is freed before the next node, so the peak is one node, not the network.
+and buffers and fed uninitialised inputs of the shapes its inputs measured, once under fvcore's
+TorchScript trace (which gives its MACs and, from the real forward, its output shape) and, where
+the analysis compares that count (conv and linear nodes), once under PyTorch's `FlopCounterMode`.
+Both read shapes only, never values, so no weights are drawn; then the storage is freed before the
+next node, so the peak is one node, not the network.
+
+Under FlopCounterMode each convolution and matrix product runs on a slice (`_OnASlice`): the mode's
+formulas read the full operands and the output's shape, and the convolution's spatial size still
+comes from PyTorch's own kernel, so the count stays PyTorch's while the arithmetic that fvcore's
+trace has just done in full is not done a second time.
 
 Why not the meta device: TorchScript's tracer cannot run meta convolutions or pooling (their
 Python meta kernels fail on traced sizes, and under a dispatch mode the tracer no longer records
-convolutions at all), and every Python meta kernel's `torch._check` imports
-`torch.fx.experimental.symbolic_shapes` and sympy, about a second per process.
+convolutions at all), and the first Python meta kernel loads `torch.fx.experimental.symbolic_shapes`
+and sympy, 2.6 s on this project's machine.
 Why uninitialised storage costs little memory: a large block (VGG16's 411 MB fc6 weight) is a
 fresh anonymous mapping, and pages that are only read map the kernel's shared zero page, so a
 node that reads its weights without writing them does not grow the resident set.
@@ -31,11 +36,13 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Hashable, Iterator
+from typing import Any
 from dataclasses import dataclass
 
 import torch
 from fvcore.nn import FlopCountAnalysis
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from .layers import Shape
@@ -56,16 +63,77 @@ def _quiet(logger: logging.Logger) -> None:
         logger.setLevel(logging.ERROR)
 
 
-def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, tuple[str, ...]]:
+def _fvcore(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[int, tuple[str, ...], Shape]:
+    """fvcore's MACs, the ops it has no handler for, and the output shape of the traced forward
+    (without the batch dimension)."""
+    outputs: list[torch.Tensor] = []
+    hook = module.register_forward_hook(lambda _m, _i, out: outputs.append(out))
     analysis = FlopCountAnalysis(module, inputs)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _quiet(logging.getLogger("fvcore"))
-        total = int(analysis.total())
-    return total, tuple(sorted(analysis.unsupported_ops("")))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _quiet(logging.getLogger("fvcore"))
+            total = int(analysis.total())
+    finally:
+        hook.remove()
+    return total, tuple(sorted(analysis.unsupported_ops(""))), tuple(outputs[0].shape[1:])
+
+
+_ATEN = torch.ops.aten
+
+
+def _conv_on_a_slice(func: Any, args: tuple[Any, ...]) -> torch.Tensor:
+    """One output channel per group, then the full output's shape from it: what stride, padding
+    and dilation do to the spatial size is still PyTorch's kernel's doing."""
+    x, weight, bias, stride, padding, dilation, transposed, output_padding, groups = args
+    if transposed:
+        return func(*args)
+    sliced = func(x, weight[:groups], None if bias is None else bias[:groups], stride, padding, dilation,
+                  transposed, output_padding, groups)
+    return sliced.new_empty((sliced.shape[0], weight.shape[0], *sliced.shape[2:]))
+
+
+def _mm_on_a_slice(func: Any, args: tuple[Any, ...]) -> torch.Tensor:
+    """The product with the first column of the right operand, then the full output's shape."""
+    a, b = args
+    sliced = func(a, b[:, :1])
+    return sliced.new_empty((sliced.shape[0], b.shape[1]))
+
+
+def _addmm_on_a_slice(func: Any, args: tuple[Any, ...]) -> torch.Tensor:
+    bias, a, b = args
+    column = bias[..., :1] if bias.dim() and bias.shape[-1] == b.shape[1] else bias
+    sliced = func(column, a, b[:, :1])
+    return sliced.new_empty((sliced.shape[0], b.shape[1]))
+
+
+_SLICED = {
+    _ATEN.convolution.default: _conv_on_a_slice,
+    _ATEN.mm.default: _mm_on_a_slice,
+    _ATEN.addmm.default: _addmm_on_a_slice,
+}
+
+
+class _OnASlice(TorchDispatchMode):
+    """Entered before (so beneath) FlopCounterMode: the ops that cost arithmetic return empty
+    outputs of their full shapes, computed on a slice; every other op runs as it is. Only the
+    plain forms (no `beta`/`alpha`, no `out=`) are sliced; any other call runs in full."""
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        sliced = _SLICED.get(func)
+        if sliced is not None and not kwargs:
+            return sliced(func, args)
+        return func(*args, **(kwargs or {}))
+
+
+def _flop_counter(module: nn.Module, shapes: tuple[Shape, ...]) -> int:
+    counter = FlopCounterMode(display=False)
+    with _OnASlice(), counter:
+        module(*(torch.empty(1, *shape) for shape in shapes))
+    return counter.get_total_flops()
 
 
 @contextlib.contextmanager
@@ -86,16 +154,13 @@ def _on_cpu(module: nn.Module) -> Iterator[None]:
 
 
 def _measure(module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool) -> NodeCount:
-    """fvcore's count of a meta-built node, and FlopCounterMode's where it is asked for, on
-    uninitialised CPU storage freed afterwards. Each pass gets fresh inputs: an in-place node
-    (ReLU) writes into the tensor it is given. Without FlopCounterMode a plain forward gives the
-    output shape: the mode's dispatch in Python doubled the cost of a ReLU or a pooling node."""
-    counter = FlopCounterMode(display=False) if flop_counter else None
+    """fvcore's count and output shape of a meta-built node, and FlopCounterMode's count where it
+    is asked for, on uninitialised CPU storage freed afterwards. Each pass gets fresh inputs: an
+    in-place node (ReLU) writes into the tensor it is given."""
     with _on_cpu(module):
-        with counter if counter is not None else contextlib.nullcontext():
-            out = module(*(torch.empty(1, *shape) for shape in shapes))
-        macs, unsupported = _fvcore(module, tuple(torch.empty(1, *shape) for shape in shapes))
-    return NodeCount(tuple(out.shape[1:]), counter.get_total_flops() if counter is not None else None, macs, unsupported)
+        macs, unsupported, shape = _fvcore(module, tuple(torch.empty(1, *s) for s in shapes))
+        flops = _flop_counter(module, shapes) if flop_counter else None
+    return NodeCount(shape, flops, macs, unsupported)
 
 
 @contextlib.contextmanager
