@@ -7,6 +7,7 @@ all bad, or all read from the analysis cache (cache.py), never imports them.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -108,12 +109,15 @@ class _Measurer:
         self.reused = self.analysed = 0
         self.notes: list[str] = []
         self.writable = True
+        self.used: set[str] = set()  # the keys this run read or wrote: pruning keeps them
+        self.wrote = False
 
     def analyse(self, spec: Spec, *, given: bool = True) -> Analysis:
         """`given`: one of the run's own specs (counted in CacheUse), not a counterpart or reference."""
         if self.cache is None:
             return _analyse(spec, self._counts())  # nothing to count: use() gives no CacheUse
         key = self._key(spec)
+        self.used.add(key)
         found = self.cache.read(key, spec)
         self._note(found.note)
         if found.analysis is not None:
@@ -124,12 +128,20 @@ class _Measurer:
             if self.writable:
                 failed = self.cache.write(key, analysis)
                 self.writable = failed is None  # one note for a directory that refuses writes, not one per spec
+                self.wrote = self.wrote or self.writable
                 self._note(failed)
         self.analysed += given
         return analysis
 
     def load_and_analyse(self, path: str | Path) -> Analysis:
         return self.analyse(_load(path, self.input_shape), given=False)
+
+    def prune(self) -> None:
+        """After a run that wrote entries, hold the cache to its bounds (cache_prune.py)."""
+        if self.cache is not None and self.wrote:
+            from .cache_prune import prune
+
+            prune(self.cache, self.used, time.time())
 
     def use(self) -> CacheUse | None:
         return CacheUse(self.cache.directory, self.reused, self.analysed, tuple(self.notes)) if self.cache else None
@@ -201,6 +213,7 @@ def audit_paths(paths: Iterable[str | Path], training_dir: Path | None = None,
             broken.append(BrokenSpec(spec.path, exc.located(file=spec.path)))
         except Exception as exc:  # noqa: BLE001 - isolate our own bug to this spec
             broken.append(BrokenSpec(spec.path, internal_error(exc, spec.path), traceback.format_exc()))
+    measurer.prune()
     return AuditRun(tuple(audits), tuple(broken), training_dir, measurer.use())
 
 

@@ -13,7 +13,8 @@ read (two posts' prose describing one network) share an entry.
 
 An entry is data from outside: read with a size bound, checked against its digest and its key,
 parsed strictly; anything wrong with it, or with the directory, means measuring afresh, and
-returns a one-line note where the user should know.
+returns a one-line note where the user should know. A read that gives the analysis back marks
+the entry used; cache_prune.py bounds the directory by that after a run that wrote entries.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ from .spec import Spec
 from .strict import MAX_INT
 
 FORMAT = 1
+# After a run that wrote entries, the cache keeps this many, the most recently used, and none that
+# no run has used for this many days (cache_prune.py): about 4 MB of the shipped specs' entries.
+MAX_ENTRIES = 200
+MAX_AGE_DAYS = 30.0
 # The largest shipped entry (a ResNet) is about 0.2 MB; a spec may hold 512 items in all.
 MAX_ENTRY_BYTES = 16 << 20
 PACKAGE = Path(__file__).resolve().parent
@@ -133,9 +138,11 @@ class Lookup:
 
 @dataclass(frozen=True)
 class AnalysisCache:
-    """Where entries live; nothing is read or written until a spec is looked up."""
+    """Where entries live and how many are kept; nothing is read or written until a spec is looked up."""
 
     directory: Path
+    max_entries: int = MAX_ENTRIES
+    max_age_days: float = MAX_AGE_DAYS
 
     def entry(self, key: str) -> Path:
         return self.directory / f"{key}.json"
@@ -149,9 +156,13 @@ class AnalysisCache:
         except OSError as exc:
             return Lookup(None, self._note(f"cannot read {self.directory}: {_why(exc)}"))
         try:
-            return Lookup(_decode(read_bounded(path, MAX_ENTRY_BYTES, "the cache entry"), key, spec))
+            analysis = _decode(read_bounded(path, MAX_ENTRY_BYTES, "the cache entry"), key, spec)
         except AuditError as exc:
+            if not os.path.lexists(path):
+                return Lookup(None)  # removed since the stat, by another run's prune: a miss
             return Lookup(None, self._note(f"ignored {path}: {exc.message}"))
+        _touch(path)
+        return Lookup(analysis)
 
     def write(self, key: str, analysis: Analysis) -> str | None:
         """Store `analysis` under `key`; a one-line note when it cannot be written."""
@@ -167,6 +178,24 @@ class AnalysisCache:
 
     def _note(self, text: str) -> str:
         return f"analysis cache: {text}; measured afresh"
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry as used now, so that pruning keeps what runs keep reading."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only directory, or pruned meanwhile: the analysis was read all the same
+
+
+def header_key(head: bytes) -> str | None:
+    """The key an entry's header line (the start of the file) names, of any format; None when it is
+    not an entry's header, so not a file of ours."""
+    line, newline, _ = head.partition(b"\n")
+    try:
+        return _Header.model_validate_json(line).key if newline else None
+    except ValidationError:
+        return None
 
 
 def _why(exc: OSError) -> str:

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 from .arith import ArithError, parse_figure
 from .errors import AuditError
 from .strict import Frozen, error_path
-from .yaml_lines import format_path, parse_yaml
+from .yaml_lines import format_path, line_at, parse_yaml
 
 FACTS_FILE = "facts.yaml"
 _ROUNDING_UNIT = re.compile(r"[a-zA-Z万亿]")
@@ -89,7 +89,7 @@ def _malformed(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int
     fact = data["facts"][path[1]] if path[:1] == ("facts",) and len(path) > 1 else None
     named = f"fact {fact['id']}: " if isinstance(fact, dict) and isinstance(fact.get("id"), str) else ""
     message = str(err["msg"]).removeprefix("Value error, ")
-    line = next((lines[path[:cut]] for cut in range(len(path), -1, -1) if path[:cut] in lines), None)
+    line = line_at(lines, path)
     return AuditError(f"the reference base is malformed: {named}{message}", file=FACTS_FILE, line=line,
                       field=format_path(path) or None)
 

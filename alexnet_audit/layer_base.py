@@ -65,6 +65,12 @@ def pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else (value[0], value[1])
 
 
+def window_strides(stride: Pair | None, kernel: Pair) -> tuple[int, int]:
+    """A window's step along the height and width: the window's own size where no stride is given
+    (PyTorch's and Keras's default for pools; LeCun et al.'s non-overlapping subsampling)."""
+    return pair(stride if stride is not None else kernel)
+
+
 def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow's SAME: output ceil(size/stride); an odd total pad puts the extra at the end."""
     out = -(-size // stride)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from .errors import AuditError
-from .layer_base import COUNTED, MAX_CHANNELS, MAX_LRN_SCRATCH, UNCOUNTED, BaseLayer, Pair, ParamCount, RFStep, Shape, need_map, numel, pair, window_out
+from .layer_base import COUNTED, MAX_CHANNELS, MAX_LRN_SCRATCH, UNCOUNTED, BaseLayer, Pair, ParamCount, RFStep, Shape, need_map, numel, pair, window_out, window_strides
 
 if TYPE_CHECKING:
     from torch import nn
@@ -27,12 +27,13 @@ class Subsample(BaseLayer):
     stride: Pair | None = None  # None: the kernel size (non-overlapping windows, as in the paper)
     mac_rule: ClassVar[str] = COUNTED
 
-    def _windows(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        return pair(self.kernel), pair(self.stride if self.stride is not None else self.kernel)
+    def strides(self) -> tuple[int, int]:
+        """The step along the height and width, as a pool's `strides` gives it."""
+        return window_strides(self.stride, self.kernel)
 
     def out_shape(self, shape: Shape) -> Shape:
         c, h, w = need_map("subsample", shape)
-        (kh, kw), (sh, sw) = self._windows()
+        (kh, kw), (sh, sw) = pair(self.kernel), self.strides()
         return (c, window_out(h, kh, sh, (0, 0)), window_out(w, kw, sw, (0, 0)))
 
     def params(self, shape: Shape) -> ParamCount:
@@ -41,14 +42,14 @@ class Subsample(BaseLayer):
     def macs(self, shape: Shape, out: Shape) -> int:
         kh, kw = pair(self.kernel)
         return numel(out) * kh * kw
+
     def rf_step(self, shape: Shape) -> RFStep:
-        (kh, _), (sh, _) = self._windows()
-        return RFStep(kh, sh)
+        return RFStep(pair(self.kernel)[0], self.strides()[0])
 
     def module(self, shape: Shape) -> nn.Module:
         from .modules import SumPoolAffine
 
-        return SumPoolAffine(shape[0], *self._windows())
+        return SumPoolAffine(shape[0], pair(self.kernel), self.strides())
 
 
 class RBF(BaseLayer):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from .errors import AuditError
 from .layer_base import (
     COUNTED, BaseLayer, Padding, Pair, RFStep, Shape, axis_pads, dilated, need_map, numel, pair, symmetric, torch_pads,
-    window_out,
+    window_out, window_strides,
 )
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class _Pool(BaseLayer):
 
     def strides(self) -> tuple[int, int]:
         """The step along the height and width: the window's when none is given."""
-        return pair(self.stride if self.stride is not None else self.kernel)
+        return window_strides(self.stride, self.kernel)
 
     def _geometry(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         _, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from .errors import AuditError
 from .graph import ITEM_TAGS, MAX_ITEMS, Group, Item, Layer, flatten, is_graph
 from .init import LayerInit
 from .strict import Frozen, error_path
-from .yaml_lines import format_path, parse_yaml
+from .yaml_lines import format_path, line_at, parse_yaml
 
 MAX_SPEC_BYTES = 1 << 20
 MAX_INPUT_SIDE = 4096
@@ -91,15 +91,10 @@ class Spec:
         return self.doc.id
 
     def line_of(self, *path: Any) -> int | None:
-        return _line_at(self.lines, path)
+        return line_at(self.lines, path)
 
     def error(self, message: str, *path: Any) -> AuditError:
         return AuditError(message, file=self.path, line=self.line_of(*path), field=format_path(path))
-
-
-def _line_at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
-    """The line of the field at `path`, or of the nearest field holding it that has one."""
-    return next((lines[path[:cut]] for cut in range(len(path), -1, -1) if path[:cut] in lines), None)
 
 
 def _is_tag(node: dict[Any, Any], part: Any) -> bool:
@@ -113,7 +108,7 @@ _TAGS = ITEM_TAGS | {cls.__name__ for cls in StructureCheck.__args__}  # type: i
 def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int], file: str) -> AuditError:
     err = exc.errors(include_url=False)[0]
     path = error_path(tuple(err["loc"]), data, _is_tag)
-    line = _line_at(lines, path)
+    line = line_at(lines, path)
     message = err["msg"]
     if err["type"] == "union_tag_invalid":
         ctx = err.get("ctx", {})

@@ -21,6 +21,11 @@ def format_path(path: tuple[Any, ...]) -> str:
     return out
 
 
+def line_at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    """The line of the field at `path`, or of the nearest field holding it that has one."""
+    return next((lines[path[:cut]] for cut in range(len(path), -1, -1) if path[:cut] in lines), None)
+
+
 
 
 def _index_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], budget: list[int], depth: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import AuditError
@@ -17,9 +18,12 @@ ASSUMED_CLASSES = 1000
 class Sizes:
     """Turns evaluated arguments into spec sizes, naming what was assumed or cannot be read."""
 
-    def __init__(self, reading: Reading, file_line: Any) -> None:
+    def __init__(self, reading: Reading, file_line: Any, where: Callable[[int], str] | None = None) -> None:
         self.reading = reading
         self.file_line = file_line
+        # How a refusal names its place: a listing's line by default; the live importer names the
+        # traced call as written and locates the error in the user's file itself.
+        self.where = where or (lambda line: f"line {file_line(line)}")
 
     def integer(self, value: Any, what: str, line: int) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
@@ -33,7 +37,7 @@ class Sizes:
     def pair(self, value: Any, what: str, line: int) -> int | list[int]:
         if isinstance(value, (tuple, list)):
             if len(value) != 2:
-                raise AuditError(f"line {self.file_line(line)}: {what} {list(value)} is not a pair")
+                raise AuditError(f"{self.where(line)}: {what} {list(value)} is not a pair")
             h, w = (self.integer(v, what, line) for v in value)
             return h if h == w else [h, w]
         return self.integer(value, what, line)
@@ -50,8 +54,8 @@ class Sizes:
 
     def _unknown(self, value: Any, what: str, line: int) -> AuditError:
         if not isinstance(value, Opaque):  # a value the listing states, of the wrong sort
-            return refused(f"line {self.file_line(line)}", what, value, "not a value this field holds")
-        return AuditError(f"line {self.file_line(line)}: {what} is {value.name}, which is not known statically; "
+            return refused(self.where(line), what, value, "not a value this field holds")
+        return AuditError(f"{self.where(line)}: {what} is {value.name}, which is not known statically; "
                           f"give it with --set NAME=VALUE")
 
 

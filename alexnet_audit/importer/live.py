@@ -176,18 +176,19 @@ def _from_fx(gm: Any, reading: Reading) -> Graph:
 
 
 def _function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
-    """A traced functional call's layer: every argument after the input bound by the table."""
+    """A traced functional call's layer: every argument after the input bound by the table, each
+    refusal (an argument the table refuses, or a value of the wrong sort) located at the call."""
     sig = LIVE_FUNCTIONS[fn]
     where = re.search(r'File "(.+?)", line (\d+), in \S+\n\s*(.*)', node.stack_trace or "")
-    if where is None:
-        bound = bind(sig, node.args[1:], node.kwargs, node.format_node())
-    else:
-        try:
-            bound = bind(sig, node.args[1:], node.kwargs, where.group(3).strip())
-        except AuditError as exc:
-            raise exc.located(file=where.group(1), line=int(where.group(2))) from None
+    code = node.format_node() if where is None else where.group(3).strip()
     kind = sig.kind or fn
-    return {"kind": kind, **functional_fields(kind, bound, Sizes(reading, lambda line: line), 0)}
+    try:
+        bound = bind(sig, node.args[1:], node.kwargs, code)
+        return {"kind": kind, **functional_fields(kind, bound, Sizes(reading, lambda line: line, lambda _: code), 0)}
+    except AuditError as exc:
+        if where is None:
+            raise  # traced without stack traces: _trace traces again with them, to locate this refusal
+        raise exc.located(file=where.group(1), line=int(where.group(2))) from None
 
 
 def _pair(value: Any) -> Any:

