@@ -3,6 +3,7 @@ reference network it is presented as."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any
 
@@ -169,14 +170,21 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     if ref is None:
         return result(claim, None, Verdict.UNVERIFIABLE, f"needs the reference spec {claim.reference} among the specs "
                       "given (or beside this spec's file)")
+    mine, theirs = _profile(ctx.analysis), _profile(ref)
+    widths, ref_widths = _widths(mine), _widths(theirs)
     if ctx.analysis.spec.is_graph or ref.spec.is_graph:
+        differences = graph_differences(ctx.analysis, ref)
+        # branches may be written in any order, so the widths are paired smallest to smallest
+        if differences and _halved(sorted(widths), sorted(ref_widths)):
+            differences.insert(0, HALF_WIDTH)
         return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
                          "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
-                         graph_differences(ctx.analysis, ref))
-    mine, theirs = _profile(ctx.analysis), _profile(ref)
+                         differences)
     differences: list[str] = []
     if len(mine) != len(theirs):
         differences.append(f"{len(mine)} conv/linear layers, the reference has {len(theirs)}")
+    if phrase := after_difference(_leading(ctx.analysis), _leading(ref)):
+        differences.append(f"before the first conv/linear layer: {phrase}")
     for (label, name, has, after), (_, ref_name, ref_has, ref_after) in zip(mine, theirs):
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
@@ -187,12 +195,29 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
             differences.append(f"after {label}: {phrase}")
         if lrn := lrn_difference(label, _first_lrn(after), _first_lrn(ref_after)):
             differences.append(lrn)
-    widths = [h.get("kernels", h.get("width")) for _, _, h, _ in mine[:-1]]
-    ref_widths = [h.get("kernels", h.get("width")) for _, _, h, _ in theirs[:-1]]
-    if len(widths) == len(ref_widths) and all(r == 2 * w for w, r in zip(widths, ref_widths)):
-        differences.insert(0, "every layer has half the reference's width (a half-width network)")
+    if _halved(widths, ref_widths):
+        differences.insert(0, HALF_WIDTH)
     return _compared(claim, ref, "layer by layer (widths, windows, strides, normalisation and pooling; the last "
                      "layer's width follows the classes)", differences)
+
+
+def _leading(analysis: Analysis) -> frozenset[str]:
+    """The compared kinds of the layers before the first conv/linear layer (a pool or a
+    normalisation at the input), which no weighted layer's followers hold."""
+    leading = itertools.takewhile(lambda m: m.category not in WEIGHTED, analysis.modules)
+    return frozenset(m.category for m in leading) & COMPARED
+
+
+HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
+
+
+def _widths(profile: list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]) -> list[int]:
+    """Each conv/linear layer's width but the last's, which follows the classes."""
+    return [h.get("kernels", h.get("width")) for _, _, h, _ in profile[:-1]]
+
+
+def _halved(widths: list[int], ref_widths: list[int]) -> bool:
+    return bool(widths) and len(widths) == len(ref_widths) and all(r == 2 * w for w, r in zip(widths, ref_widths))
 
 
 def _compared(claim: SameAsClaim, ref: Analysis, how: str, differences: list[str]) -> ClaimResult:
