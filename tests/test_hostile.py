@@ -427,12 +427,16 @@ def test_decompression_bomb_in_an_image_folder_is_located(tmp_path: Path, monkey
 def test_a_fifo_target_is_written_through_not_replaced(tmp_path: Path) -> None:
     fifo = tmp_path / "out.json"
     os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
-    reader.start()
-    _without_hanging(lambda: write_atomic(fifo, b"through"))
-    reader.join(5)
-    assert got == [b"through"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    # The read end is open before the write looks for a reader. A reader thread started just
+    # before it could still be short of its open(), and finding no reader write_atomic refuses
+    # (the next test): this failed a CI run under load. Seven bytes wait in the pipe's buffer.
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        _without_hanging(lambda: write_atomic(fifo, b"through"))
+        got = os.read(reader, 64)
+    finally:
+        os.close(reader)
+    assert got == b"through" and stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 def test_a_fifo_nobody_reads_is_refused_at_once(tmp_path: Path) -> None:

@@ -3,22 +3,21 @@
 Byte-identical on every regeneration with the same matplotlib: no pyplot state (a bare
 `Figure` on the Agg canvas), matplotlib's default style whatever the user's matplotlibrc, a
 fixed font, size and dpi, and no "Software" metadata (it carries matplotlib's version).
+matplotlib (0.8 s) is imported where a chart is drawn, not with the markdown renderer.
 """
 
 from __future__ import annotations
 
 import io
 from contextlib import contextmanager
-from typing import Iterator, Sequence
-
-import matplotlib
-import matplotlib.style
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from ..results import Analysis
 from .formatting import human
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 DPI = 100
 WIDTH_IN = 10.0
@@ -29,12 +28,17 @@ COLOURS = ("#4c72b0", "#dd8452")
 @contextmanager
 def _style() -> Iterator[None]:
     """matplotlib's defaults, whatever the user's matplotlibrc says, with a fixed font and sizes."""
+    import matplotlib
+    import matplotlib.style
+
     with matplotlib.style.context("default"), matplotlib.rc_context(
             {"font.family": "DejaVu Sans", "font.size": 9.0, "axes.titlesize": 10.0}):
         yield
 
 
 def _png(fig: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -63,6 +67,8 @@ def _tick(v: float) -> str:
 
 def _pair(rows: int) -> tuple[Figure, Axes, Axes]:
     """Two panels side by side sharing the rows, the first row on top as in the tables."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_IN, 1.2 + ROW_IN * max(rows, 1)), dpi=DPI, layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     left.invert_yaxis()  # shared: inverting once turns both

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
-import pandas as pd
-
 from .. import __version__
 from ..results import CONVENTION, Analysis
 from ..audit import AuditRun, SpecAudit
@@ -92,6 +90,8 @@ def _figure(c: ClaimResult, value: Any) -> str:
 
 
 def _table(rows: Sequence[dict[str, str]], right: Iterable[str] = ()) -> str:
+    import pandas as pd  # when a table is written (0.6 s), not for every importer of this module
+
     frame = pd.DataFrame(list(rows))
     aligned = set(right)
     align = tuple("right" if c in aligned else "left" for c in frame.columns)

@@ -1,14 +1,11 @@
 """The loss and accuracy curves of a training record, as PNG bytes (matplotlib's Agg canvas,
-no pyplot state)."""
+no pyplot state). matplotlib is imported where the curves are drawn: the title alone needs none."""
 
 from __future__ import annotations
 
 import io
 import math
 import textwrap
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from .record import TrainingRecord
 
@@ -32,6 +29,9 @@ def chart_title(record: TrainingRecord) -> str:
 
 
 def curves_png(record: TrainingRecord) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     FigureCanvasAgg(fig)
     loss_ax, acc_ax = fig.subplots(1, 2)
