@@ -191,7 +191,13 @@ def unary(op: ast.unaryop, value: Any, line: int) -> Any:
         return not truth(value, line)
     if not isinstance(value, (int, float)) or isinstance(value, bool) and not isinstance(op, ast.USub):
         raise Unknown("a sign on a value not known statically", line)
-    return -value if isinstance(op, ast.USub) else (value if isinstance(op, ast.UAdd) else ~value)
+    if isinstance(op, ast.USub):
+        return -value
+    if isinstance(op, ast.UAdd):
+        return value
+    if isinstance(value, float):
+        raise Unknown("arithmetic that does not evaluate", line)  # ~2.5 is a TypeError in Python
+    return ~value
 
 
 def truth(value: Any, line: int) -> bool:
@@ -233,8 +239,8 @@ def builtin(name: str, args: list[Any], line: int) -> Any:
                 raise Unknown("a range too long to unroll", line)
             return list(r)
         if name in ("int", "float", "abs", "round", "len", "min", "max", "list", "tuple", "str", "bool"):
-            fn = {"int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min, "max": max,
-                  "list": list, "tuple": tuple, "str": str, "bool": bool}[name]
+            fn: Callable[..., Any] = {"int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min,
+                                      "max": max, "list": list, "tuple": tuple, "str": str, "bool": bool}[name]
             return fn(*args)
     except (TypeError, ValueError):
         raise Unknown(f"{name}() that does not evaluate", line) from None

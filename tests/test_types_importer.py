@@ -1,0 +1,53 @@
+"""Bugs the type checker found in the static importer, each named by what a user saw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from alexnet_audit.cli import app
+from alexnet_audit.errors import AuditError
+from alexnet_audit.importer import import_code
+
+_LISTING = """\
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, int({size}))
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+def _write(tmp_path: Path, size: str) -> Path:
+    path = tmp_path / "listing.py"
+    path.write_text(_LISTING.format(size=size), encoding="utf-8")
+    return path
+
+
+def test_inverting_a_float_is_read_like_any_arithmetic_that_does_not_evaluate(tmp_path: Path) -> None:
+    # Python refuses ~2.5 with TypeError; the reader let it escape, where 1 % 0 (ZeroDivisionError) is caught.
+    with pytest.raises(AuditError) as by_zero:
+        import_code(_write(tmp_path, "1 % 0"), input=(1, 1, 10))
+    with pytest.raises(AuditError) as inverted:
+        import_code(_write(tmp_path, "~2.5"), input=(1, 1, 10))
+    assert inverted.value.message == by_zero.value.message
+
+
+def test_the_command_says_so_and_exits_2_not_3(tmp_path: Path) -> None:
+    out = tmp_path / "spec.yaml"
+    result = CliRunner().invoke(app, ["import", str(_write(tmp_path, "~2.5")), "--input", "1x1x10", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+    assert not out.exists()
+
+
+def test_inverting_an_int_still_evaluates(tmp_path: Path) -> None:
+    # Two's complement: ~n == -n - 1, so ~-6 == 5 and the layer is Linear(10, 5).
+    text = import_code(_write(tmp_path, "~-6"), input=(1, 1, 10)).text
+    assert "{kind: linear, name: fc, out_features: 5}" in text
