@@ -62,7 +62,7 @@ def _init_for(layer: Layer, spec: Spec) -> LayerInit:
     return own or spec.doc.init or FRAMEWORK_DEFAULTS[spec.doc.source.framework]
 
 
-def _weighted(module: nn.Module) -> list[nn.Module]:
+def _weighted(module: nn.Module) -> list[nn.Conv2d | nn.Linear]:
     """The conv/linear modules inside a layer (a padded conv wraps one; a partially connected conv holds several)."""
     return [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 

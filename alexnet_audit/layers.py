@@ -281,8 +281,10 @@ class Linear(BaseLayer):
         return nn.Linear(self._in(shape), self.out_features, bias=self.bias)
 
 
-_KIND_CLASSES = (
-    Conv, MaxPool, AvgPool, ZeroPad, AdaptiveAvgPool, GlobalAvgPool, GlobalMaxPool, LRN, LRNTF, BatchNorm,
-    ReLU, LeakyReLU, ReLU6, Hardswish, ELU, GELU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear, Subsample, RBF,
-)
-LayerSpec = Annotated[Union[_KIND_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]
+LayerSpec = Annotated[
+    Union[
+        Conv, MaxPool, AvgPool, ZeroPad, AdaptiveAvgPool, GlobalAvgPool, GlobalMaxPool, LRN, LRNTF, BatchNorm,
+        ReLU, LeakyReLU, ReLU6, Hardswish, ELU, GELU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear, Subsample, RBF,
+    ],
+    Field(discriminator="kind"),
+]

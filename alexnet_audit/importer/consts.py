@@ -228,6 +228,12 @@ def compare(ops: list[ast.cmpop], values: list[Any], line: int) -> bool:
     return True
 
 
+_EVALUATED: dict[str, Callable[..., Any]] = {
+    "int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min, "max": max, "list": list,
+    "tuple": tuple, "str": str, "bool": bool,
+}
+
+
 def builtin(name: str, args: list[Any], line: int) -> Any:
     """The few builtins layer sizes are written with."""
     if not all(plain(a) for a in args):
@@ -238,10 +244,8 @@ def builtin(name: str, args: list[Any], line: int) -> Any:
             if len(r) > 4096:
                 raise Unknown("a range too long to unroll", line)
             return list(r)
-        if name in ("int", "float", "abs", "round", "len", "min", "max", "list", "tuple", "str", "bool"):
-            fn: Callable[..., Any] = {"int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min,
-                                      "max": max, "list": list, "tuple": tuple, "str": str, "bool": bool}[name]
-            return fn(*args)
+        if name in _EVALUATED:
+            return _EVALUATED[name](*args)
     except (TypeError, ValueError):
         raise Unknown(f"{name}() that does not evaluate", line) from None
     raise Unknown(f"{name}() is not evaluated statically", line)

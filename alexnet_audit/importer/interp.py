@@ -337,9 +337,9 @@ class Walk:
         defaults = params.defaults
         for n, d in zip(names[len(names) - len(defaults):], defaults):
             env[n] = self.eval(d, self.module)
-        for n, d in zip(params.kwonlyargs, params.kw_defaults):
-            if d is not None:
-                env[n.arg] = self.eval(d, self.module)
+        for kw, kw_default in zip(params.kwonlyargs, params.kw_defaults):
+            if kw_default is not None:
+                env[kw.arg] = self.eval(kw_default, self.module)
         env.update(zip(names, values))
         env.update({k: v for k, v in kwargs.items() if k in env})
         for name in [n for n in self.sets if n in env and env[n] != self.sets[n]]:
