@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 # Re-exported: the rest of the package reads these from the registry.
 __all__ = [
-    "COUNTED", "EXCLUDED", "UNCOUNTED", "LayerSpec", "ParamCount", "Shape", "same_pads", "shape_hwc",
-    "Conv", "MaxPool", "AvgPool", "Linear",
+    "COUNTED", "EXCLUDED", "UNCOUNTED", "LayerSpec", "ParamCount", "Shape", "axis_pads", "pair", "same_pads",
+    "shape_hwc", "Conv", "MaxPool", "AvgPool", "Linear",
 ]
 
 MapIndex = Annotated[int, Field(ge=0, lt=MAX_CHANNELS)]
