@@ -244,6 +244,7 @@ def train(
             spec_id = spec.id
             with Bars(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
+                # mypy infers no type for a lambda whose default binds the spec id (its ignore below)
                 record = train_spec(spec, options, _progress_to(bars, spec.id),
                                     lambda recipe, spec_id=spec.id: out.print(recipe_text(spec_id, recipe)))  # type: ignore[misc]
         except KeyboardInterrupt:
