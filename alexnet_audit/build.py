@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph import NETWORK_INPUT, Layer, input_names
+from .graph import NETWORK_INPUT, Layer, Merge, input_names
 from .init import FRAMEWORK_DEFAULTS, InitSpec, LayerInit, apply_init, describe
 from .layers import Conv, Linear
 from .plan import PlannedLayer, plan
@@ -68,7 +68,7 @@ def _weighted(module: nn.Module) -> list[nn.Conv2d | nn.Linear]:
 
 
 def _module(p: PlannedLayer) -> nn.Module:
-    if p.layer.is_merge:
+    if isinstance(p.layer.spec, Merge):
         return Concat() if p.kind == "concat" else Add()
     return p.layer.spec.module(p.in_shape)
 

@@ -121,7 +121,7 @@ class Layer:
 
     name: str
     stage: str | None
-    spec: Any  # one of the layers.LayerSpec classes, or Merge
+    spec: LayerSpec | Merge
     path: tuple[Any, ...]  # where it is written in the YAML (a merge: its block's `merge` field)
     inputs: tuple[str, ...] = ()
 

@@ -9,6 +9,7 @@ from functools import partial
 
 from ..errors import AuditError
 from ..figures import Row, rows_from_plan
+from ..layer_base import Padding
 from ..layers import AvgPool, Conv, LayerSpec, MaxPool
 from ..plan import plan
 from ..spec import Spec
@@ -40,12 +41,13 @@ def input_size_readings(reading: Reading) -> Iterable[tuple[str, Variant]]:
 _Padded = Conv | MaxPool | AvgPool
 
 
-def _padding_swaps(layer_spec: object) -> list[tuple[str, _Padded]]:
+def _padding_swaps(layer_spec: object) -> list[tuple[str, Padding, _Padded]]:
+    """Each other padding a padded layer could have been read with: its name, the padding as written, the layer so padded."""
     if not isinstance(layer_spec, (Conv, MaxPool, AvgPool)):
         return []
     pad = layer_spec.padding
     options: list[str] = {"same": ["valid"], "valid": ["same"]}.get(pad, ["valid", "same"]) if isinstance(pad, str) else (["same", "valid"] if pad else ["same"])
-    return [(o, layer_spec.model_copy(update={"padding": o})) for o in options]
+    return [(o, pad, layer_spec.model_copy(update={"padding": o})) for o in options]
 
 
 def _same_output(swapped: _Padded, reading: Reading, i: int) -> bool:
@@ -64,7 +66,7 @@ class _Swap:
     index: int  # the layer's position in spec.layers
     name: str
     option: str
-    was: object  # the padding as written
+    was: Padding  # as written
     swapped: _Padded
 
 
@@ -72,8 +74,8 @@ def _shape_changing_swaps(reading: Reading) -> list[_Swap]:
     """Every other padding a layer could have been read with, where it changes the layer's
     output: found once per spec (its claims share them)."""
     aligned = len(reading.rows) == len(reading.spec.layers)
-    return [_Swap(i, layer.name, option, layer.spec.padding, swapped)
-            for i, layer in enumerate(reading.spec.layers) for option, swapped in _padding_swaps(layer.spec)
+    return [_Swap(i, layer.name, option, was, swapped)
+            for i, layer in enumerate(reading.spec.layers) for option, was, swapped in _padding_swaps(layer.spec)
             if not (aligned and _same_output(swapped, reading, i))]  # the same network: it reproduces nothing new
 
 
