@@ -96,7 +96,7 @@ class ClassRef:
 class Function:
     """A def in the listing: a method (owner set) or a module-level function."""
 
-    node: ast.FunctionDef
+    node: ast.FunctionDef | ast.AsyncFunctionDef
     owner: Any = None
 
 

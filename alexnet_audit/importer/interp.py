@@ -134,7 +134,7 @@ class Walk:
         elif isinstance(stmt, ast.Return):
             raise _Return(self.eval(stmt.value, env) if stmt.value is not None else None)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            env[stmt.name] = Function(stmt)  # type: ignore[arg-type]
+            env[stmt.name] = Function(stmt)
         elif isinstance(stmt, ast.ClassDef):
             env[stmt.name] = ClassRef(stmt)
         elif isinstance(stmt, ast.Import):
@@ -285,12 +285,12 @@ class Walk:
             return value
         return Opaque("subscript")
 
-    def binop(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, op: ast.operator, left: Any, right: Any, node: ast.expr | ast.stmt) -> Any:
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             try:
                 return self.hooks.binop(self, op, left, right, node)
             except NotMine:
-                self.reading.note_unreadable(node.lineno, f"{self.code(node)}: an operation joining tensors "  # type: ignore[attr-defined]
+                self.reading.note_unreadable(node.lineno, f"{self.code(node)}: an operation joining tensors "
                                              "(a branch) is not read statically; import the live model with --module")
                 return left if isinstance(left, Tensor) else right
         return binop(op, left, right, getattr(node, "lineno", 0))
