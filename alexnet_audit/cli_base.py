@@ -99,6 +99,7 @@ class PlainCommand(TyperCommand):
         super().__init__(*args, **kwargs)
         for param in self.params:
             if isinstance(param, TyperArgument):
+                # Help without the Python type: this one argument's method is replaced, on purpose.
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
 
     def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]  # as invoke's

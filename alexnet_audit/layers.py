@@ -152,7 +152,7 @@ class _LocalResponseNorm(BaseLayer):
         raise NotImplementedError
 
     def out_shape(self, shape: Shape) -> Shape:
-        c, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]
+        c, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]  # every concrete kind declares `kind`
         scratch = (c + self.window() - 1) * h * w  # PyTorch pads the channel axis by the window
         if scratch > MAX_LRN_SCRATCH:
             raise AuditError(f"an LRN window of {self.window()} channels over a {c}x{h}x{w} map needs {scratch:,} "
