@@ -47,6 +47,17 @@ def test_the_command_says_so_and_exits_2_not_3(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+@pytest.mark.parametrize("size", ["int(1e400)", "round(1e400)"])
+def test_an_infinite_float_made_an_int_is_read_like_any_builtin_that_does_not_evaluate(tmp_path: Path, size: str) -> None:
+    # 1e400 overflows to inf, and int(inf) raises OverflowError, which escaped as an internal error (exit 3)
+    # where int("x") (ValueError) is caught.
+    with pytest.raises(AuditError) as not_a_number:
+        import_code(_write(tmp_path, '"x"'), input=(1, 1, 10))
+    with pytest.raises(AuditError) as infinite:
+        import_code(_write(tmp_path, size), input=(1, 1, 10))
+    assert infinite.value.message == not_a_number.value.message
+
+
 def test_inverting_an_int_still_evaluates(tmp_path: Path) -> None:
     # Two's complement: ~n == -n - 1, so ~-6 == 5 and the layer is Linear(10, 5).
     text = import_code(_write(tmp_path, "~-6"), input=(1, 1, 10)).text

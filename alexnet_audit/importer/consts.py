@@ -246,7 +246,7 @@ def builtin(name: str, args: list[Any], line: int) -> Any:
             return list(r)
         if name in _EVALUATED:
             return _EVALUATED[name](*args)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # int(1e400): an infinite float has no integer
         raise Unknown(f"{name}() that does not evaluate", line) from None
     raise Unknown(f"{name}() is not evaluated statically", line)
 
