@@ -1,4 +1,5 @@
-"""Bugs the type checker found in the static importer, each named by what a user saw."""
+"""Exceptions Python raises on a listing's arithmetic that escaped the static importer as internal errors
+(exit 3): the type checker found ~ of a float; the rest sit beside it. Each is named by what a user saw."""
 
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ def test_the_command_says_so_and_exits_2_not_3(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "internal error" not in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("size", ['"a" ** 2', "0 ** -1", "1e300 ** 2", "len([0] * 10**12)"])
+def test_arithmetic_that_python_refuses_is_read_like_any_arithmetic_that_does_not_evaluate(
+        tmp_path: Path, size: str) -> None:
+    # TypeError, ZeroDivisionError, OverflowError (1e300 squared is past a float's 1.8e308) and
+    # MemoryError (10**12 list items of 8 bytes are 8 TB) escaped as internal errors (exit 3).
+    with pytest.raises(AuditError) as by_zero:
+        import_code(_write(tmp_path, "1 % 0"), input=(1, 1, 10))
+    with pytest.raises(AuditError) as refused:
+        import_code(_write(tmp_path, size), input=(1, 1, 10))
+    assert refused.value.message == by_zero.value.message
 
 
 @pytest.mark.parametrize("size", ["int(1e400)", "round(1e400)"])

@@ -169,16 +169,15 @@ def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
     if isinstance(op, ast.Pow):
         if not isinstance(right, int) or abs(right) > MAX_POWER:
             raise Unknown("a power too large to evaluate", line)
-        result = left**right
-    elif type(op) in _BINOPS:
-        try:
-            result = _BINOPS[type(op)](left, right)
-        except (TypeError, ZeroDivisionError, ValueError):
-            raise Unknown("arithmetic that does not evaluate", line) from None
-        if isinstance(op, ast.Div) and isinstance(result, float) and result.is_integer() and isinstance(left, int):
-            result = int(result)
-    else:
+    elif type(op) not in _BINOPS:
         raise Unknown("an operator this reader does not evaluate", line)
+    try:
+        result = left**right if isinstance(op, ast.Pow) else _BINOPS[type(op)](left, right)
+    # "a" ** 2, 0 ** -1, 1e300 ** 2 and [0] * 10**12 fail as surely as 1 % 0
+    except (TypeError, ZeroDivisionError, ValueError, OverflowError, MemoryError):
+        raise Unknown("arithmetic that does not evaluate", line) from None
+    if isinstance(op, ast.Div) and isinstance(result, float) and result.is_integer() and isinstance(left, int):
+        result = int(result)
     if isinstance(result, int) and abs(result) > MAX_INT:
         raise Unknown("a number too large to be a layer size", line)
     if isinstance(result, (tuple, list, str)) and len(result) > 4096:
