@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,7 @@ def test_arithmetic_that_python_refuses_is_read_like_any_arithmetic_that_does_no
         tmp_path: Path, size: str) -> None:
     # TypeError, ZeroDivisionError, OverflowError (1e300 squared is past a float's 1.8e308) and
     # MemoryError (10**12 list items of 8 bytes are 8 TB) escaped as internal errors (exit 3).
+    # The last is now refused before Python tries to build it (the test below).
     with pytest.raises(AuditError) as by_zero:
         import_code(_write(tmp_path, "1 % 0"), input=(1, 1, 10))
     with pytest.raises(AuditError) as refused:
@@ -75,3 +77,17 @@ def test_inverting_an_int_still_evaluates(tmp_path: Path) -> None:
     # Two's complement: ~n == -n - 1, so ~-6 == 5 and the layer is Linear(10, 5).
     text = import_code(_write(tmp_path, "~-6"), input=(1, 1, 10)).text
     assert "{kind: linear, name: fc, out_features: 5}" in text
+
+
+def test_a_long_repeated_sequence_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    # [0] * 10**8 is 10**8 pointers of 8 bytes: 800 MB, built and only then found longer than
+    # 4096 items. Refused first, the whole import stays under 50 MB.
+    path = _write(tmp_path, "len([0] * 10**8)")
+    tracemalloc.start()
+    try:
+        with pytest.raises(AuditError):
+            import_code(path, input=(1, 1, 10))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20, f"peak {peak / 2**20:.0f} MiB"

@@ -18,6 +18,7 @@ from .reading import Node
 
 MAX_INT = 10**15  # figures of real networks stay far below; a listing's 10**100 is not one
 MAX_POWER = 64
+MAX_SEQUENCE = 4096  # items of a list, tuple or string a listing's expression may build
 
 
 class Unknown(Exception):
@@ -171,18 +172,27 @@ def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
             raise Unknown("a power too large to evaluate", line)
     elif type(op) not in _BINOPS:
         raise Unknown("an operator this reader does not evaluate", line)
+    if isinstance(op, ast.Mult) and _repeated_length(left, right) > MAX_SEQUENCE:
+        raise Unknown("a sequence too long to evaluate", line)  # before Python builds it: [0] * 10**9 is 8 GB
     try:
         result = left**right if isinstance(op, ast.Pow) else _BINOPS[type(op)](left, right)
-    # "a" ** 2, 0 ** -1, 1e300 ** 2 and [0] * 10**12 fail as surely as 1 % 0
-    except (TypeError, ZeroDivisionError, ValueError, OverflowError, MemoryError):
+    except (TypeError, ZeroDivisionError, ValueError, OverflowError):  # "a" ** 2, 0 ** -1, 1e300 ** 2, as 1 % 0
         raise Unknown("arithmetic that does not evaluate", line) from None
     if isinstance(op, ast.Div) and isinstance(result, float) and result.is_integer() and isinstance(left, int):
         result = int(result)
     if isinstance(result, int) and abs(result) > MAX_INT:
         raise Unknown("a number too large to be a layer size", line)
-    if isinstance(result, (tuple, list, str)) and len(result) > 4096:
+    if isinstance(result, (tuple, list, str)) and len(result) > MAX_SEQUENCE:
         raise Unknown("a sequence too long to evaluate", line)
     return result
+
+
+def _repeated_length(left: Any, right: Any) -> int:
+    """The length of a sequence times a count (0 for any other product)."""
+    seq, count = (left, right) if isinstance(left, (tuple, list, str)) else (right, left)
+    if isinstance(seq, (tuple, list, str)) and isinstance(count, int):
+        return len(seq) * count
+    return 0
 
 
 def unary(op: ast.unaryop, value: Any, line: int) -> Any:
@@ -240,7 +250,7 @@ def builtin(name: str, args: list[Any], line: int) -> Any:
     try:
         if name == "range" and 1 <= len(args) <= 3 and all(isinstance(a, int) for a in args):
             r = range(*args)
-            if len(r) > 4096:
+            if len(r) > MAX_SEQUENCE:
                 raise Unknown("a range too long to unroll", line)
             return list(r)
         if name in _EVALUATED:
