@@ -96,7 +96,7 @@ def _temp_name(target: Path) -> Path:
 
 def clean_leftovers(directory: Path) -> list[str]:
     """Remove the temporary files that runs killed before they could clean up left in `directory`."""
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(directory)
     except OSError:
@@ -177,7 +177,7 @@ def _signals_held() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler)
         for signum in dict.fromkeys(received):
-            handler = previous[signum]
+            handler = previous[signal.Signals(signum)]
             if callable(handler):
                 handler(signum, None)
             elif handler == signal.SIG_DFL:

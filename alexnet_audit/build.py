@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .graph import NETWORK_INPUT, Layer, input_names
+from .graph import NETWORK_INPUT, Layer, Merge, input_names
 from .init import FRAMEWORK_DEFAULTS, InitSpec, LayerInit, apply_init, describe
 from .layers import Conv, Linear
 from .plan import PlannedLayer, plan
@@ -62,13 +62,13 @@ def _init_for(layer: Layer, spec: Spec) -> LayerInit:
     return own or spec.doc.init or FRAMEWORK_DEFAULTS[spec.doc.source.framework]
 
 
-def _weighted(module: nn.Module) -> list[nn.Module]:
+def _weighted(module: nn.Module) -> list[nn.Conv2d | nn.Linear]:
     """The conv/linear modules inside a layer (a padded conv wraps one; a partially connected conv holds several)."""
     return [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
 def _module(p: PlannedLayer) -> nn.Module:
-    if p.layer.is_merge:
+    if isinstance(p.layer.spec, Merge):
         return Concat() if p.kind == "concat" else Add()
     return p.layer.spec.module(p.in_shape)
 

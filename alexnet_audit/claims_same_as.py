@@ -254,10 +254,11 @@ def _align(a: tuple[Unit, ...], b: tuple[Unit, ...]) -> list[_Step]:
             if j < len(b):
                 options.append((_GAP + best[i, j + 1][0], _Step("missing", i, j), (i, j + 1)))
             if i < len(a) and j < len(b):
-                options.append((_unlike(a[i], b[j]) + best[i + 1, j + 1][0], _Step("pair", i, j), (i + 1, j + 1)))
-                if isinstance(b[j], Junction) and (k := _inline(a[i:], b[j])) is not None:
+                mine, theirs = a[i], b[j]
+                options.append((_unlike(mine, theirs) + best[i + 1, j + 1][0], _Step("pair", i, j), (i + 1, j + 1)))
+                if isinstance(theirs, Junction) and (k := _inline(a[i:], theirs)) is not None:
                     options.append((1 + best[i + k[1], j + 1][0], _Step("inline_mine", i, j, *k), (i + k[1], j + 1)))
-                if isinstance(a[i], Junction) and (k := _inline(b[j:], a[i])) is not None:
+                if isinstance(mine, Junction) and (k := _inline(b[j:], mine)) is not None:
                     options.append((1 + best[i + 1, j + k[1]][0], _Step("inline_ref", i, j, *k), (i + 1, j + k[1])))
             if options:
                 best[i, j] = min(options, key=lambda o: o[0])

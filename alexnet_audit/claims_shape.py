@@ -118,7 +118,7 @@ def judge_padding(claim: PaddingClaim, ctx: Context, _: list[ClaimResult]) -> Cl
     if layer is None:
         return result(claim, None, Verdict.FAILS, f"{name} is not a conv or pooling layer: it has no padding")
     value = parse_figure(claim.claimed).value
-    _, h, _ = _input_of(ctx, name)
+    h = _input_of(ctx, name)[1]
     k, s = _kernel_and_stride(layer)
     have = axis_pads(layer.padding, 0, h, k, s)
     built = f"{name} pads {have[0]}" + (f" and {have[1]}" if have[0] != have[1] else " per side") + f" ({layer.padding!r})"

@@ -71,65 +71,95 @@ def judge_structure(claim: StructureClaim, ctx: Context, _: list[ClaimResult]) -
 
 
 def _structure(claim: StructureClaim, ctx: Context) -> ClaimResult:
-    modules = ctx.analysis.modules
     check = claim.check
     if isinstance(check, FollowedBy):
-        have = _weighted_followed_by(modules, check.followed_by)
-        wanted = [modules[_anchor(ctx, n)].name for n in check.layers]
-        missing = [n for n in wanted if n not in have]
-        extra = [n for n in have if n not in wanted] if check.exactly else []
-        ok = not missing and not extra
-        problems = ([f"not after {', '.join(missing)}"] if missing else []) + ([f"also after {', '.join(extra)}"] if extra else [])
-        detail = f"{check.followed_by} follows: {', '.join(have) or 'no conv/linear layer'}" + (f" ({'; '.join(problems)})" if problems else "")
-        return result(claim, have, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+        return _followed_by(claim, check, ctx)
     if isinstance(check, AllHave):
-        found = [m for m in modules if _is(m.category, check.all_of)]
-        wanted = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride), ("p", check.p)) if v is not None}
-        bad = [m for m in found if any(getattr(m, k) != v for k, v in wanted.items())]
-        seen = [f"{m.name}: " + ", ".join(f"{k}={getattr(m, k)}" for k in wanted) for m in found]
-        ok = bool(found) and not bad
-        detail = (f"every {check.all_of} with " + ", ".join(f"{k}={v}" for k, v in wanted.items()) + ": "
-                  + ("; ".join(seen) if found else f"the built model has no {check.all_of} layer"))
-        return result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+        return _all_have(claim, check, ctx)
     if isinstance(check, Overlapping):
-        found = [m for m in modules if _is(m.category, check.overlapping)]
-        seen = [f"{m.name}: kernel {m.kernel}, stride {m.stride}" for m in found]
-        ok = bool(found) and all(m.stride is not None and m.kernel is not None and m.stride < m.kernel for m in found)
-        detail = "overlapping windows need stride < kernel: " + ("; ".join(seen) if found else f"no {check.overlapping} layer")
-        return result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+        return _overlapping(claim, check, ctx)
     if isinstance(check, Contains):
-        found = [m.name for m in modules if _is(m.category, check.contains)]
-        ok = bool(found) == check.present
-        detail = f"{check.contains} layers in the built model: {', '.join(found) or 'none'}"
-        return result(claim, found, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+        return _contains(claim, check, ctx)
     if isinstance(check, LayerHas):
-        module = modules[_anchor(ctx, check.layer)]
-        wanted = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride), ("out_channels", check.out_channels),
-                                    ("padding", check.padding), ("groups", check.groups)) if v is not None}
-        if isinstance(wanted.get("padding"), int):
-            wanted["padding"] = (wanted["padding"], wanted["padding"])
-        seen = {k: getattr(module, k) for k in wanted}
-        bad = [k for k in wanted if seen[k] != wanted[k]]
-        detail = f"{module.name}: " + ", ".join(f"{k} {_attr(seen[k])}" + (f" (claimed {_attr(wanted[k])})" if k in bad else "")
-                                                for k in wanted)
-        diagnoses = []
-        if "out_channels" in bad and seen["out_channels"] and wanted["out_channels"] * 2 == seen["out_channels"]:
-            diagnoses.append(Diagnosis("half_channels", f"one GPU's share: half of {module.name}'s {seen['out_channels']} channels is {wanted['out_channels']}"))
-        return result(claim, {k: _attr(v) for k, v in seen.items()}, Verdict.FAILS if bad else Verdict.HOLDS, detail, diagnoses)
+        return _layer_has(claim, check, ctx)
     if isinstance(check, PoolsOver):
-        i = _anchor(ctx, check.pools)
-        module, layer = modules[i], ctx.analysis.layers[i]
-        if module.category not in ("maxpool", "avgpool") or module.kernel is None:
-            return result(claim, module.category, Verdict.FAILS, f"{module.name} is a {module.category} layer, not a pooling layer")
-        cells = module.kernel * module.kernel
-        kept = layer.input_shape[0] == layer.output_shape[0]
-        ok = check.over == "space" and kept and (check.window is None or check.window == cells)
-        detail = (f"{module.name} takes the {'maximum' if module.category == 'maxpool' else 'mean'} over {module.kernel}x"
-                  f"{module.kernel} = {cells} neighbouring cells of each map and keeps all {layer.output_shape[0]} maps"
-                  + ("; it never pools across maps" if check.over == "channels" else "")
-                  + (f" (claimed {check.window} inputs per window)" if check.window and check.window != cells else ""))
-        return result(claim, {"over": "space", "window": cells}, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+        return _pools_over(claim, check, ctx)
     assert isinstance(check, NoActivation)
+    return _no_activation(claim, check, ctx)
+
+
+def _followed_by(claim: StructureClaim, check: FollowedBy, ctx: Context) -> ClaimResult:
+    modules = ctx.analysis.modules
+    have = _weighted_followed_by(modules, check.followed_by)
+    wanted = [modules[_anchor(ctx, n)].name for n in check.layers]
+    missing = [n for n in wanted if n not in have]
+    extra = [n for n in have if n not in wanted] if check.exactly else []
+    ok = not missing and not extra
+    problems = ([f"not after {', '.join(missing)}"] if missing else []) + ([f"also after {', '.join(extra)}"] if extra else [])
+    detail = f"{check.followed_by} follows: {', '.join(have) or 'no conv/linear layer'}" + (f" ({'; '.join(problems)})" if problems else "")
+    return result(claim, have, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+
+
+def _all_have(claim: StructureClaim, check: AllHave, ctx: Context) -> ClaimResult:
+    found = [m for m in ctx.analysis.modules if _is(m.category, check.all_of)]
+    wanted = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride), ("p", check.p)) if v is not None}
+    bad = [m for m in found if any(getattr(m, k) != v for k, v in wanted.items())]
+    seen = [f"{m.name}: " + ", ".join(f"{k}={getattr(m, k)}" for k in wanted) for m in found]
+    ok = bool(found) and not bad
+    detail = (f"every {check.all_of} with " + ", ".join(f"{k}={v}" for k, v in wanted.items()) + ": "
+              + ("; ".join(seen) if found else f"the built model has no {check.all_of} layer"))
+    return result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+
+
+def _overlapping(claim: StructureClaim, check: Overlapping, ctx: Context) -> ClaimResult:
+    found = [m for m in ctx.analysis.modules if _is(m.category, check.overlapping)]
+    seen = [f"{m.name}: kernel {m.kernel}, stride {m.stride}" for m in found]
+    ok = bool(found) and all(m.stride is not None and m.kernel is not None and m.stride < m.kernel for m in found)
+    detail = "overlapping windows need stride < kernel: " + ("; ".join(seen) if found else f"no {check.overlapping} layer")
+    return result(claim, seen, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+
+
+def _contains(claim: StructureClaim, check: Contains, ctx: Context) -> ClaimResult:
+    found = [m.name for m in ctx.analysis.modules if _is(m.category, check.contains)]
+    ok = bool(found) == check.present
+    detail = f"{check.contains} layers in the built model: {', '.join(found) or 'none'}"
+    return result(claim, found, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+
+
+def _layer_has(claim: StructureClaim, check: LayerHas, ctx: Context) -> ClaimResult:
+    module = ctx.analysis.modules[_anchor(ctx, check.layer)]
+    wanted: dict[str, Any] = {k: v for k, v in (("kernel", check.kernel), ("stride", check.stride),
+                                                ("out_channels", check.out_channels), ("padding", check.padding),
+                                                ("groups", check.groups)) if v is not None}
+    if isinstance(wanted.get("padding"), int):
+        wanted["padding"] = (wanted["padding"], wanted["padding"])
+    seen = {k: getattr(module, k) for k in wanted}
+    bad = [k for k in wanted if seen[k] != wanted[k]]
+    detail = f"{module.name}: " + ", ".join(f"{k} {_attr(seen[k])}" + (f" (claimed {_attr(wanted[k])})" if k in bad else "")
+                                            for k in wanted)
+    diagnoses = []
+    if "out_channels" in bad and seen["out_channels"] and wanted["out_channels"] * 2 == seen["out_channels"]:
+        diagnoses.append(Diagnosis("half_channels", f"one GPU's share: half of {module.name}'s {seen['out_channels']} channels is {wanted['out_channels']}"))
+    return result(claim, {k: _attr(v) for k, v in seen.items()}, Verdict.FAILS if bad else Verdict.HOLDS, detail, diagnoses)
+
+
+def _pools_over(claim: StructureClaim, check: PoolsOver, ctx: Context) -> ClaimResult:
+    i = _anchor(ctx, check.pools)
+    module, layer = ctx.analysis.modules[i], ctx.analysis.layers[i]
+    if module.category not in ("maxpool", "avgpool") or module.kernel is None:
+        return result(claim, module.category, Verdict.FAILS, f"{module.name} is a {module.category} layer, not a pooling layer")
+    cells = module.kernel * module.kernel
+    kept = layer.input_shape[0] == layer.output_shape[0]
+    ok = check.over == "space" and kept and (check.window is None or check.window == cells)
+    detail = (f"{module.name} takes the {'maximum' if module.category == 'maxpool' else 'mean'} over {module.kernel}x"
+              f"{module.kernel} = {cells} neighbouring cells of each map and keeps all {layer.output_shape[0]} maps"
+              + ("; it never pools across maps" if check.over == "channels" else "")
+              + (f" (claimed {check.window} inputs per window)" if check.window and check.window != cells else ""))
+    return result(claim, {"over": "space", "window": cells}, Verdict.HOLDS if ok else Verdict.FAILS, detail)
+
+
+def _no_activation(claim: StructureClaim, check: NoActivation, ctx: Context) -> ClaimResult:
+    modules = ctx.analysis.modules
     with_act = {m.name for i, m in enumerate(modules) if m.category in WEIGHTED
                 and any(f.category in ACTIVATIONS for f in followers(modules, i))}
     wanted = [modules[_anchor(ctx, n)].name for n in check.activation_after]
@@ -161,6 +191,11 @@ def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[M
     return out
 
 
+def _width(has: dict[str, Any]) -> int:
+    """A conv layer's kernels or a linear layer's width (its hyper-parameters hold one of them)."""
+    return int(has["kernels"] if "kernels" in has else has["width"])
+
+
 def _first_lrn(after: tuple[ModuleInfo, ...]) -> tuple[float, ...] | None:
     return next((m.lrn for m in after if m.category == "lrn"), None)
 
@@ -173,19 +208,19 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     mine, theirs = _profile(ctx.analysis), _profile(ref)
     widths, ref_widths = _widths(mine), _widths(theirs)
     if ctx.analysis.spec.is_graph or ref.spec.is_graph:
-        differences = graph_differences(ctx.analysis, ref)
+        found = graph_differences(ctx.analysis, ref)
         # branches may be written in any order, so the widths are paired smallest to smallest
-        if differences and _halved(sorted(widths), sorted(ref_widths)):
-            differences.insert(0, HALF_WIDTH)
+        if found and _halved(sorted(widths), sorted(ref_widths)):
+            found.insert(0, HALF_WIDTH)
         return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
                          "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
-                         differences)
+                         found)
     differences: list[str] = []
     if len(mine) != len(theirs):
         differences.append(f"{len(mine)} conv/linear layers, the reference has {len(theirs)}")
     if phrase := after_difference(_leading(ctx.analysis), _leading(ref)):
         differences.append(f"before the first conv/linear layer: {phrase}")
-    for (label, name, has, after), (_, ref_name, ref_has, ref_after) in zip(mine, theirs):
+    for (label, name, has, after), (_label, ref_name, ref_has, ref_after) in zip(mine, theirs):
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
@@ -213,7 +248,7 @@ HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
 
 def _widths(profile: list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]) -> list[int]:
     """Each conv/linear layer's width but the last's, which follows the classes."""
-    return [h.get("kernels", h.get("width")) for _, _, h, _ in profile[:-1]]
+    return [_width(h) for _, _, h, _ in profile[:-1]]
 
 
 def _halved(widths: list[int], ref_widths: list[int]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -54,10 +55,11 @@ def note(text: str) -> None:
 class OneLineGroup(TyperGroup):
     """Usage errors in one line (exit 2); any other exception in one line as ours (exit 3)."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, standalone_mode: bool = True,
-             **kwargs: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         try:  # one program name however it was started (the script, python -m, a test runner)
-            code = super().main(args, "alexnet-audit", *rest, standalone_mode=False, **kwargs)
+            code = super().main(args, "alexnet-audit", complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         except typer.TyperException as exc:  # typer's usage errors: unknown option, bad value, missing argument
             ctx = getattr(exc, "ctx", None)
             hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
@@ -70,7 +72,9 @@ class OneLineGroup(TyperGroup):
             return code
         sys.exit(code if isinstance(code, int) else 0)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    # typer hands its commands its vendored click's Context (typer.Context adds nothing used here),
+    # which typer does not export: the override names the public subclass.
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):
@@ -95,9 +99,10 @@ class PlainCommand(TyperCommand):
         super().__init__(*args, **kwargs)
         for param in self.params:
             if isinstance(param, TyperArgument):
+                # Help without the Python type: this one argument's method is replaced, on purpose.
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
 
-    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]  # as invoke's
         names = [(p.metavar or (p.name or "").upper()) + ("..." if p.nargs != 1 else "")
                  for p in self.params if isinstance(p, TyperArgument)]
         return ["[OPTIONS]", *names]

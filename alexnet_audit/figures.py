@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from .layers import Shape
+from .layers import Conv, Linear, Shape
 from .plan import PlannedLayer
 from .results import Analysis
 
@@ -67,7 +67,7 @@ def figure(rows: Sequence[Row], stages: dict[str, tuple[str, ...]], target: str 
 def rows_from_plan(planned: Sequence[PlannedLayer]) -> list[Row]:
     rows = []
     for p in planned:
-        has_bias = p.kind in ("conv", "linear") and p.layer.spec.bias
+        has_bias = isinstance(p.layer.spec, (Conv, Linear)) and p.layer.spec.bias
         bias = (p.out_shape[0] if has_bias else 0)
         rows.append(Row(p.name, p.kind, p.layer.stage, p.out_shape, p.params.trainable, p.params.non_trainable, bias, p.macs, p.in_shape))
     return rows

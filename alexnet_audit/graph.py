@@ -62,8 +62,9 @@ def _item_tag(value: Any) -> str:
         if "branches" in value:
             return "parallel_block"
         return "sequential_block" if "block" in value else "layer_item"
-    return {Stage: "stage_item", DenseBlock: "dense_block", ParallelBlock: "parallel_block",
-            SequentialBlock: "sequential_block"}.get(type(value), "layer_item")
+    tags: dict[type, str] = {Stage: "stage_item", DenseBlock: "dense_block", ParallelBlock: "parallel_block",
+                             SequentialBlock: "sequential_block"}
+    return tags.get(type(value), "layer_item")
 
 
 Item = Annotated[
@@ -120,7 +121,7 @@ class Layer:
 
     name: str
     stage: str | None
-    spec: Any  # one of the layers.LayerSpec classes, or Merge
+    spec: LayerSpec | Merge
     path: tuple[Any, ...]  # where it is written in the YAML (a merge: its block's `merge` field)
     inputs: tuple[str, ...] = ()
 

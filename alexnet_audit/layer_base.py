@@ -85,7 +85,7 @@ def axis_pads(padding: Padding, axis: int, size: int, kernel: int, stride: int) 
         return 0, 0
     if isinstance(padding, tuple) and len(padding) == 4:
         return padding[2 * axis], padding[2 * axis + 1]
-    p = pair(padding)[axis]  # type: ignore[arg-type]
+    p = pair(padding)[axis]
     return p, p
 
 

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 # Re-exported: the rest of the package reads these from the registry.
 __all__ = [
-    "COUNTED", "EXCLUDED", "UNCOUNTED", "LayerSpec", "ParamCount", "Shape", "same_pads", "shape_hwc",
-    "Conv", "MaxPool", "AvgPool", "Linear",
+    "COUNTED", "EXCLUDED", "UNCOUNTED", "LayerSpec", "ParamCount", "Shape", "axis_pads", "pair", "same_pads",
+    "shape_hwc", "Conv", "MaxPool", "AvgPool", "Linear",
 ]
 
 MapIndex = Annotated[int, Field(ge=0, lt=MAX_CHANNELS)]
@@ -152,7 +152,7 @@ class _LocalResponseNorm(BaseLayer):
         raise NotImplementedError
 
     def out_shape(self, shape: Shape) -> Shape:
-        c, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]
+        c, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]  # every concrete kind declares `kind`
         scratch = (c + self.window() - 1) * h * w  # PyTorch pads the channel axis by the window
         if scratch > MAX_LRN_SCRATCH:
             raise AuditError(f"an LRN window of {self.window()} channels over a {c}x{h}x{w} map needs {scratch:,} "
@@ -281,8 +281,10 @@ class Linear(BaseLayer):
         return nn.Linear(self._in(shape), self.out_features, bias=self.bias)
 
 
-_KIND_CLASSES = (
-    Conv, MaxPool, AvgPool, ZeroPad, AdaptiveAvgPool, GlobalAvgPool, GlobalMaxPool, LRN, LRNTF, BatchNorm,
-    ReLU, LeakyReLU, ReLU6, Hardswish, ELU, GELU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear, Subsample, RBF,
-)
-LayerSpec = Annotated[Union[_KIND_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]
+LayerSpec = Annotated[
+    Union[
+        Conv, MaxPool, AvgPool, ZeroPad, AdaptiveAvgPool, GlobalAvgPool, GlobalMaxPool, LRN, LRNTF, BatchNorm,
+        ReLU, LeakyReLU, ReLU6, Hardswish, ELU, GELU, Tanh, Sigmoid, Softmax, Dropout, Flatten, Linear, Subsample, RBF,
+    ],
+    Field(discriminator="kind"),
+]

@@ -34,6 +34,7 @@ def without_dynamo_import() -> Iterator[None]:
         return fn
 
     stand_in = types.ModuleType("torch._dynamo", "stand-in used only while counting or training eagerly")
+    # A bare ModuleType has no attributes mypy knows of: these two are the ones torch calls.
     stand_in.disable = disable  # type: ignore[attr-defined]
     stand_in.graph_break = lambda msg="": None  # type: ignore[attr-defined]
     sys.modules["torch._dynamo"] = stand_in

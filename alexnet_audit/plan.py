@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import AuditError
-from .graph import NETWORK_INPUT, Layer, input_names
+from .graph import NETWORK_INPUT, Layer, Merge, input_names
 from .layers import ParamCount, Shape
 from .spec import Spec
 
@@ -40,7 +40,7 @@ def _label(name: str) -> str:
 
 
 def _out_shape(layer: Layer, ins: tuple[Shape, ...]) -> Shape:
-    if layer.is_merge:
+    if isinstance(layer.spec, Merge):
         return layer.spec.merged_shape(ins, tuple(_label(n) for n in input_names(layer)))
     return layer.spec.out_shape(ins[0])
 

@@ -33,7 +33,7 @@ class _Pool(BaseLayer):
         return window_strides(self.stride, self.kernel)
 
     def _geometry(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
-        _, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]
+        _, h, w = need_map(self.kind, shape)  # type: ignore[attr-defined]  # every concrete kind declares `kind`
         (kh, kw), (dh, dw) = pair(self.kernel), self.dilations()
         span = (dilated(kh, dh), dilated(kw, dw))
         s = self.strides()
@@ -124,7 +124,7 @@ class _GlobalPool(BaseLayer):
     """One value per channel over the whole map, as a vector (Keras's GlobalAveragePooling2D)."""
 
     def out_shape(self, shape: Shape) -> Shape:
-        return (need_map(self.kind, shape)[0],)  # type: ignore[attr-defined]
+        return (need_map(self.kind, shape)[0],)  # type: ignore[attr-defined]  # every concrete kind declares `kind`
 
     def rf_step(self, shape: Shape) -> RFStep:
         return RFStep(shape[1], shape[1])  # as adaptive pooling to 1x1: one window spanning the map

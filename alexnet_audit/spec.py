@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError
 
@@ -102,7 +102,7 @@ def _is_tag(node: dict[Any, Any], part: Any) -> bool:
     return part in _TAGS or part in (node.get("kind"), node.get("dist"))
 
 
-_TAGS = ITEM_TAGS | {cls.__name__ for cls in StructureCheck.__args__}  # type: ignore[attr-defined]
+_TAGS = ITEM_TAGS | {cls.__name__ for cls in get_args(StructureCheck)}
 
 
 def _pydantic_error(exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int], file: str) -> AuditError:

@@ -41,7 +41,7 @@ def alternative_claim(claim: "ClaimBase", reading: dict[str, Any]) -> Any:
     fields = claim.model_dump(exclude={"readings", "against"}, exclude_none=True)
     kind = reading.get("kind", fields["kind"])
     if kind != fields["kind"]:  # another kind keeps only the fields it has (id, where, quote, claimed, ...)
-        known = next((m.model_fields for m in get_args(get_args(Claim)[0]) if kind in get_args(m.model_fields["kind"].annotation)), {})
+        known: dict[str, Any] = next((m.model_fields for m in get_args(get_args(Claim)[0]) if kind in get_args(m.model_fields["kind"].annotation)), {})
         fields = {k: v for k, v in fields.items() if k in known}
     fields.update({k: v for k, v in reading.items() if k != "label"})
     return CLAIM_ADAPTER.validate_python(fields)

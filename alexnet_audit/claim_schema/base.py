@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeGuard, Union
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -92,7 +92,7 @@ def check_figure(claimed: Number) -> Figure:
         raise ValueError(f"claimed: {exc}") from None
 
 
-def written_as_formula(claimed: Any) -> bool:
+def written_as_formula(claimed: Any) -> TypeGuard[str]:
     """Whether a claimed figure is a formula or an expression ("6*6*256", "2 * 48 = 96"), not a figure."""
     return isinstance(claimed, str) and any(op in claimed for op in "=*/^()+")
 

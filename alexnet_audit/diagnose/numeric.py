@@ -78,18 +78,18 @@ def numeric_diagnoses(
         for label, alt_rows in readings:
             reading_gives(code, label, figure_or_none(alt_rows, spec, target, quantity))
     if counterpart is not None:
-        value = figure_or_none(counterpart.as_measured(), counterpart.spec, target, quantity)
+        other = figure_or_none(counterpart.as_measured(), counterpart.spec, target, quantity)
         reading_gives("code_vs_prose", f"the post's other reading ({counterpart.spec.doc.source.variant}, spec "
-                      f"{counterpart.spec.id}), a different network,", value)
+                      f"{counterpart.spec.id}), a different network,", other)
     # Another network's total quoted for this one (the paper's 60 M for a variant); layer names are
     # not comparable across networks, so only whole-network figures are tried.
     for ref in references if target is None else ():
-        value = figure_or_none(ref.as_measured(), ref.spec, None, quantity)
+        other = figure_or_none(ref.as_measured(), ref.spec, None, quantity)
         reading_gives("other_network", f"the figure is another network's: the reference network {ref.spec.id} "
-                      f"({ref.spec.doc.title})", value)
+                      f"({ref.spec.doc.title})", other)
     if target is not None:
-        for name, value in _other_layers(reading, target, quantity):
-            reading_gives("other_layer", f"the figure belongs to another layer: {name}", value)
+        for name, other in _other_layers(reading, target, quantity):
+            reading_gives("other_layer", f"the figure belongs to another layer: {name}", other)
     # A slip of one digit is the explanation of last resort: a computed reading that gives the
     # figure exactly (the bias left out of 4,097,000 gives 4,096,000) is the likelier story.
     if claimed.denominator == 1 and (slip := digit_slip(int(claimed), measured)):

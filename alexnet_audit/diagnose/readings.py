@@ -3,18 +3,20 @@ without their two-GPU grouping. Each yields a label and the variant's rows (clos
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Iterable
+from functools import partial
 
 from ..errors import AuditError
 from ..figures import Row, rows_from_plan
-from ..layers import AvgPool, Conv, MaxPool
+from ..layer_base import Padding
+from ..layers import AvgPool, Conv, LayerSpec, MaxPool
 from ..plan import plan
 from ..spec import Spec
 from .core import Reading, Variant
 
 
-def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None, overrides: dict[str, object] | None = None) -> list[Row]:
+def variant_rows(spec: Spec, *, input_shape: tuple[int, int, int] | None = None, overrides: Mapping[str, LayerSpec] | None = None) -> list[Row]:
     """Closed-form rows of the spec read differently; stops before a layer the reading breaks."""
     doc = spec.doc.model_copy(update={"input": input_shape}) if input_shape else spec.doc
     layers = tuple(replace(layer, spec=overrides[layer.name]) if overrides and layer.name in overrides else layer for layer in spec.layers)
@@ -36,21 +38,25 @@ def input_size_readings(reading: Reading) -> Iterable[tuple[str, Variant]]:
         yield f"a {alt}x{alt} input instead of the {h}x{h} this spec has", rows
 
 
-def _padding_swaps(layer_spec: object) -> list[tuple[str, object]]:
+_Padded = Conv | MaxPool | AvgPool
+
+
+def _padding_swaps(layer_spec: object) -> list[tuple[str, Padding, _Padded]]:
+    """Each other padding a padded layer could have been read with: its name, the padding as written, the layer so padded."""
     if not isinstance(layer_spec, (Conv, MaxPool, AvgPool)):
         return []
     pad = layer_spec.padding
-    options: list[object] = {"same": ["valid"], "valid": ["same"]}.get(pad, ["valid", "same"]) if isinstance(pad, str) else (["same", "valid"] if pad else ["same"])
-    return [(str(o), layer_spec.model_copy(update={"padding": o})) for o in options]
+    options: list[str] = {"same": ["valid"], "valid": ["same"]}.get(pad, ["valid", "same"]) if isinstance(pad, str) else (["same", "valid"] if pad else ["same"])
+    return [(o, pad, layer_spec.model_copy(update={"padding": o})) for o in options]
 
 
-def _same_output(swapped: object, reading: Reading, i: int) -> bool:
+def _same_output(swapped: _Padded, reading: Reading, i: int) -> bool:
     """Whether layer i, read with other padding, still gives the shape it gives as written (then
     parameters and MACs are unchanged as well, and so is every later layer). Its input is its
     row's: on a graph the row before may end another branch."""
     row = reading.rows[i]
     try:
-        return swapped.out_shape(row.input_shape) == row.output_shape  # type: ignore[attr-defined]
+        return swapped.out_shape(row.input_shape) == row.output_shape
     except AuditError:
         return False
 
@@ -60,16 +66,16 @@ class _Swap:
     index: int  # the layer's position in spec.layers
     name: str
     option: str
-    was: object
-    swapped: object
+    was: Padding  # as written
+    swapped: _Padded
 
 
 def _shape_changing_swaps(reading: Reading) -> list[_Swap]:
     """Every other padding a layer could have been read with, where it changes the layer's
     output: found once per spec (its claims share them)."""
     aligned = len(reading.rows) == len(reading.spec.layers)
-    return [_Swap(i, layer.name, option, layer.spec.padding, swapped)  # type: ignore[attr-defined]
-            for i, layer in enumerate(reading.spec.layers) for option, swapped in _padding_swaps(layer.spec)
+    return [_Swap(i, layer.name, option, was, swapped)
+            for i, layer in enumerate(reading.spec.layers) for option, was, swapped in _padding_swaps(layer.spec)
             if not (aligned and _same_output(swapped, reading, i))]  # the same network: it reproduces nothing new
 
 
@@ -83,7 +89,7 @@ def padding_readings(reading: Reading, target: str | None) -> Iterable[tuple[str
         if swap.index > last:
             break
         rows = reading.variant(("padding", swap.name, swap.option),
-                               lambda swap=swap: variant_rows(spec, overrides={swap.name: swap.swapped}))
+                               partial(variant_rows, spec, overrides={swap.name: swap.swapped}))
         yield f"{swap.name} padded {swap.option!r} instead of {swap.was!r} (TensorFlow SAME/VALID vs an explicit pad)", rows
 
 

@@ -18,6 +18,7 @@ from .reading import Node
 
 MAX_INT = 10**15  # figures of real networks stay far below; a listing's 10**100 is not one
 MAX_POWER = 64
+MAX_SEQUENCE = 4096  # items of a list, tuple or string a listing's expression may build
 
 
 class Unknown(Exception):
@@ -96,7 +97,7 @@ class ClassRef:
 class Function:
     """A def in the listing: a method (owner set) or a module-level function."""
 
-    node: ast.FunctionDef
+    node: ast.FunctionDef | ast.AsyncFunctionDef
     owner: Any = None
 
 
@@ -169,21 +170,29 @@ def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
     if isinstance(op, ast.Pow):
         if not isinstance(right, int) or abs(right) > MAX_POWER:
             raise Unknown("a power too large to evaluate", line)
-        result = left**right
-    elif type(op) in _BINOPS:
-        try:
-            result = _BINOPS[type(op)](left, right)
-        except (TypeError, ZeroDivisionError, ValueError):
-            raise Unknown("arithmetic that does not evaluate", line) from None
-        if isinstance(op, ast.Div) and isinstance(result, float) and result.is_integer() and isinstance(left, int):
-            result = int(result)
-    else:
+    elif type(op) not in _BINOPS:
         raise Unknown("an operator this reader does not evaluate", line)
+    if isinstance(op, ast.Mult) and _repeated_length(left, right) > MAX_SEQUENCE:
+        raise Unknown("a sequence too long to evaluate", line)  # before Python builds it: [0] * 10**9 is 8 GB
+    try:
+        result = left**right if isinstance(op, ast.Pow) else _BINOPS[type(op)](left, right)
+    except (TypeError, ZeroDivisionError, ValueError, OverflowError):  # "a" ** 2, 0 ** -1, 1e300 ** 2, as 1 % 0
+        raise Unknown("arithmetic that does not evaluate", line) from None
+    if isinstance(op, ast.Div) and isinstance(result, float) and result.is_integer() and isinstance(left, int):
+        result = int(result)
     if isinstance(result, int) and abs(result) > MAX_INT:
         raise Unknown("a number too large to be a layer size", line)
-    if isinstance(result, (tuple, list, str)) and len(result) > 4096:
+    if isinstance(result, (tuple, list, str)) and len(result) > MAX_SEQUENCE:
         raise Unknown("a sequence too long to evaluate", line)
     return result
+
+
+def _repeated_length(left: Any, right: Any) -> int:
+    """The length of a sequence times a count (0 for any other product)."""
+    seq, count = (left, right) if isinstance(left, (tuple, list, str)) else (right, left)
+    if isinstance(seq, (tuple, list, str)) and isinstance(count, int):
+        return len(seq) * count
+    return 0
 
 
 def unary(op: ast.unaryop, value: Any, line: int) -> Any:
@@ -191,7 +200,13 @@ def unary(op: ast.unaryop, value: Any, line: int) -> Any:
         return not truth(value, line)
     if not isinstance(value, (int, float)) or isinstance(value, bool) and not isinstance(op, ast.USub):
         raise Unknown("a sign on a value not known statically", line)
-    return -value if isinstance(op, ast.USub) else (value if isinstance(op, ast.UAdd) else ~value)
+    if isinstance(op, ast.USub):
+        return -value
+    if isinstance(op, ast.UAdd):
+        return value
+    if isinstance(value, float):
+        raise Unknown("arithmetic that does not evaluate", line)  # ~2.5 is a TypeError in Python
+    return ~value
 
 
 def truth(value: Any, line: int) -> bool:
@@ -222,6 +237,12 @@ def compare(ops: list[ast.cmpop], values: list[Any], line: int) -> bool:
     return True
 
 
+_EVALUATED: dict[str, Callable[..., Any]] = {
+    "int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min, "max": max, "list": list,
+    "tuple": tuple, "str": str, "bool": bool,
+}
+
+
 def builtin(name: str, args: list[Any], line: int) -> Any:
     """The few builtins layer sizes are written with."""
     if not all(plain(a) for a in args):
@@ -229,14 +250,12 @@ def builtin(name: str, args: list[Any], line: int) -> Any:
     try:
         if name == "range" and 1 <= len(args) <= 3 and all(isinstance(a, int) for a in args):
             r = range(*args)
-            if len(r) > 4096:
+            if len(r) > MAX_SEQUENCE:
                 raise Unknown("a range too long to unroll", line)
             return list(r)
-        if name in ("int", "float", "abs", "round", "len", "min", "max", "list", "tuple", "str", "bool"):
-            fn = {"int": int, "float": float, "abs": abs, "round": round, "len": len, "min": min, "max": max,
-                  "list": list, "tuple": tuple, "str": str, "bool": bool}[name]
-            return fn(*args)
-    except (TypeError, ValueError):
+        if name in _EVALUATED:
+            return _EVALUATED[name](*args)
+    except (TypeError, ValueError, OverflowError):  # int(1e400): an infinite float has no integer
         raise Unknown(f"{name}() that does not evaluate", line) from None
     raise Unknown(f"{name}() is not evaluated statically", line)
 

@@ -26,7 +26,7 @@ class Hooks:
              hint: str | None) -> Any:
         raise NotMine
 
-    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.expr | ast.stmt) -> Any:
         raise NotMine
 
     def function(self, walk: Walk, fn: Function, args: list[Any], node: ast.Call) -> Any:

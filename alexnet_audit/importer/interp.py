@@ -134,7 +134,7 @@ class Walk:
         elif isinstance(stmt, ast.Return):
             raise _Return(self.eval(stmt.value, env) if stmt.value is not None else None)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            env[stmt.name] = Function(stmt)  # type: ignore[arg-type]
+            env[stmt.name] = Function(stmt)
         elif isinstance(stmt, ast.ClassDef):
             env[stmt.name] = ClassRef(stmt)
         elif isinstance(stmt, ast.Import):
@@ -285,12 +285,12 @@ class Walk:
             return value
         return Opaque("subscript")
 
-    def binop(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, op: ast.operator, left: Any, right: Any, node: ast.expr | ast.stmt) -> Any:
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             try:
                 return self.hooks.binop(self, op, left, right, node)
             except NotMine:
-                self.reading.note_unreadable(node.lineno, f"{self.code(node)}: an operation joining tensors "  # type: ignore[attr-defined]
+                self.reading.note_unreadable(node.lineno, f"{self.code(node)}: an operation joining tensors "
                                              "(a branch) is not read statically; import the live model with --module")
                 return left if isinstance(left, Tensor) else right
         return binop(op, left, right, getattr(node, "lineno", 0))
@@ -337,9 +337,9 @@ class Walk:
         defaults = params.defaults
         for n, d in zip(names[len(names) - len(defaults):], defaults):
             env[n] = self.eval(d, self.module)
-        for n, d in zip(params.kwonlyargs, params.kw_defaults):
-            if d is not None:
-                env[n.arg] = self.eval(d, self.module)
+        for kw, kw_default in zip(params.kwonlyargs, params.kw_defaults):
+            if kw_default is not None:
+                env[kw.arg] = self.eval(kw_default, self.module)
         env.update(zip(names, values))
         env.update({k: v for k, v in kwargs.items() if k in env})
         for name in [n for n in self.sets if n in env and env[n] != self.sets[n]]:

@@ -285,7 +285,8 @@ def _by_calls(model: Any, shape: tuple[int, int, int], reading: Reading) -> Grap
     if called != [n for n, _ in leaves if n in called]:
         reading.assumed.append("forward() calls the modules in another order than __init__ defines them: the call order is used")
     graph = Graph(input="x")
-    prev, uses = "x", {}
+    prev = "x"
+    uses: dict[str, int] = {}  # how often forward() has called each module so far
     for n, m, in_shape in calls:
         layer = module_layer(m, n)
         if layer is None:

@@ -143,10 +143,10 @@ class TorchHooks(Hooks):
             for i, (key, child) in enumerate(module.items):
                 x = self.apply(child, x, key if key is not None else str(i), scope + (name,), walk)
             return x
-        if isinstance(module, Obj) and walk is not None and module.method("forward") is not None:
+        if isinstance(module, Obj) and walk is not None and (forward := module.method("forward")) is not None:
             outer, self.scope = self.scope, scope + (name,)
             try:
-                out = walk.invoke(Function(module.method("forward"), module), [x], {}, module.cls)  # type: ignore[arg-type]
+                out = walk.invoke(Function(forward, module), [x], {}, module.cls)
             finally:
                 self.scope = outer
             if not isinstance(out, Tensor):
@@ -198,17 +198,17 @@ class TorchHooks(Hooks):
             self.reading.checks.append(Check("flatten_size", flat.nodes[-1].qualified, stated[0], node.lineno, walk.code(node)))
         return flat
 
-    def merge(self, kind: str, branches: list[Tensor], node: ast.AST, walk: Walk) -> Tensor:
+    def merge(self, kind: str, branches: list[Tensor], node: ast.expr | ast.stmt, walk: Walk) -> Tensor:
         name = self.names.take(kind, self.scope)
-        merge = Node(kind, (), name, node.lineno, walk.code(node), scope=self.scope)  # type: ignore[attr-defined]
+        merge = Node(kind, (), name, node.lineno, walk.code(node), scope=self.scope)
         return branches[0].join(branches[1:], merge)
 
-    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.expr | ast.stmt) -> Any:
         if isinstance(op, ast.Add) and isinstance(left, Tensor) and isinstance(right, Tensor):
             return self.merge("add", [left, right], node, walk)  # out += identity: a residual block
         raise NotMine
 
-    def read_init(self, walk: Walk, fn: ast.FunctionDef) -> None:
+    def read_init(self, walk: Walk, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         read_init(walk, fn, self.init, self.reading)
 
 

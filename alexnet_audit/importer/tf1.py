@@ -202,9 +202,9 @@ class TF1Hooks(Hooks):
         self.last = Tensor(x.nodes[:-1] + (replace(last, fields=tuple(fields.items())),))
         return self.last
 
-    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+    def binop(self, walk: Walk, op: ast.operator, left: Any, right: Any, node: ast.expr | ast.stmt) -> Any:
         if isinstance(op, ast.Add) and isinstance(left, Tensor) and isinstance(right, Weight):
-            return self._bias(left, right, walk.code(node), node.lineno)  # type: ignore[attr-defined]
+            return self._bias(left, right, walk.code(node), node.lineno)
         raise NotMine
 
     def _nhwc(self, value: Any, what: str, line: int) -> int | list[int]:

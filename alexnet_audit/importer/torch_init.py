@@ -17,7 +17,8 @@ from .torch_args import INIT_FUNCTIONS, INIT_METHODS
 INIT_KIND = {"Conv2d": "conv", "Linear": "linear"}
 
 
-def read_init(walk: Walk, fn: ast.FunctionDef, init: dict[str, dict[str, dict[str, Any]]], reading: Reading) -> None:
+def read_init(walk: Walk, fn: ast.FunctionDef | ast.AsyncFunctionDef, init: dict[str, dict[str, dict[str, Any]]],
+              reading: Reading) -> None:
     """Init rules by module class, in source order: robust to the if/elif nesting a page mangles."""
     current: str | None = None
     for node in _in_order(fn):
@@ -37,7 +38,7 @@ def _in_order(node: ast.AST) -> Iterator[ast.AST]:
         yield from _in_order(child)
 
 
-def sets_init(fn: ast.FunctionDef) -> bool:
+def sets_init(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(n, ast.Call) and init_call(n) is not None for n in ast.walk(fn))
 
 

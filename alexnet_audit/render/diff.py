@@ -5,6 +5,7 @@ that does not apply to the run (no post with two readings, no paper spec, no Ale
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Sequence
 
 from rich.console import Group
@@ -77,7 +78,7 @@ def diff_blocks(d: SpecDiff) -> Table:
 
 def code_vs_prose_view(run: AuditRun, width: int = 120) -> Group:
     """The code-vs-prose diff of every post in the run that has two readings (empty if none)."""
-    return Group(*(first_fitting(width, lambda d=d: diff_table(d), lambda d=d: diff_blocks(d)) for d in counterpart_diffs(run)))
+    return Group(*(first_fitting(width, partial(diff_table, d), partial(diff_blocks, d)) for d in counterpart_diffs(run)))
 
 
 def deviations_table(rows: Sequence[tuple[str, tuple[Deviation, ...]]]) -> Table:

@@ -109,8 +109,8 @@ def compare_view(run: AuditRun, width: int) -> Group:
     from .diff import code_vs_prose_view, paper_deviations_view
 
     keys = shared_layers(run.audits)
-    parts: list[RenderableType] = chunks(run.audits, width, lambda audits: compare_table(audits, keys))
-    parts += [code_vs_prose_view(run, width), paper_deviations_view(run, width)]
+    parts: list[RenderableType] = [*chunks(run.audits, width, lambda audits: compare_table(audits, keys)),
+                                   code_vs_prose_view(run, width), paper_deviations_view(run, width)]
     return Group(*parts)
 
 

@@ -48,9 +48,9 @@ class Finding:
     detail: str
 
 
-def _share(claimed: object) -> tuple[float, float]:
+def _share(claimed: int | float | str) -> tuple[float, float]:
     """A claimed rate and its half unit, as fractions of 1 ("90%" and 0.9 alike; 90 read as percent)."""
-    fig = parse_figure(claimed)  # type: ignore[arg-type]
+    fig = parse_figure(claimed)
     scale = Fraction(1, 100) if fig.value > 1 else Fraction(1)
     return float(fig.value * scale), float(fig.half_unit * scale)
 

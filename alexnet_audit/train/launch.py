@@ -112,7 +112,8 @@ def launch(paths: Sequence[str], options: TrainOptions) -> list[Outcome]:
         raise KeyboardInterrupt from None
     except ChildFailedError as exc:
         rank, failure = exc.get_first_failure()
-        message = failure.message.get("message") if isinstance(failure.message, dict) else failure.message
+        # torch annotates `message` as str, yet stores there the error file's "message", which may be a dict.
+        message = failure.message.get("message") if isinstance(failure.message, dict) else failure.message  # type: ignore[unreachable]
         raise WorkerFailed(f"training process {rank} failed: {message or f'exit code {failure.exitcode}'}") from None
     outcomes = results[0]
     assert outcomes is not None, "rank 0 returns its outcomes"

@@ -119,9 +119,10 @@ def make_optimizer(model: nn.Module, cfg: LoopConfig, rt: Runtime) -> torch.opti
 
 
 Step = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+Forward = Callable[[torch.Tensor], torch.Tensor]  # the model itself, wrapped in DDP, or compiled
 
 
-def eager_step(net: nn.Module, opt: torch.optim.Optimizer, data: DeviceData, cfg: LoopConfig, rt: Runtime) -> Step:
+def eager_step(net: Forward, opt: torch.optim.Optimizer, data: DeviceData, cfg: LoopConfig, rt: Runtime) -> Step:
     """One optimiser step on the batch at `idx`; returns its loss and accuracy, on the device."""
     def step(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = data.batch(idx)
@@ -187,7 +188,7 @@ def _stop(losses: list[float], accuracies: list[float], cfg: LoopConfig, elapsed
 def train_loop(model: nn.Module, data: DeviceData, cfg: LoopConfig, rt: Runtime,
                on_progress: Callable[[Progress], None] | None = None) -> LoopResult:
     """Train `model` (already on the device) in place; stop at `cfg.steps`, the budget, the target or a NaN."""
-    net = wrap(model, rt.world, rt.device)
+    net: Forward = wrap(model, rt.world, rt.device)
     net = torch.compile(net, dynamic=False) if rt.compile else net
     batch = per_rank_batch(data.n, cfg.batch_size, rt.world)
     step_fn = eager_step(net, make_optimizer(model, cfg, rt), data, cfg, rt)

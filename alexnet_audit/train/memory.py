@@ -106,8 +106,8 @@ def default_limit(device_type: str) -> int | None:
     if device_type == "cuda":
         import torch  # here: only a CUDA run asks the GPU
 
-        free, _ = torch.cuda.mem_get_info()
-        return int(free * FREE_SHARE)
+        free_gpu, _ = torch.cuda.mem_get_info()
+        return int(free_gpu * FREE_SHARE)
     free = free_host_memory()
     return None if free is None else int(free * FREE_SHARE)
 

@@ -206,6 +206,7 @@ class ExperimentRecord(_Record):
     def spread_bounds(self) -> Bounds:
         return spread_of([s.bounds for s in self.seeds])
 
+    # mypy allows no decorator over @property; pydantic spells a computed field so.
     @computed_field  # type: ignore[prop-decorator]
     @property
     def median_low(self) -> float:

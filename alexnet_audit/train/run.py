@@ -31,7 +31,9 @@ from .device_data import DeviceData, to_device
 from .distributed import World, agreed, per_rank_batch
 from .experiment import MAX_SEEDS, experiment_seeds, run_experiments, speedup_claims
 from .image_set import ImageSet
-from .loop import Evaluation, LoopConfig, LoopResult, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop
+from .loop import (
+    Evaluation, LoopConfig, LoopResult, Loss, Progress, Runtime, evaluate, recalibrate_batchnorm, spread, train_loop,
+)
 from .memory import FREE_SHARE, GIB, check_fits, default_limit, step_memory
 from .probe import LayerProbe, probe, structural_finding
 from .recipe import DEFAULT_TRAINING, Plan, budget_cut, recipe
@@ -132,7 +134,7 @@ def budget_of(options: TrainOptions, rt: Runtime) -> float:
 def source_config(spec: Spec, seed: int) -> tuple[LoopConfig, Training]:
     """The optimiser and settings the source trained with; its framework's customary recipe where it is silent."""
     t = spec.doc.training or DEFAULT_TRAINING[spec.doc.source.framework]
-    loss = "nll_of_softmax" if spec.layers[-1].spec.kind == "softmax" else "cross_entropy"
+    loss: Loss = "nll_of_softmax" if spec.layers[-1].spec.kind == "softmax" else "cross_entropy"
     cfg = LoopConfig(steps=1, batch_size=t.batch_size, optimizer=t.optimizer, lr=t.lr or DEFAULT_LR[t.optimizer],
                      momentum=t.momentum or 0.0, weight_decay=t.weight_decay, loss=loss, seed=seed)
     return cfg, t
@@ -221,7 +223,8 @@ def _train(spec: Spec, options: TrainOptions, on_progress: PhaseProgress | None,
     train, held = to_device(images, (spec.doc.input[0], spec.doc.input[1], spec.doc.input[2]), rt.device, rt.channels_last)
 
     def build(seed: int = options.seed) -> SpecNet:
-        return build_model(spec, seed).to(rt.device, memory_format=rt.memory_format)
+        # Module.to takes memory_format (documented, and honoured), but torch's stubs leave it out.
+        return build_model(spec, seed).to(rt.device, memory_format=rt.memory_format)  # type: ignore[call-overload]
 
     def report(phase: str) -> Callable[[Progress], None] | None:
         return (lambda p: on_progress(phase, p)) if on_progress else None

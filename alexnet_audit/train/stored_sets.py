@@ -90,7 +90,7 @@ def load_cifar10(root: Path) -> ImageSet:
             raise AuditError(f"a CIFAR-10 directory holds data_batch_1 to data_batch_5 and test_batch; {name} is missing",
                              file=str(root))
         parts.append(_cifar_batch(root / name))
-    classes = CIFAR10_CLASSES
+    classes: tuple[str, ...] = CIFAR10_CLASSES
     if (root / "batches.meta").is_file():
         names = _unpickle(root / "batches.meta").get("label_names")
         if isinstance(names, list) and len(names) == 10:

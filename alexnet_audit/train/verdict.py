@@ -325,8 +325,8 @@ def judge(ev: Evidence) -> Judgement:
     if not ev.losses:
         return Judgement("inconclusive", "no training step ran", f"a run of {_run_of(ev, MIN_STEPS)} would begin to tell",
                          _checks(ev, False))
-    verdict, cause, settle = _decide(ev)
-    return Judgement(verdict, cause, settle, _checks(ev, verdict == "converges"))
+    verdict, why, settle = _decide(ev)
+    return Judgement(verdict, why, settle, _checks(ev, verdict == "converges"))
 
 
 def _decide(ev: Evidence) -> tuple[Verdict, str | None, str | None]:
