@@ -25,13 +25,6 @@ DAY = 86400.0
 NOW = 1_800_000_000.0  # a fixed "now" for the tests that call prune directly
 
 
-@pytest.fixture(autouse=True)
-def cache_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """conftest turns the cache off for the suite; these tests name a directory of their own."""
-    monkeypatch.delenv("ALEXNET_AUDIT_NO_CACHE", raising=False)
-    monkeypatch.delenv("ALEXNET_AUDIT_CACHE_DIR", raising=False)
-
-
 def _key(n: int) -> str:
     return f"{n:064x}"
 
