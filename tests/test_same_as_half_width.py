@@ -37,8 +37,10 @@ def test_a_graph_with_every_width_halved_is_called_a_half_width_network(write_sp
     # the reference: stem 16, branches 8 and 12; this spec: 8, 4 and 6, each exactly half
     r = same_as(write_spec, inception(8, 4, 6), inception(16, 8, 12))
     assert r.verdict == Verdict.FAILS
-    assert r.measured[0] == HALF
-    assert len(r.measured) > 1  # the finding sums up the layer-by-layer differences, which follow it
+    # the finding sums up the layer-by-layer differences, which follow it
+    assert r.measured == [HALF, "stem: 3x3 conv with 8 kernels, the reference 16",
+                          "inc branch 1: 1x1 conv with 4 kernels, the reference 8",
+                          "inc branch 2: 1x1 conv with 6 kernels, the reference 12"]
     # written in the other order, the branches are still each half of their counterparts
     assert same_as(write_spec, inception(8, 4, 6, first="b"), inception(16, 8, 12)).measured[0] == HALF
 
@@ -47,7 +49,9 @@ def test_a_graph_with_one_width_not_halved_is_not_a_half_width_network(write_spe
     # branch b has 7 kernels where half the reference's would be 6
     r = same_as(write_spec, inception(8, 4, 7), inception(16, 8, 12))
     assert r.verdict == Verdict.FAILS
-    assert HALF not in r.measured
+    assert r.measured == ["stem: 3x3 conv with 8 kernels, the reference 16",
+                          "inc branch 1: 1x1 conv with 4 kernels, the reference 8",
+                          "inc branch 2: 1x1 conv with 7 kernels, the reference 12"]  # no HALF first
 
 
 def test_a_lone_classifier_is_never_half_of_another(write_spec: Callable[..., Path]) -> None:
