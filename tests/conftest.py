@@ -46,9 +46,10 @@ def _hypothesis_option_given(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's own plugin loads a --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    if not (_runs_tests(config) or _hypothesis_option_given(config)):
+    runs_tests = _runs_tests(config)
+    if not (runs_tests or _hypothesis_option_given(config)):
         return
-    if _runs_tests(config):
+    if runs_tests:
         _fewer_gc_passes()
     from hypothesis import HealthCheck, settings
 
