@@ -41,7 +41,9 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize(("call", "why"), WRONG, ids=[call.split("(")[0] for call, _ in WRONG])
+# ids: the function and the field it refuses (two rows are F.max_pool2d's)
+@pytest.mark.parametrize(("call", "why"), WRONG,
+                         ids=[f"{call.split('(')[0]}-{why.split()[0].split('=')[0]}" for call, why in WRONG])
 def test_a_wrong_sort_of_value_names_the_file_and_line_of_the_call(tmp_path: Path, call: str, why: str) -> None:
     path = tmp_path / "net.py"
     path.write_text(NET.format(call=call))
