@@ -11,7 +11,7 @@ reported once, located by block and branch.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
@@ -181,6 +181,19 @@ def data_path(analysis: Analysis) -> Chain:
     """The whole network as one path from its input to its last node."""
     reader = _Reader(analysis)
     return reader.chain(len(analysis.modules) - 1, _INPUT)
+
+
+def half_width(mine: Analysis, reference: Analysis) -> bool:
+    """Whether the reference is this network with every width doubled, the last layer's aside
+    (its width follows the classes), branches in any order: the two paths' structural keys agree."""
+    return _doubled(data_path(mine)).sig == data_path(reference).sig
+
+
+def _doubled(chain: Chain) -> Chain:
+    return replace(chain, units=tuple(
+        replace(u, branches=tuple(_doubled(b) for b in u.branches)) if isinstance(u, Junction)
+        else u if u.width is None else replace(u, width=2 * u.width)
+        for u in chain.units))
 
 
 # ---------------------------------------------------------------- comparing

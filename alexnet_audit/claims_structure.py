@@ -12,7 +12,7 @@ from .claim_schema import (
     AllHave, Contains, FollowedBy, LayerCountClaim, LayerHas, ListingClaim, NoActivation, Overlapping, PoolsOver,
     SameAsClaim, StructureClaim,
 )
-from .claims_same_as import COMPARED, after_difference, graph_differences, lrn_difference
+from .claims_same_as import COMPARED, after_difference, graph_differences, half_width, lrn_difference
 from .diagnose import Diagnosis
 from .verdicts import ClaimResult, Context, Verdict, result
 
@@ -205,16 +205,14 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     if ref is None:
         return result(claim, None, Verdict.UNVERIFIABLE, f"needs the reference spec {claim.reference} among the specs "
                       "given (or beside this spec's file)")
-    mine, theirs = _profile(ctx.analysis), _profile(ref)
-    widths, ref_widths = _widths(mine), _widths(theirs)
     if ctx.analysis.spec.is_graph or ref.spec.is_graph:
         found = graph_differences(ctx.analysis, ref)
-        # branches may be written in any order, so the widths are paired smallest to smallest
-        if found and _halved(sorted(widths), sorted(ref_widths)):
+        if found and half_width(ctx.analysis, ref):
             found.insert(0, HALF_WIDTH)
         return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
                          "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
                          found)
+    mine, theirs = _profile(ctx.analysis), _profile(ref)
     differences: list[str] = []
     if len(mine) != len(theirs):
         differences.append(f"{len(mine)} conv/linear layers, the reference has {len(theirs)}")
@@ -230,7 +228,7 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
             differences.append(f"after {label}: {phrase}")
         if lrn := lrn_difference(label, _first_lrn(after), _first_lrn(ref_after)):
             differences.append(lrn)
-    if _halved(widths, ref_widths):
+    if _halved(_widths(mine), _widths(theirs)):
         differences.insert(0, HALF_WIDTH)
     return _compared(claim, ref, "layer by layer (widths, windows, strides, normalisation and pooling; the last "
                      "layer's width follows the classes)", differences)

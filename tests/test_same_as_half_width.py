@@ -70,3 +70,12 @@ def test_a_pool_before_the_first_weighted_layer_is_compared(write_spec: Callable
     r = same_as(write_spec, "  - {kind: maxpool, kernel: 2}\n" + conv + tail, conv + tail)
     assert r.verdict == Verdict.FAILS
     assert r.measured == ["before the first conv/linear layer: also maxpool, unlike the reference"]
+
+
+def test_widths_that_halve_only_once_sorted_are_not_a_half_width_network(write_spec: Callable[..., Path]) -> None:
+    # sorted, this spec's widths 4, 6, 8 are half of the reference's 8, 12, 16; in place they are not:
+    # the stem has 4 kernels against 16 (a quarter) and branch a 8 against 8
+    r = same_as(write_spec, inception(4, 8, 6), inception(16, 8, 12))
+    assert r.verdict == Verdict.FAILS
+    assert HALF not in r.measured
+    assert "stem: 3x3 conv with 4 kernels, the reference 16" in r.measured
