@@ -4,6 +4,7 @@ reference network it is presented as."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -224,9 +225,7 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = frozenset(m.category for m in after) & COMPARED
-        ref_kinds = frozenset(m.category for m in ref_after) & COMPARED
-        if phrase := after_difference(kinds, ref_kinds):
+        if phrase := after_difference(_kinds(after), _kinds(ref_after)):
             differences.append(f"after {label}: {phrase}")
         if lrn := lrn_difference(label, _first_lrn(after), _first_lrn(ref_after)):
             differences.append(lrn)
@@ -239,8 +238,12 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
 def _leading(analysis: Analysis) -> frozenset[str]:
     """The compared kinds of the layers before the first conv/linear layer (a pool or a
     normalisation at the input), which no weighted layer's followers hold."""
-    leading = itertools.takewhile(lambda m: m.category not in WEIGHTED, analysis.modules)
-    return frozenset(m.category for m in leading) & COMPARED
+    return _kinds(itertools.takewhile(lambda m: m.category not in WEIGHTED, analysis.modules))
+
+
+def _kinds(modules: Iterable[ModuleInfo]) -> frozenset[str]:
+    """The kinds same_as compares (activations, normalisation, pooling) among `modules`."""
+    return frozenset(m.category for m in modules) & COMPARED
 
 
 HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
