@@ -293,7 +293,7 @@ class Walk:
                 self.reading.note_unreadable(node.lineno, f"{self.code(node)}: an operation joining tensors "
                                              "(a branch) is not read statically; import the live model with --module")
                 return left if isinstance(left, Tensor) else right
-        return binop(op, left, right, getattr(node, "lineno", 0))
+        return binop(op, left, right, node.lineno)
 
     def call(self, node: ast.Call, env: dict[str, Any], hint: str | None) -> Any:
         callee = self.eval(node.func, env)
