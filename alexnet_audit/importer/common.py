@@ -18,7 +18,7 @@ ASSUMED_CLASSES = 1000
 class Sizes:
     """Turns evaluated arguments into spec sizes, naming what was assumed or cannot be read."""
 
-    def __init__(self, reading: Reading, file_line: Any, where: Callable[[int], str] | None = None) -> None:
+    def __init__(self, reading: Reading, file_line: Callable[[int], int], where: Callable[[int], str] | None = None) -> None:
         self.reading = reading
         self.file_line = file_line
         # How a refusal names its place: a listing's line by default; the live importer names the
