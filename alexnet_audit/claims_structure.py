@@ -178,6 +178,10 @@ def _attr(value: Any) -> Any:
 
 # ---------------------------------------------------------------- the network it is presented as
 
+# The finding same_as puts first when every width but the last is half the reference's.
+_HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
+
+
 def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
     """Each conv/linear layer in order: its label, name, hyper-parameters and the layers after it."""
     out = []
@@ -212,7 +216,7 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         found = graph_differences(ctx.analysis, ref)
         # branches may be written in any order, so the widths are paired smallest to smallest
         if found and _halved(sorted(widths), sorted(ref_widths)):
-            found.insert(0, HALF_WIDTH)
+            found.insert(0, _HALF_WIDTH)
         return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
                          "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
                          found)
@@ -230,7 +234,7 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         if lrn := lrn_difference(label, _first_lrn(after), _first_lrn(ref_after)):
             differences.append(lrn)
     if _halved(widths, ref_widths):
-        differences.insert(0, HALF_WIDTH)
+        differences.insert(0, _HALF_WIDTH)
     return _compared(claim, ref, "layer by layer (widths, windows, strides, normalisation and pooling; the last "
                      "layer's width follows the classes)", differences)
 
@@ -244,9 +248,6 @@ def _leading(analysis: Analysis) -> frozenset[str]:
 def _kinds(modules: Iterable[ModuleInfo]) -> frozenset[str]:
     """The kinds same_as compares (activations, normalisation, pooling) among `modules`."""
     return frozenset(m.category for m in modules) & COMPARED
-
-
-HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
 
 
 def _widths(profile: list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]) -> list[int]:
