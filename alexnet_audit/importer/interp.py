@@ -208,7 +208,11 @@ class Walk:
             items = self.sequence(node.elts, env)
             return tuple(items) if isinstance(node, ast.Tuple) else items
         if isinstance(node, ast.Dict):
-            return {self.eval(k, env): self.eval(v, env) for k, v in zip(node.keys, node.values) if k is not None}
+            pairs = [(self.eval(k, env), self.eval(v, env)) for k, v in zip(node.keys, node.values) if k is not None]
+            try:
+                return dict(pairs)
+            except TypeError:  # {[1]: 2}: a list or dict as a key, which Python refuses
+                raise Unknown("a dict key that is not hashable", line) from None
         if isinstance(node, ast.Subscript):
             return self.subscript(self.eval(node.value, env), self.eval(node.slice, env), line)
         if isinstance(node, ast.ListComp) and len(node.generators) == 1:
