@@ -4,6 +4,7 @@ reference network it is presented as."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -177,6 +178,10 @@ def _attr(value: Any) -> Any:
 
 # ---------------------------------------------------------------- the network it is presented as
 
+# The finding same_as puts first when every width but the last is half the reference's.
+_HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
+
+
 def _profile(analysis: Analysis) -> list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]:
     """Each conv/linear layer in order: its label, name, hyper-parameters and the layers after it."""
     out = []
@@ -208,7 +213,7 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
     if ctx.analysis.spec.is_graph or ref.spec.is_graph:
         found = graph_differences(ctx.analysis, ref)
         if found and half_width(ctx.analysis, ref):
-            found.insert(0, HALF_WIDTH)
+            found.insert(0, _HALF_WIDTH)
         return _compared(claim, ref, "along the data paths (branches matched whatever their order; widths, windows, "
                          "strides, merges, normalisation and pooling; the last layer's width follows the classes)",
                          found)
@@ -222,14 +227,12 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
         for key, value in has.items():
             if key in ref_has and ref_has[key] != value and not (label.startswith("fc") and label == theirs[-1][0]):
                 differences.append(f"{label} ({name}) has {key} {value}, the reference {ref_has[key]}")
-        kinds = frozenset(m.category for m in after) & COMPARED
-        ref_kinds = frozenset(m.category for m in ref_after) & COMPARED
-        if phrase := after_difference(kinds, ref_kinds):
+        if phrase := after_difference(_kinds(after), _kinds(ref_after)):
             differences.append(f"after {label}: {phrase}")
         if lrn := lrn_difference(label, _first_lrn(after), _first_lrn(ref_after)):
             differences.append(lrn)
     if _halved(_widths(mine), _widths(theirs)):
-        differences.insert(0, HALF_WIDTH)
+        differences.insert(0, _HALF_WIDTH)
     return _compared(claim, ref, "layer by layer (widths, windows, strides, normalisation and pooling; the last "
                      "layer's width follows the classes)", differences)
 
@@ -237,11 +240,12 @@ def judge_same_as(claim: SameAsClaim, ctx: Context, _: list[ClaimResult]) -> Cla
 def _leading(analysis: Analysis) -> frozenset[str]:
     """The compared kinds of the layers before the first conv/linear layer (a pool or a
     normalisation at the input), which no weighted layer's followers hold."""
-    leading = itertools.takewhile(lambda m: m.category not in WEIGHTED, analysis.modules)
-    return frozenset(m.category for m in leading) & COMPARED
+    return _kinds(itertools.takewhile(lambda m: m.category not in WEIGHTED, analysis.modules))
 
 
-HALF_WIDTH = "every layer has half the reference's width (a half-width network)"
+def _kinds(modules: Iterable[ModuleInfo]) -> frozenset[str]:
+    """The kinds same_as compares (activations, normalisation, pooling) among `modules`."""
+    return frozenset(m.category for m in modules) & COMPARED
 
 
 def _widths(profile: list[tuple[str, str, dict[str, Any], tuple[ModuleInfo, ...]]]) -> list[int]:

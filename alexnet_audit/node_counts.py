@@ -36,8 +36,8 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Hashable, Iterator
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from fvcore.nn import FlopCountAnalysis

@@ -26,8 +26,6 @@ def line_at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | N
     return next((lines[path[:cut]] for cut in range(len(path), -1, -1) if path[:cut] in lines), None)
 
 
-
-
 def _index_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], budget: list[int], depth: int) -> None:
     """Record the 1-based line of every node; refuse alias bombs, deep nesting and duplicate keys."""
     budget[0] -= 1

@@ -43,7 +43,7 @@ _Padded = Conv | MaxPool | AvgPool
 
 def _padding_swaps(layer_spec: object) -> list[tuple[str, Padding, _Padded]]:
     """Each other padding a padded layer could have been read with: its name, the padding as written, the layer so padded."""
-    if not isinstance(layer_spec, (Conv, MaxPool, AvgPool)):
+    if not isinstance(layer_spec, _Padded):
         return []
     pad = layer_spec.padding
     options: list[str] = {"same": ["valid"], "valid": ["same"]}.get(pad, ["valid", "same"]) if isinstance(pad, str) else (["same", "valid"] if pad else ["same"])

@@ -128,7 +128,7 @@ def summary(result: Imported, output: Path) -> list[str]:
 def _read(chosen: Candidate, tree: ast.Module, listing: Listing, reading: Reading, sets: dict[str, Any]) -> None:
     from . import keras, pytorch, tf1
 
-    sizes = Sizes(reading, listing.file_line)
+    sizes = Sizes(reading, lambda line: f"line {listing.file_line(line)}")
     reader = {"pytorch": pytorch, "keras": keras, "tf1": tf1}[chosen.framework]
     hooks = reader.make_hooks(reading, sizes)
     walk = Walk(tree, listing.text, reading, hooks, sets, listing.file_line)

@@ -18,12 +18,12 @@ ASSUMED_CLASSES = 1000
 class Sizes:
     """Turns evaluated arguments into spec sizes, naming what was assumed or cannot be read."""
 
-    def __init__(self, reading: Reading, file_line: Any, where: Callable[[int], str] | None = None) -> None:
+    def __init__(self, reading: Reading, where: Callable[[int], str]) -> None:
         self.reading = reading
-        self.file_line = file_line
-        # How a refusal names its place: a listing's line by default; the live importer names the
-        # traced call as written and locates the error in the user's file itself.
-        self.where = where or (lambda line: f"line {file_line(line)}")
+        # How a refusal or a note names its place, from a listing's line: "line N" of the file for
+        # a listing; the live importer names the traced call as written and locates the error in
+        # the user's file itself.
+        self.where = where
 
     def integer(self, value: Any, what: str, line: int) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:

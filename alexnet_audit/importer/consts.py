@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -174,6 +175,8 @@ def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
         raise Unknown("an operator this reader does not evaluate", line)
     if isinstance(op, ast.Mult) and _repeated_length(left, right) > MAX_SEQUENCE:
         raise Unknown("a sequence too long to evaluate", line)  # before Python builds it: [0] * 10**9 is 8 GB
+    if isinstance(op, ast.Mod) and isinstance(left, str) and _widest_field(left, right) > MAX_SEQUENCE:
+        raise Unknown("a sequence too long to evaluate", line)  # likewise: "%*d" % (10**9, 1) is 1 GB of spaces
     try:
         result = left**right if isinstance(op, ast.Pow) else _BINOPS[type(op)](left, right)
     except (TypeError, ZeroDivisionError, ValueError, OverflowError):  # "a" ** 2, 0 ** -1, 1e300 ** 2, as 1 % 0
@@ -193,6 +196,22 @@ def _repeated_length(left: Any, right: Any) -> int:
     if isinstance(seq, (tuple, list, str)) and isinstance(count, int):
         return len(seq) * count
     return 0
+
+
+# A printf-style conversion's width and precision (`%-*d`, `%08.3f`, `%(name)5s`); `%%` is no field.
+_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
+
+
+def _widest_field(fmt: str, args: Any) -> int:
+    """The widest field `fmt % args` pads to: a width or precision as written or, for a `*`, the
+    largest count among the arguments (string formatting pads without bound, like `*` repeats)."""
+    counts = [a for a in (args if isinstance(args, tuple) else (args,)) if isinstance(a, int)]
+    widest = 0
+    for size in (s for m in _FIELD.finditer(fmt) for s in m.groups() if s):
+        # more digits than the bound has is past it (and int() refuses 4,300 digits and more)
+        wide = max(counts, default=0) if size == "*" else (int(size) if len(size) <= len(str(MAX_SEQUENCE)) else MAX_SEQUENCE + 1)
+        widest = max(widest, wide)
+    return widest
 
 
 def unary(op: ast.unaryop, value: Any, line: int) -> Any:

@@ -208,7 +208,11 @@ class Walk:
             items = self.sequence(node.elts, env)
             return tuple(items) if isinstance(node, ast.Tuple) else items
         if isinstance(node, ast.Dict):
-            return {self.eval(k, env): self.eval(v, env) for k, v in zip(node.keys, node.values) if k is not None}
+            pairs = [(self.eval(k, env), self.eval(v, env)) for k, v in zip(node.keys, node.values) if k is not None]
+            try:
+                return dict(pairs)
+            except TypeError:  # {[1]: 2}: a list or dict as a key, which Python refuses
+                raise Unknown("a dict key that is not hashable", line) from None
         if isinstance(node, ast.Subscript):
             return self.subscript(self.eval(node.value, env), self.eval(node.slice, env), line)
         if isinstance(node, ast.ListComp) and len(node.generators) == 1:
@@ -293,7 +297,7 @@ class Walk:
                 self.reading.note_unreadable(node.lineno, f"{self.code(node)}: an operation joining tensors "
                                              "(a branch) is not read statically; import the live model with --module")
                 return left if isinstance(left, Tensor) else right
-        return binop(op, left, right, getattr(node, "lineno", 0))
+        return binop(op, left, right, node.lineno)
 
     def call(self, node: ast.Call, env: dict[str, Any], hint: str | None) -> Any:
         callee = self.eval(node.func, env)

@@ -70,7 +70,7 @@ class KerasHooks(Hooks):
                 # a Keras layer with no spec kind becomes a template too: applying it names its line
                 return Template(name, tuple(args), tuple(kwargs.items()), node.lineno, walk.code(node))
         if isinstance(callee, Template) and callee.ctor in ("Add", "Concatenate") and args and _tensors(args[0]):
-            bind(LAYERS[callee.ctor], callee.args, dict(callee.kwargs), f"line {self.sizes.file_line(callee.line)}: {callee.code}")
+            bind(LAYERS[callee.ctor], callee.args, dict(callee.kwargs), f"{self.sizes.where(callee.line)}: {callee.code}")
             return self.merge("add" if callee.ctor == "Add" else "concat", args[0], node, walk)
         if isinstance(callee, (Template, Container)) and args and isinstance(args[0], Tensor):
             return self.apply(callee, args[0], first=not args[0].nodes)
@@ -88,7 +88,7 @@ class KerasHooks(Hooks):
         if not isinstance(module, Template):
             raise Unknown("a layer this importer does not read", 0)
         if module.ctor == "InputLayer":
-            b = bind(LAYERS["InputLayer"], module.args, dict(module.kwargs), f"line {self.sizes.file_line(module.line)}: {module.code}")
+            b = bind(LAYERS["InputLayer"], module.args, dict(module.kwargs), f"{self.sizes.where(module.line)}: {module.code}")
             self._input(b["input_shape"] if b["shape"] is None else b["shape"], module.line, module.code)
             return x
         shape = module.arg(99, "input_shape")
@@ -111,7 +111,7 @@ class KerasHooks(Hooks):
         if isinstance(shape, (tuple, list)) and len(shape) == 3 and all(isinstance(d, int) for d in shape):
             h, w, c = shape
             self.reading.input = (c, h, w)
-            self.reading.input_from = f"line {self.sizes.file_line(line)}: {code} (Keras's channels-last H x W x C)"
+            self.reading.input_from = f"{self.sizes.where(line)}: {code} (Keras's channels-last H x W x C)"
         else:
             self.reading.note_unreadable(line, f"{code}: an input shape this importer cannot read as H x W x C")
 
@@ -141,7 +141,7 @@ class KerasHooks(Hooks):
         if sig is None:
             self.reading.note_unreadable(line, f"{t.code}: {ctor} is not a layer kind a spec holds (left out)")
             return []
-        where = f"line {s.file_line(line)}: {t.code}"
+        where = f"{s.where(line)}: {t.code}"
         b = bind(sig, t.args, dict(t.kwargs), where)
         fields: dict[str, Any] = {}
         kind = sig.kind

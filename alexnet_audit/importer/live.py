@@ -184,7 +184,7 @@ def _function_layer(fn: str, node: Any, reading: Reading) -> dict[str, Any]:
     kind = sig.kind or fn
     try:
         bound = bind(sig, node.args[1:], node.kwargs, code)
-        return {"kind": kind, **functional_fields(kind, bound, Sizes(reading, lambda line: line, lambda _: code), 0)}
+        return {"kind": kind, **functional_fields(kind, bound, Sizes(reading, lambda _: code), 0)}
     except AuditError as exc:
         if where is None:
             raise  # traced without stack traces: _trace traces again with them, to locate this refusal

@@ -164,12 +164,12 @@ class TorchHooks(Hooks):
         if sig is None:
             self.reading.note_unreadable(t.line, f"{t.code}: nn.{t.ctor} is not a layer kind a spec holds (left out)")
             return []
-        bound = bind(sig, t.args, dict(t.kwargs), f"line {self.sizes.file_line(t.line)}: {t.code}")
+        bound = bind(sig, t.args, dict(t.kwargs), f"{self.sizes.where(t.line)}: {t.code}")
         if sig.kind is None:
             return []
         fields, declared = module_fields(sig.kind, bound, self.sizes, t.line)
         if t.ctor == "Dropout2d":
-            self.reading.assumed.append(f"line {self.sizes.file_line(t.line)}: Dropout2d (whole channels) read as dropout")
+            self.reading.assumed.append(f"{self.sizes.where(t.line)}: Dropout2d (whole channels) read as dropout")
         return [Node(sig.kind, tuple(fields.items()), self.names.take(name, scope), t.line, t.code,
                      declared, _declared_text(t), scope)]
 

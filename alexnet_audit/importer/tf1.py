@@ -80,7 +80,7 @@ class TF1Hooks(Hooks):
             shape = b["shape"]
             if isinstance(shape, (list, tuple)) and len(shape) == 4 and all(isinstance(d, int) for d in shape[1:]):
                 self.reading.input = (shape[3], shape[1], shape[2])
-                self.reading.input_from = f"line {self.sizes.file_line(line)}: {walk.code(node)} (NHWC)"
+                self.reading.input_from = f"{self.sizes.where(line)}: {walk.code(node)} (NHWC)"
             return self.tensor(Tensor(), walk, node)
         x = self.tensor(b[sig.params[0].name], walk, node)
         return self.op(op, x, b, node, walk, b["name"] if isinstance(b["name"], str) else hint)
@@ -175,7 +175,7 @@ class TF1Hooks(Hooks):
                 fields = {"p": round(1 - float(keep), 12)}
             else:
                 what = keep.name if isinstance(keep, Opaque) else "keep_prob"
-                self.reading.assumed.append(f"line {s.file_line(line)}: dropout keep_prob is {what}, fed at run time: p 0.5 assumed")
+                self.reading.assumed.append(f"{s.where(line)}: dropout keep_prob is {what}, fed at run time: p 0.5 assumed")
                 fields = {"p": 0.5}
         else:
             kind = ACTIVATIONS[op]
