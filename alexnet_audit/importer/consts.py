@@ -20,6 +20,7 @@ from .reading import Node
 MAX_INT = 10**15  # figures of real networks stay far below; a listing's 10**100 is not one
 MAX_POWER = 64
 MAX_SEQUENCE = 4096  # items of a list, tuple or string a listing's expression may build
+MAX_NESTING = 64  # lists within lists; a layer table needs two or three
 
 
 class Unknown(Exception):
@@ -165,6 +166,41 @@ def plain(value: Any) -> bool:
     return isinstance(value, _PLAIN)
 
 
+def items_in(value: Any) -> tuple[int, int]:
+    """How many items `value` holds and how deep its lists nest, each nested list or tuple counted
+    as often as it is referenced (as a walk over it or `str()` meets it: `[[0] * 9] * 9` holds 90),
+    each distinct one taken apart once; a string counts its characters. Iterative, so no nesting
+    overflows Python's stack; a list that holds itself counts once."""
+    sizes: dict[int, tuple[int, int]] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        v, children_done = stack.pop()
+        if not isinstance(v, (list, tuple)) or (id(v) in sizes and not children_done):
+            continue
+        if not children_done:
+            sizes[id(v)] = (0, 0)  # until its children are counted: a cycle back to it adds nothing
+            stack.append((v, True))
+            stack.extend((c, False) for c in v if isinstance(c, (list, tuple)) and id(c) not in sizes)
+            continue
+        inner = [sizes[id(c)] if isinstance(c, (list, tuple)) else (len(c) if isinstance(c, str) else 0, 0) for c in v]
+        sizes[id(v)] = (len(v) + sum(n for n, _ in inner), 1 + max((d for _, d in inner), default=0))
+    if isinstance(value, str):
+        return len(value), 0
+    return sizes.get(id(value), (0, 0))
+
+
+def bounded(value: Any, line: int) -> Any:
+    """`value`, or Unknown for a sequence past MAX_SEQUENCE items in all or MAX_NESTING levels:
+    every list and tuple an expression builds passes here, so no later walk, comparison or `str()`
+    of it can run for hours (`[[[0] * 4096] * 4096] * 4096` is 69 billion items in 12 KB)."""
+    items, depth = items_in(value)
+    if items > MAX_SEQUENCE:
+        raise Unknown("a sequence too long to evaluate", line)
+    if depth > MAX_NESTING:
+        raise Unknown("a sequence nested too deeply to evaluate", line)
+    return value
+
+
 def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
     if not (plain(left) and plain(right)):
         raise Unknown("arithmetic on a value not known statically", line)
@@ -185,16 +221,14 @@ def binop(op: ast.operator, left: Any, right: Any, line: int) -> Any:
         result = int(result)
     if isinstance(result, int) and abs(result) > MAX_INT:
         raise Unknown("a number too large to be a layer size", line)
-    if isinstance(result, (tuple, list, str)) and len(result) > MAX_SEQUENCE:
-        raise Unknown("a sequence too long to evaluate", line)
-    return result
+    return bounded(result, line)
 
 
 def _repeated_length(left: Any, right: Any) -> int:
     """The length of a sequence times a count (0 for any other product)."""
     seq, count = (left, right) if isinstance(left, (tuple, list, str)) else (right, left)
     if isinstance(seq, (tuple, list, str)) and isinstance(count, int):
-        return len(seq) * count
+        return items_in(seq)[0] * count
     return 0
 
 

@@ -28,6 +28,7 @@ from .consts import (
     Tensor,
     Unknown,
     binop,
+    bounded,
     builtin,
     compare,
     plain,
@@ -206,7 +207,7 @@ class Walk:
             return self.eval(node.body if truth(self.eval(node.test, env), line) else node.orelse, env, hint)
         if isinstance(node, (ast.Tuple, ast.List)):
             items = self.sequence(node.elts, env)
-            return tuple(items) if isinstance(node, ast.Tuple) else items
+            return bounded(tuple(items) if isinstance(node, ast.Tuple) else items, line)
         if isinstance(node, ast.Dict):
             pairs = [(self.eval(k, env), self.eval(v, env)) for k, v in zip(node.keys, node.values) if k is not None]
             try:
@@ -247,7 +248,7 @@ class Walk:
             self.assign(gen.target, item, local)
             if all(truth(self.eval(cond, local), node.lineno) for cond in gen.ifs):
                 out.append(self.eval(node.elt, local))
-        return out
+        return bounded(out, node.lineno)
 
     def lookup(self, name: str, env: dict[str, Any], line: int) -> Any:
         value = env.get(name, self.module.get(name, _MISSING))
