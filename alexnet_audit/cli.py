@@ -390,12 +390,9 @@ def check(
 
 
 def main() -> None:
-    """The `alexnet-audit` script and `python -m alexnet_audit`.
-
-    Without the cyclic garbage collector (`train` turns it back on): a run is one short process
-    that builds a few hundred thousand objects (torch's, pydantic's schema, the specs) and keeps
-    nearly all of them until it exits, and the collector's passes over them cost a cold `compare`
-    0.25 to 0.7 s while freeing nothing that changed its peak memory (measured on 68 specs).
-    Reference counting still frees every tensor the moment it is dropped."""
+    """The `alexnet-audit` script and `python -m alexnet_audit`, without the cyclic garbage
+    collector (`train` turns it back on): a run keeps nearly every object it builds until it exits,
+    and the collector's passes over them cost a cold `compare` 0.25 to 0.7 s and did not lower its
+    peak (68 specs). Reference counting still frees every tensor the moment it is dropped."""
     gc.disable()
     app()
