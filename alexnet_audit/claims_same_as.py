@@ -186,14 +186,18 @@ def data_path(analysis: Analysis) -> Chain:
 def half_width(mine: Analysis, reference: Analysis) -> bool:
     """Whether the reference is this network with every width doubled, the last layer's aside
     (its width follows the classes), branches in any order: the two paths' structural keys agree."""
-    return _doubled(data_path(mine)).sig == data_path(reference).sig
+    return _doubled(data_path(mine), {}).sig == data_path(reference).sig
 
 
-def _doubled(chain: Chain) -> Chain:
-    return replace(chain, units=tuple(
-        replace(u, branches=tuple(_doubled(b) for b in u.branches)) if isinstance(u, Junction)
-        else u if u.width is None else replace(u, width=2 * u.width)
-        for u in chain.units))
+def _doubled(chain: Chain, done: dict[int, Chain]) -> Chain:
+    """`chain` with every width doubled; `done`: the chains doubled so far, by identity, since a dense
+    block's branches share their earlier chains, and doubling each path apart grows exponentially."""
+    if id(chain) not in done:
+        done[id(chain)] = replace(chain, units=tuple(
+            replace(u, branches=tuple(_doubled(b, done) for b in u.branches)) if isinstance(u, Junction)
+            else u if u.width is None else replace(u, width=2 * u.width)
+            for u in chain.units))
+    return done[id(chain)]
 
 
 # ---------------------------------------------------------------- comparing
