@@ -99,14 +99,16 @@ def _conv_on_a_slice(func: Any, args: tuple[Any, ...]) -> torch.Tensor:
 def _mm_on_a_slice(func: Any, args: tuple[Any, ...]) -> torch.Tensor:
     """The product with the first column of the right operand, then the full output's shape."""
     a, b = args
-    sliced = func(a, b[:, :1])
-    return sliced.new_empty((sliced.shape[0], b.shape[1]))
+    return _all_columns(func(a, b[:, :1]), b)
 
 
 def _addmm_on_a_slice(func: Any, args: tuple[Any, ...]) -> torch.Tensor:
     bias, a, b = args
     column = bias[..., :1] if bias.dim() and bias.shape[-1] == b.shape[1] else bias
-    sliced = func(column, a, b[:, :1])
+    return _all_columns(func(column, a, b[:, :1]), b)
+
+
+def _all_columns(sliced: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return sliced.new_empty((sliced.shape[0], b.shape[1]))
 
 
@@ -129,10 +131,15 @@ class _OnASlice(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+def _inputs(shapes: tuple[Shape, ...]) -> tuple[torch.Tensor, ...]:
+    """Fresh uninitialised inputs of a batch of one: an in-place node (ReLU) writes into the tensor it is given."""
+    return tuple(torch.empty(1, *shape) for shape in shapes)
+
+
 def _flop_counter(module: nn.Module, shapes: tuple[Shape, ...]) -> int:
     counter = FlopCounterMode(display=False)
     with _OnASlice(), counter:
-        module(*(torch.empty(1, *shape) for shape in shapes))
+        module(*_inputs(shapes))
     return counter.get_total_flops()
 
 
@@ -155,10 +162,9 @@ def _on_cpu(module: nn.Module) -> Iterator[None]:
 
 def _measure(module: nn.Module, shapes: tuple[Shape, ...], flop_counter: bool) -> NodeCount:
     """fvcore's count and output shape of a meta-built node, and FlopCounterMode's count where it
-    is asked for, on uninitialised CPU storage freed afterwards. Each pass gets fresh inputs: an
-    in-place node (ReLU) writes into the tensor it is given."""
+    is asked for, on uninitialised CPU storage freed afterwards; each pass with inputs of its own."""
     with _on_cpu(module):
-        macs, unsupported, shape = _fvcore(module, tuple(torch.empty(1, *s) for s in shapes))
+        macs, unsupported, shape = _fvcore(module, _inputs(shapes))
         flops = _flop_counter(module, shapes) if flop_counter else None
     return NodeCount(shape, flops, macs, unsupported)
 

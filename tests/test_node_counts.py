@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from alexnet_audit.no_dynamo import without_dynamo_import
@@ -83,3 +84,29 @@ def test_ops_that_are_not_sliced_compute_their_values() -> None:
     with without_dynamo_import(), torch.no_grad(), _OnASlice():
         out = torch.nn.functional.max_pool2d(torch.relu(x), 2)
     assert out.flatten().tolist() == [3.0]
+
+
+class _Shapes(TorchDispatchMode):
+    """Beneath _OnASlice: the weight (or right operand) shape each costly op is really run with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, tuple[int, ...]]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        if func in (torch.ops.aten.convolution.default, torch.ops.aten.mm.default):
+            self.seen.append((func.__name__, tuple(args[1].shape)))
+        elif func is torch.ops.aten.addmm.default:
+            self.seen.append((func.__name__, tuple(args[2].shape)))
+        return func(*args, **(kwargs or {}))
+
+
+def test_the_arithmetic_really_runs_on_the_slice() -> None:
+    # 8 kernels in 2 groups run as one kernel per group: weight 2 x 3 x 3 x 3; a 5 -> 7 linear layer
+    # multiplies by one column of its 5 x 7 transposed weight; a bias-free one by the same column
+    shapes = _Shapes()
+    with without_dynamo_import(), torch.no_grad(), shapes, _OnASlice():
+        torch.nn.functional.conv2d(torch.empty(1, 6, 9, 9), torch.empty(8, 3, 3, 3), groups=2)
+        torch.nn.functional.linear(torch.empty(1, 5), torch.empty(7, 5), torch.empty(7))
+        torch.nn.functional.linear(torch.empty(1, 5), torch.empty(7, 5))
+    assert shapes.seen == [("convolution.default", (2, 3, 3, 3)), ("addmm.default", (5, 1)), ("mm.default", (5, 1))]

@@ -171,6 +171,8 @@ def items_in(value: Any) -> tuple[int, int]:
     as often as it is referenced (as a walk over it or `str()` meets it: `[[0] * 9] * 9` holds 90),
     each distinct one taken apart once; a string counts its characters. Iterative, so no nesting
     overflows Python's stack; a list that holds itself counts once."""
+    if isinstance(value, str):
+        return len(value), 0
     sizes: dict[int, tuple[int, int]] = {}
     stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
@@ -184,8 +186,6 @@ def items_in(value: Any) -> tuple[int, int]:
             continue
         inner = [sizes[id(c)] if isinstance(c, (list, tuple)) else (len(c) if isinstance(c, str) else 0, 0) for c in v]
         sizes[id(v)] = (len(v) + sum(n for n, _ in inner), 1 + max((d for _, d in inner), default=0))
-    if isinstance(value, str):
-        return len(value), 0
     return sizes.get(id(value), (0, 0))
 
 
