@@ -244,9 +244,8 @@ def train(
             spec_id = spec.id
             with Bars(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                       TimeElapsedColumn(), console=out, transient=True) as bars:
-                # mypy infers no type for a lambda whose default binds the spec id (its ignore below)
                 record = train_spec(spec, options, _progress_to(bars, spec.id),
-                                    lambda recipe, spec_id=spec.id: out.print(recipe_text(spec_id, recipe)))  # type: ignore[misc]
+                                    lambda recipe: out.print(recipe_text(spec_id, recipe)))
         except KeyboardInterrupt:
             # Results are written only once a run ends, and atomically: the last one stands.
             previous = out_dir / f"{spec_id}.json"
@@ -257,7 +256,8 @@ def train(
             fail(str(exc.located(file=str(path))))
             code = 2
             continue
-        code = max(code, _keep(record, out_dir, out))  # type: ignore[arg-type]  # a world of one: never None
+        assert record is not None  # a world of one: rank 0 always returns its record
+        code = max(code, _keep(record, out_dir, out))
     raise typer.Exit(code)
 
 

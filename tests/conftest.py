@@ -151,9 +151,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    # hypothesis's terminal summary imports hypothesis in this controller process (1.2 s, its
-    # modules assertion-rewritten as a plugin's) once the last worker is done. Imported when the
-    # first worker goes down, it runs beside the other worker's last tests, if any are left.
+    # hypothesis's terminal summary imports hypothesis in this controller process (about half a
+    # second) once the last worker is done. Imported when the first worker goes down, it runs
+    # beside the other worker's last tests, if any are left.
     import hypothesis  # noqa: F401
 
 
