@@ -11,6 +11,21 @@ from alexnet_audit.importer import import_code
 from alexnet_audit.spec import spec_from_text
 
 
+# A convolution and one line of forward, whose return is line 10 (line 1 is the first import): the
+# calls under test are written there.
+CONV_NET = '''import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        return {forward}
+'''
+
+
 def import_listing(tmp_path: Path, code: str, name: str = "listing.py", **options):  # type: ignore[no-untyped-def]
     path = tmp_path / name
     path.write_text(textwrap.dedent(code), encoding="utf-8")

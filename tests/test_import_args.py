@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import torch
 import yaml
-from import_helpers import import_listing
+from import_helpers import CONV_NET, import_listing
 from import_rows import STATIC, call_args, check_row, ids, imported, rows
 from torch import fx, nn
 from torch.nn import functional as F  # the listings' own spelling
@@ -173,21 +173,6 @@ def test_the_table_names_every_constructor_argument(sig: Signature) -> None:
             assert p.default is REQUIRED or p.default == defaults[p.name], p.name
 
 
-# A convolution and one line of forward: the calls under test are written in it.
-CONV_NET = '''
-import torch.nn as nn
-import torch.nn.functional as F
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3)
-
-    def forward(self, x):
-        return {forward}
-'''
-
-
 def test_the_post_bug_ceil_mode_and_approximate_in_forward(tmp_path: Path) -> None:
     code = CONV_NET.format(forward='F.max_pool2d(F.gelu(self.conv(x), approximate="tanh"), 3, 2, 0, 1, True)')
     layers = yaml.safe_load(import_listing(tmp_path, code, "net.py").text)["layers"]
@@ -200,7 +185,7 @@ def test_a_live_refusal_names_the_file_and_line_of_the_call(tmp_path: Path) -> N
     path.write_text(CONV_NET.format(forward="F.avg_pool2d(self.conv(x), 2, count_include_pad=False)"))
     with pytest.raises(AuditError) as err:
         import_spec(None, module=f"{path}:Net", input="3x16x16")
-    assert str(err.value) == (f"{path}:11: return F.avg_pool2d(self.conv(x), 2, count_include_pad=False): "
+    assert str(err.value) == (f"{path}:10: return F.avg_pool2d(self.conv(x), 2, count_include_pad=False): "
                               "F.avg_pool2d count_include_pad=False is refused: a spec's average pool counts explicit "
                               "pads as zeros in the mean (PyTorch's default)")
 

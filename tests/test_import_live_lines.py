@@ -14,19 +14,7 @@ import pytest
 
 from alexnet_audit.errors import AuditError
 from alexnet_audit.importer import import_spec
-
-# forward()'s return is line 10 of the file written below (line 1 is the first import).
-NET = '''import torch.nn as nn
-import torch.nn.functional as F
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3)
-
-    def forward(self, x):
-        return {call}
-'''
+from import_helpers import CONV_NET
 
 # Every functional kind with fields that the live importer reads, each given a value no field holds.
 WRONG = [
@@ -46,7 +34,7 @@ WRONG = [
                          ids=[f"{call.split('(')[0]}-{why.split()[0].split('=')[0]}" for call, why in WRONG])
 def test_a_wrong_sort_of_value_names_the_file_and_line_of_the_call(tmp_path: Path, call: str, why: str) -> None:
     path = tmp_path / "net.py"
-    path.write_text(NET.format(call=call))
+    path.write_text(CONV_NET.format(forward=call))
     with pytest.raises(AuditError) as err:
         import_spec(None, module=f"{path}:Net", input="3x16x16")
     assert (err.value.file, err.value.line) == (str(path), 10)
@@ -56,7 +44,7 @@ def test_a_wrong_sort_of_value_names_the_file_and_line_of_the_call(tmp_path: Pat
 def test_the_line_is_the_calls_own_in_a_longer_forward(tmp_path: Path) -> None:
     # The good call on line 10 is read; the bad one on line 11 is named, not the first or the def.
     path = tmp_path / "net.py"
-    path.write_text(NET.format(call="F.relu(self.conv(x))").replace(
+    path.write_text(CONV_NET.format(forward="F.relu(self.conv(x))").replace(
         "return F.relu(self.conv(x))", 'y = F.max_pool2d(self.conv(x), 2)\n        return F.leaky_relu(y, "a")'))
     assert path.read_text().splitlines()[10] == '        return F.leaky_relu(y, "a")'
     with pytest.raises(AuditError) as err:
